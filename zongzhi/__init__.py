@@ -1,0 +1,1 @@
+"""zongzhi: the system behind a governance center's one door."""

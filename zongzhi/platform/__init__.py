@@ -1,0 +1,1 @@
+"""The core: settings, models, services, events, auth and the app."""
