@@ -1,0 +1,69 @@
+"""Object keys for evidence: ``cases/<case id>/<uuid4 hex>/<slug of filename>``.
+
+User-supplied text (the filename, and the case id to be safe) only ever enters a key through
+:func:`slug`, which percent-encodes everything outside ``[A-Za-z0-9._-]``. So a key can never gain a
+path segment (``/``), climb (``..``), hide (leading ``.``) or carry control characters, and the
+encoding is reversible for display. The original filename is kept by the caller, not recovered
+from the key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from urllib.parse import quote
+
+MAX_SLUG_CHARS = 120
+MAX_KEY_BYTES = 1024  # S3's limit
+_SAFE = "-_."
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def slug(name: str, max_chars: int = MAX_SLUG_CHARS) -> str:
+    """A single, safe key segment for ``name``; never empty, never starting with a dot."""
+    name = unicodedata.normalize("NFC", name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _CONTROL.sub("", name)
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cf", "Cs", "Co", "Cn"})
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    encoded = quote(name, safe=_SAFE).lstrip(".")
+    encoded = re.sub(r"\.{2,}", ".", encoded)
+    if not encoded:
+        return "file"
+    if len(encoded) > max_chars:
+        encoded = _shorten(encoded, max_chars)
+    return encoded
+
+
+def _shorten(encoded: str, max_chars: int) -> str:
+    """Cut the stem, keep a short extension, and never split a ``%XX`` escape."""
+    stem, dot, ext = encoded.rpartition(".")
+    if not dot or len(ext) > 16 or not stem:
+        stem, ext = encoded, ""
+    suffix = f".{ext}" if ext else ""
+    stem = stem[: max_chars - len(suffix)]
+    stem = re.sub(r"%[0-9A-Fa-f]?$", "", stem)
+    return (stem or "file") + suffix
+
+
+def evidence_key(case_id: object, filename: str) -> str:
+    """A fresh key for a file attached to case ``case_id``."""
+    case_part = slug(str(case_id), 64)
+    return f"cases/{case_part}/{uuid.uuid4().hex}/{slug(filename)}"
+
+
+def validate_key(key: str) -> str:
+    """Refuse any key a store should not touch; returns the key.
+
+    Stores call this on every key they receive, so even a key that was not built by
+    :func:`evidence_key` (or a forged local link) cannot escape the store's root.
+    """
+    if not key or len(key.encode()) > MAX_KEY_BYTES:
+        raise ValueError("evidence key is empty or too long")
+    if _CONTROL.search(key) or "\\" in key:
+        raise ValueError("evidence key contains control characters or backslashes")
+    for segment in key.split("/"):
+        if not segment or segment.startswith("."):
+            raise ValueError(f"evidence key {key!r} has an empty, relative or hidden segment")
+    return key
