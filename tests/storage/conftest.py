@@ -9,7 +9,6 @@ through ``httpx.ASGITransport``.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,18 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
+from storage_settings import S3Server, local_settings, s3_settings
 
-from zongzhi.platform.settings import Settings
 from zongzhi.storage import EvidenceStore, build_store, evidence_routes
 from zongzhi.storage.testing import moto_endpoint
-
-
-@dataclass
-class S3Server:
-    endpoint: str
-    access_key: str
-    secret_key: str
-    is_moto: bool
 
 
 @pytest.fixture(scope="session")
@@ -44,31 +35,6 @@ def s3_server() -> Iterator[S3Server]:
         return
     with moto_endpoint() as endpoint:
         yield S3Server(endpoint, "testing-access", "testing-secret", is_moto=True)
-
-
-def s3_settings(server: S3Server, tmp_path: Path, **overrides) -> Settings:
-    values = {
-        "storage": "s3",
-        "s3_endpoint": server.endpoint,
-        "s3_access_key": server.access_key,
-        "s3_secret_key": server.secret_key,
-        "s3_bucket": f"zz-test-{uuid.uuid4().hex[:12]}",
-        "data_dir": tmp_path,
-        "evidence_retention_days": 1,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def local_settings(tmp_path: Path, **overrides) -> Settings:
-    values = {
-        "storage": "local",
-        "data_dir": tmp_path,
-        "secret_key": "test-secret",
-        "public_url": "http://zongzhi.test",
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @dataclass

@@ -26,25 +26,23 @@ def slug(name: str, max_chars: int = MAX_SLUG_CHARS) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _CONTROL.sub("", name)
     name = "".join(c for c in name if unicodedata.category(c) not in {"Cf", "Cs", "Co", "Cn"})
-    name = re.sub(r"\s+", " ", name).strip(" .")
-    encoded = quote(name, safe=_SAFE).lstrip(".")
-    encoded = re.sub(r"\.{2,}", ".", encoded)
-    if not encoded:
+    name = re.sub(r"\s+", " ", name)
+    name = re.sub(r"\.{2,}", ".", name).strip(" .")
+    if not name:
         return "file"
-    if len(encoded) > max_chars:
-        encoded = _shorten(encoded, max_chars)
-    return encoded
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(_encode(ext)) > 16:
+        stem, ext = name, ""
+    suffix = f".{_encode(ext)}" if ext else ""
+    # Cut whole characters off the stem, so no percent-escape or UTF-8 sequence is split.
+    stem = stem[:max_chars]
+    while stem and len(_encode(stem)) + len(suffix) > max_chars:
+        stem = stem[:-1]
+    return (_encode(stem) or "file") + suffix
 
 
-def _shorten(encoded: str, max_chars: int) -> str:
-    """Cut the stem, keep a short extension, and never split a ``%XX`` escape."""
-    stem, dot, ext = encoded.rpartition(".")
-    if not dot or len(ext) > 16 or not stem:
-        stem, ext = encoded, ""
-    suffix = f".{ext}" if ext else ""
-    stem = stem[: max_chars - len(suffix)]
-    stem = re.sub(r"%[0-9A-Fa-f]?$", "", stem)
-    return (stem or "file") + suffix
+def _encode(text: str) -> str:
+    return quote(text, safe=_SAFE)
 
 
 def evidence_key(case_id: object, filename: str) -> str:

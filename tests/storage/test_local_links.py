@@ -1,0 +1,153 @@
+"""The local store's signed links: tampering, expiry, method, size limit and path traversal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from storage_samples import png
+from storage_settings import local_settings
+
+from zongzhi.storage import LocalEvidenceStore, StoreUnavailable, build_store, evidence_key, evidence_routes
+from zongzhi.storage.links import LinkError, LinkSigner
+
+BASE = "http://zongzhi.test/evidence-local/"
+
+
+@pytest.fixture
+async def local(tmp_path: Path):
+    store = build_store(local_settings(tmp_path / "data"))
+    assert isinstance(store, LocalEvidenceStore)
+    await store.ensure_ready()
+    transport = httpx.ASGITransport(app=Starlette(routes=evidence_routes(store)))
+    async with httpx.AsyncClient(transport=transport) as http:
+        yield store, http
+
+
+def forge(claims: dict, secret: str = "test-secret") -> str:
+    return BASE + LinkSigner(secret).sign(claims)
+
+
+def test_signer_round_trip_and_refusals():
+    signer = LinkSigner("k")
+    token = signer.sign({"k": "cases/1/x/a", "m": "GET", "e": 2_000})
+    assert signer.verify(token, "GET", now=1_999)["k"] == "cases/1/x/a"
+    with pytest.raises(LinkError, match="expired"):
+        signer.verify(token, "GET", now=2_000)
+    with pytest.raises(LinkError, match="not valid for PUT"):
+        signer.verify(token, "PUT", now=1_000)
+    with pytest.raises(LinkError, match="signature"):
+        LinkSigner("other").verify(token, "GET", now=1_000)
+    with pytest.raises(LinkError):
+        signer.verify("garbage", "GET")
+
+
+async def test_tampered_token_is_refused(local):
+    store, http = local
+    key = evidence_key(1, "a.png")
+    await store.put(key, png(), "image/png")
+    url = await store.presign_get(key, "a.png")
+    token = url.rsplit("/", 1)[1]
+    payload, mac = token.split(".")
+    other = await store.presign_get(evidence_key(2, "b.png"), "b.png")
+    other_payload = other.rsplit("/", 1)[1].split(".")[0]
+    for bad in (f"{other_payload}.{mac}", f"{payload}.{mac[:-2]}AA", payload, f"{payload}x.{mac}"):
+        response = await http.get(BASE + bad)
+        assert response.status_code == 403, bad
+    assert (await http.get(url)).status_code == 200
+
+
+async def test_expired_token_is_refused(local):
+    store, http = local
+    key = evidence_key(1, "a.png")
+    await store.put(key, png(), "image/png")
+    url = forge({"k": key, "m": "GET", "e": int(time.time()) - 1})
+    response = await http.get(url)
+    assert response.status_code == 403 and "expired" in response.text
+
+
+async def test_get_link_cannot_upload(local):
+    store, http = local
+    key = evidence_key(1, "a.png")
+    url = await store.presign_get(key, "a.png")
+    assert (await http.put(url, content=b"x")).status_code == 403
+    assert await store.stat(key) is None
+
+
+async def test_link_from_another_secret_is_refused(local):
+    _store, http = local
+    url = forge({"k": evidence_key(1, "a"), "m": "PUT", "e": int(time.time()) + 60, "n": 10}, "wrong")
+    assert (await http.put(url, content=b"x")).status_code == 403
+
+
+async def test_size_limit_is_enforced_while_streaming(local):
+    store, http = local
+    key = evidence_key(1, "big.png")
+    target = await store.presign_put(key, "image/png", size_limit=10)
+    assert (await http.put(target.url, content=b"x" * 11)).status_code == 413
+
+    async def body():
+        yield b"x" * 6
+        yield b"x" * 6
+
+    assert (await http.put(target.url, content=body())).status_code == 413
+    assert await store.stat(key) is None
+    assert list((store.root / ".tmp").iterdir()) == []
+    assert (await http.put(target.url, content=b"x" * 10)).status_code == 200
+
+
+async def test_locked_evidence_cannot_be_overwritten_through_a_link(local):
+    store, http = local
+    key = evidence_key(1, "a.png")
+    target = await store.presign_put(key, "image/png")
+    assert (await http.put(target.url, content=png())).status_code == 200
+    await store.lock(key, 1)
+    assert (await http.put(target.url, content=b"other")).status_code == 409
+    assert await store.head_bytes(key, 8) == png()[:8]
+
+
+@pytest.mark.parametrize(
+    "key", ["../../etc/passwd", "cases/../../outside", "/etc/passwd", ".uploads/x", "cases/1/x/../../../../y"]
+)
+async def test_forged_traversal_keys_are_refused(local, tmp_path, key):
+    store, http = local
+    expires = int(time.time()) + 60
+    put = await http.put(forge({"k": key, "m": "PUT", "e": expires, "n": 100}), content=b"pwned")
+    get = await http.get(forge({"k": key, "m": "GET", "e": expires}))
+    assert put.status_code == 403 and get.status_code == 403
+    assert not any(p.read_bytes() == b"pwned" for p in tmp_path.rglob("*") if p.is_file())
+    with pytest.raises(ValueError):
+        await store.presign_put(key, "image/png")
+
+
+async def test_traversal_in_the_url_path_is_refused(local):
+    _store, http = local
+    for path in ("..%2F..%2Fetc%2Fpasswd", "../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd"):
+        response = await http.get(BASE + path)
+        assert response.status_code in {403, 404}
+
+
+async def test_symlink_out_of_the_store_is_refused(local, tmp_path):
+    store, http = local
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    (store.root / "cases").mkdir(exist_ok=True)
+    (store.root / "cases" / "link").symlink_to(outside)
+    key = "cases/link/secret.txt"
+    response = await http.get(forge({"k": key, "m": "GET", "e": int(time.time()) + 60}))
+    assert response.status_code == 403
+    with pytest.raises(ValueError):
+        await store.stat(key)
+
+
+async def test_unusable_directory_gives_store_unavailable(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "evidence").write_text("a file, not a directory")
+    store = build_store(local_settings(tmp_path / "data"))
+    with pytest.raises(StoreUnavailable) as caught:
+        await store.ensure_ready()
+    assert str(tmp_path / "data" / "evidence") in str(caught.value)
