@@ -42,7 +42,12 @@ class Harness:
     kind: str
     store: EvidenceStore
     http: httpx.AsyncClient
-    enforces_expiry: bool
+    is_moto: bool
+
+    @property
+    def faithful_times(self) -> bool:
+        """False on moto, which neither checks URL expiry nor records upload start times."""
+        return not self.is_moto
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -51,12 +56,12 @@ async def harness(request, tmp_path: Path) -> AsyncIterator[Harness]:
         store = build_store(local_settings(tmp_path))
         app = Starlette(routes=evidence_routes(store))
         transport = httpx.ASGITransport(app=app)
-        enforces_expiry = True
+        is_moto = False
     else:
         server = request.getfixturevalue("s3_server")
         store = build_store(s3_settings(server, tmp_path))
         transport = None
-        enforces_expiry = not server.is_moto
+        is_moto = server.is_moto
     await store.ensure_ready()
     async with httpx.AsyncClient(transport=transport, timeout=60) as http:
-        yield Harness(request.param, store, http, enforces_expiry)
+        yield Harness(request.param, store, http, is_moto)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -129,6 +129,14 @@ class EvidenceStore(ABC):
     @abstractmethod
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         """Drop an unfinished multipart upload and its parts."""
+
+    @abstractmethod
+    async def abort_stale_multipart(self, older_than: timedelta) -> int:
+        """Abort multipart uploads begun more than ``older_than`` ago; returns how many.
+
+        Parts of an unfinished upload are not objects, so ``list_keys`` never shows them; the
+        orphan sweeper calls this alongside deleting unconfirmed objects.
+        """
 
     @abstractmethod
     async def put(self, key: str, data: bytes, content_type: str) -> ObjectInfo:

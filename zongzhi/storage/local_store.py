@@ -25,7 +25,7 @@ import stat as stat_mode
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -194,6 +194,22 @@ class LocalEvidenceStore(EvidenceStore):
         updir = self._upload_dir(upload_id)
         await asyncio.to_thread(shutil.rmtree, updir, True)
 
+    async def abort_stale_multipart(self, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+
+        def sweep() -> int:
+            aborted = 0
+            for updir in (self.root / ".uploads").iterdir():
+                if updir.stat().st_mtime < cutoff:
+                    shutil.rmtree(updir, ignore_errors=True)
+                    aborted += 1
+            for tmp in (self.root / ".tmp").iterdir():
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink(missing_ok=True)
+            return aborted
+
+        return await asyncio.to_thread(sweep)
+
     async def put(self, key: str, data: bytes, content_type: str) -> ObjectInfo:
         target = self._path(key)
         return await asyncio.to_thread(self._put, key, target, data)
@@ -349,7 +365,10 @@ class LocalEvidenceStore(EvidenceStore):
                 return PlainTextResponse("unknown upload", status_code=404)
             if not await asyncio.to_thread((updir / "key").is_file):
                 return PlainTextResponse("unknown upload", status_code=404)
-            target = updir / str(int(claims["p"]))
+            part = claims.get("p")
+            if not isinstance(part, int) or not 1 <= part <= 10_000:
+                return PlainTextResponse("malformed link", status_code=403)
+            target = updir / str(part)
         elif await asyncio.to_thread(self._retained_until, key) > time.time():
             return PlainTextResponse("evidence is under retention", status_code=409)
         try:

@@ -250,6 +250,29 @@ class MinioEvidenceStore(EvidenceStore):
             if exc.code != "NoSuchUpload":
                 raise
 
+    async def abort_stale_multipart(self, older_than: timedelta) -> int:
+        cutoff = datetime.now(UTC) - older_than
+
+        def sweep() -> int:
+            aborted = 0
+            key_marker: str | None = None
+            upload_id_marker: str | None = None
+            while True:
+                # Paged by the last upload seen: the SDK drops NextUploadIdMarker when parsing.
+                page = self.client._list_multipart_uploads(
+                    self.bucket, key_marker=key_marker, upload_id_marker=upload_id_marker
+                )
+                for upload in page.uploads:
+                    if upload.upload_id and upload.initiated_time and upload.initiated_time < cutoff:
+                        self.client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
+                        aborted += 1
+                if not page.is_truncated or not page.uploads:
+                    return aborted
+                key_marker = page.next_key_marker or page.uploads[-1].object_name
+                upload_id_marker = page.uploads[-1].upload_id
+
+        return await self._run(sweep)
+
     async def put(self, key: str, data: bytes, content_type: str) -> ObjectInfo:
         validate_key(key)
         await self._run(
