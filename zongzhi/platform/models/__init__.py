@@ -1,0 +1,44 @@
+"""The data model (DESIGN.md §4). Tortoise reads every module listed in ``MODEL_MODULES``."""
+
+from zongzhi.platform.models.cases import Assignment, Case, CaseCounter, CaseEvent, CaseParty, FollowUp
+from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
+from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
+from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
+from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
+from zongzhi.platform.models.system import AuditLog, Notification, Outbox
+
+MODEL_MODULES = [
+    "zongzhi.platform.models.org",
+    "zongzhi.platform.models.people",
+    "zongzhi.platform.models.cases",
+    "zongzhi.platform.models.system",
+    "zongzhi.platform.models.evidence",
+    "zongzhi.platform.models.rules",
+]
+
+__all__ = [
+    "MODEL_MODULES",
+    "ApiToken",
+    "Assignment",
+    "AuditLog",
+    "CalendarDay",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseParty",
+    "Center",
+    "CenterDepartment",
+    "Decision",
+    "Department",
+    "Evidence",
+    "EvidenceAccess",
+    "FollowUp",
+    "Grid",
+    "Notification",
+    "Outbox",
+    "Person",
+    "Ruleset",
+    "RulesetVersion",
+    "User",
+    "UserGrid",
+]

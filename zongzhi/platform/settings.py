@@ -1,0 +1,133 @@
+"""Settings, read once from ``ZONGZHI_*`` environment variables.
+
+Every variable is listed here with its default; the README's configuration table is generated from
+``Settings.describe()`` so the two cannot drift (``tests/platform/test_settings.py`` checks it).
+The defaults are the embedded mode: SQLite file, in-process events, a local evidence directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _setting(env: str, default: str, doc: str, parse=str):
+    return field(default=parse(default), metadata={"env": env, "doc": doc, "parse": parse, "raw": default})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(
+        "ZONGZHI_DATA_DIR", "var", "Directory for the embedded SQLite file and local evidence.", Path
+    )
+    database_url: str = _setting(
+        "ZONGZHI_DATABASE_URL",
+        "",
+        "Database URL. Empty: SQLite file `<data dir>/zongzhi.sqlite3`. Production: "
+        "`postgres://user:pass@host:5432/zongzhi` (asyncpg).",
+    )
+    secret_key: str = _setting(
+        "ZONGZHI_SECRET_KEY",
+        "dev-insecure-secret-change-me",
+        "Signs JWTs and local evidence links. Must be set in production.",
+    )
+    pii_key: str = _setting(
+        "ZONGZHI_PII_KEY",
+        "",
+        "Key material for encrypting ID and phone numbers at rest and for their lookup hashes. "
+        "Empty: derived from the secret key. Changing it makes stored PII unreadable.",
+    )
+    jwt_ttl_minutes: int = _setting("ZONGZHI_JWT_TTL_MINUTES", "720", "Lifetime of issued JWTs.", int)
+    event_mode: str = _setting(
+        "ZONGZHI_EVENT_MODE",
+        "inline",
+        "`inline`: events are evaluated in-process after commit (embedded). `celery`: published to "
+        "the broker for workers.",
+    )
+    broker_url: str = _setting(
+        "ZONGZHI_BROKER_URL", "redis://127.0.0.1:6379/0", "Celery broker (Redis or RabbitMQ URL)."
+    )
+    redis_url: str = _setting(
+        "ZONGZHI_REDIS_URL",
+        "",
+        "Redis for subscription broadcast between processes. Empty: in-process only (embedded).",
+    )
+    storage: str = _setting("ZONGZHI_STORAGE", "local", "Evidence store: `local` or `s3` (MinIO).")
+    s3_endpoint: str = _setting("ZONGZHI_S3_ENDPOINT", "127.0.0.1:9000", "S3/MinIO endpoint, host:port.")
+    s3_access_key: str = _setting("ZONGZHI_S3_ACCESS_KEY", "minioadmin", "S3 access key.")
+    s3_secret_key: str = _setting("ZONGZHI_S3_SECRET_KEY", "minioadmin", "S3 secret key.")
+    s3_bucket: str = _setting("ZONGZHI_S3_BUCKET", "zongzhi-evidence", "Bucket for evidence.")
+    s3_region: str = _setting("ZONGZHI_S3_REGION", "us-east-1", "S3 region.")
+    s3_secure: bool = _setting("ZONGZHI_S3_SECURE", "false", "Use TLS to reach the store.", _bool)
+    evidence_max_bytes: int = _setting(
+        "ZONGZHI_EVIDENCE_MAX_BYTES", str(200 * 1024 * 1024), "Largest evidence file accepted.", int
+    )
+    evidence_retention_days: int = _setting(
+        "ZONGZHI_EVIDENCE_RETENTION_DAYS",
+        "3650",
+        "Object-lock retention for confirmed evidence where the store supports it (0: off).",
+        int,
+    )
+    evidence_orphan_hours: int = _setting(
+        "ZONGZHI_EVIDENCE_ORPHAN_HOURS", "24", "Unconfirmed uploads older than this are removed.", int
+    )
+    public_url: str = _setting(
+        "ZONGZHI_PUBLIC_URL", "http://127.0.0.1:8000", "Base URL clients reach the API at (local links)."
+    )
+    page_size_max: int = _setting("ZONGZHI_PAGE_SIZE_MAX", "100", "Largest page a connection returns.", int)
+    query_depth_max: int = _setting("ZONGZHI_QUERY_DEPTH_MAX", "10", "Deepest GraphQL query accepted.", int)
+    query_tokens_max: int = _setting(
+        "ZONGZHI_QUERY_TOKENS_MAX", "2000", "Most tokens in one GraphQL document.", int
+    )
+    query_aliases_max: int = _setting(
+        "ZONGZHI_QUERY_ALIASES_MAX", "30", "Most aliases in one GraphQL document.", int
+    )
+    deadline_warning_share: float = _setting(
+        "ZONGZHI_DEADLINE_WARNING_SHARE",
+        "0.8",
+        "Share of a deadline's time after which `case.deadline_warning` is emitted.",
+        float,
+    )
+    disabled_plugins: tuple[str, ...] = _setting(
+        "ZONGZHI_DISABLED_PLUGINS", "", "Comma-separated plugin names to leave unloaded.", _list
+    )
+    log_level: str = _setting("ZONGZHI_LOG_LEVEL", "INFO", "Logging level.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is not None:
+                values[f.name] = f.metadata["parse"](raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) for every setting, in declaration order."""
+        return [(f.metadata["env"], f.metadata["raw"], f.metadata["doc"]) for f in fields(cls)]
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'zongzhi.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
