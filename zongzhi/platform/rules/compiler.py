@@ -21,10 +21,17 @@ only the keys its conditions need are written, each of one type only:
 
 ``not`` is pushed down to the leaves (De Morgan), each leaf having an exact negated form. ``on:`` is a
 condition on ``q__type``.
+
+Finally each rule's condition is put in disjunctive normal form and every conjunction becomes its own
+durable_rules rule (``r<index>_<n>``): durable_rules rejects some nested ``$or``/``$and`` shapes
+(error 113, e.g. an ``$or`` of three ``$and``s each holding three ``$or``s) that a flat ``$and`` of
+tests never triggers. A rule whose condition expands past :data:`MAX_ALTERNATIVES` conjunctions is
+reported as too complex.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +41,7 @@ from .values import encode, fixed_number
 
 FORMAT = 1
 MAX_SHAPED_KEYS = 200
+MAX_ALTERNATIVES = 256
 _FLIP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
 Expr = dict[str, Any]
@@ -176,19 +184,59 @@ def rule_key(index: int) -> str:
     return f"r{index}"
 
 
+class TooComplex(ValueError):
+    pass
+
+
+def to_dnf(expr: Expr) -> list[list[Expr]]:
+    """``expr`` as a list of alternatives, each a list of tests that must all hold (duplicates removed)."""
+    if "$or" in expr and len(expr) == 1:
+        alternatives = [alt for part in expr["$or"] for alt in to_dnf(part)]
+    elif "$and" in expr and len(expr) == 1:
+        alternatives = [[]]
+        for part in expr["$and"]:
+            choices = to_dnf(part)
+            if len(alternatives) * len(choices) > MAX_ALTERNATIVES:
+                raise TooComplex(len(alternatives) * len(choices))
+            alternatives = [alt + choice for alt in alternatives for choice in choices]
+    else:
+        return [[expr]]
+    unique: dict[str, list[Expr]] = {}
+    for alt in alternatives:
+        tests = {json.dumps(test, sort_keys=True): test for test in alt}
+        unique.setdefault(json.dumps(sorted(tests)), list(tests.values()))
+    if len(unique) > MAX_ALTERNATIVES:
+        raise TooComplex(len(unique))
+    return list(unique.values())
+
+
 def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
     compiler = _Compiler()
     definition: dict[str, Any] = {}
     rules: dict[str, dict[str, Any]] = {}
+    errors: list[RuleError] = []
     for rule in ruleset.rules:
         key = rule_key(rule.index)
-        definition[key] = {"all": [{"m": compiler.rule(rule)}]}
+        try:
+            alternatives = to_dnf(compiler.rule(rule))
+        except TooComplex as exc:
+            message = (
+                f"condition too complex: it expands to more than {MAX_ALTERNATIVES} alternatives "
+                f"({exc.args[0]}); split the rule or simplify nested any/not"
+            )
+            errors.append(RuleError(rule.id, "when", message))
+            continue
+        for n, tests in enumerate(alternatives):
+            expr = tests[0] if len(tests) == 1 else {"$and": tests}
+            definition[f"{key}_{n}"] = {"all": [{"m": expr}]}
         rules[key] = {
             "id": rule.id,
             "priority": rule.priority,
             "index": rule.index,
             "actions": [[action.name, action.params] for action in rule.then],
         }
+    if errors:
+        raise RulesetInvalid(errors)
     fields = list(compiler.fields.values())
     key_count = sum(len(f.keys()) for f in fields)
     if key_count > MAX_SHAPED_KEYS:

@@ -71,8 +71,9 @@ def durable_name(name: str, version: int) -> str:
 
 
 def _rule_key(message: str) -> str:
-    """The rule key of a queued action message ``{"r12":{"m":{...}}}`` without parsing the fact."""
-    return message[2 : message.index('"', 2)]
+    """The rule key of a queued action message ``{"r12_0":{"m":{...}}}`` without parsing the fact:
+    the rule's key ``r12`` (``_0`` names which of its alternatives matched)."""
+    return message[2 : message.index("_", 2)]
 
 
 class Engine:
@@ -190,9 +191,6 @@ def simulate(
     finally:
         engine.unload(name, 0)
     return [
-        [
-            Firing(ruleset.name, 0, f.rule_id, f.priority, f.actions, f.rule_index)
-            for f in firings
-        ]
+        [Firing(ruleset.name, 0, f.rule_id, f.priority, f.actions, f.rule_index) for f in firings]
         for firings in results
     ]

@@ -90,8 +90,11 @@ class _Checker:
 
     def condition(self, path: Path, node: Any) -> Condition | None:
         if not isinstance(node, dict) or not node:
-            self.error(path, "a condition must be a mapping like {field: value}, {all: [...]}, {any: [...]} "
-                       "or {not: {...}}")
+            self.error(
+                path,
+                "a condition must be a mapping like {field: value}, {all: [...]}, {any: [...]} "
+                "or {not: {...}}",
+            )
             return None
         parts: list[Condition | None] = []
         for key, value in node.items():

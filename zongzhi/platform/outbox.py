@@ -1,0 +1,119 @@
+"""One transaction per change, with its CaseEvent and outbox row, published after commit.
+
+``async with change():`` opens the transaction. ``record_event`` writes the event and its outbox row
+inside it. When the transaction commits, the outbox rows it wrote are handed to the publisher: in
+the embedded mode the handlers run in-process; in production the publisher sends them to Celery.
+A crash between commit and publish leaves rows with ``published_at`` empty, and
+``republish_pending`` (a periodic task) sends them again — evaluation is idempotent per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.models import Case, CaseEvent, Outbox
+
+log = logging.getLogger(__name__)
+
+EVENT_TOPIC = "case.event"
+
+_pending: ContextVar[list[int] | None] = ContextVar("zongzhi_outbox_pending", default=None)
+_cause: ContextVar[tuple[int, int] | None] = ContextVar("zongzhi_event_cause", default=None)
+
+Publisher = Callable[[list[Outbox]], Awaitable[None]]
+_publishers: list[Publisher] = []
+
+
+def set_publishers(publishers: list[Publisher]) -> None:
+    """Install what runs after commit (the app and the worker call this at start-up)."""
+    _publishers[:] = publishers
+
+
+@asynccontextmanager
+async def change() -> AsyncIterator[None]:
+    """A transaction whose outbox rows are published once it has committed."""
+    outer = _pending.get()
+    if outer is not None:
+        # Nested: join the enclosing change; it publishes on its own commit.
+        yield
+        return
+    pending: list[int] = []
+    token = _pending.set(pending)
+    try:
+        async with in_transaction():
+            yield
+    finally:
+        _pending.reset(token)
+    if pending:
+        await publish_ids(pending)
+
+
+@asynccontextmanager
+async def caused_by(event_id: int, depth: int) -> AsyncIterator[None]:
+    """Mark events recorded inside as consequences of ``event_id`` (rule actions use this)."""
+    token = _cause.set((event_id, depth))
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
+async def record_event(case: Case, event_type: str, actor: Actor, payload: dict | None = None) -> CaseEvent:
+    """Append ``event_type`` to the case's timeline with its outbox row. Call inside ``change()``."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("record_event must run inside outbox.change()")
+    cause = _cause.get()
+    event = await CaseEvent.create(
+        case_id=case.id,
+        type=event_type,
+        actor_id=actor.user_id,
+        actor_label=actor.display,
+        payload=payload or {},
+        cause_id=cause[0] if cause else None,
+        depth=cause[1] + 1 if cause else 0,
+    )
+    row = await Outbox.create(
+        event_id=event.id,
+        topic=EVENT_TOPIC,
+        payload={"event_id": event.id, "case_id": case.id, "type": event_type},
+    )
+    case.last_event_id = event.id
+    await Case.filter(id=case.id).update(last_event_id=event.id)
+    pending.append(row.id)
+    return event
+
+
+async def publish_ids(ids: list[int]) -> None:
+    rows = await Outbox.filter(id__in=ids, published_at=None).order_by("id")
+    await publish_rows(rows)
+
+
+async def publish_rows(rows: list[Outbox]) -> None:
+    if not rows:
+        return
+    try:
+        for publisher in _publishers:
+            await publisher(rows)
+    except Exception as exc:  # the rows stay unpublished; the periodic task sends them again
+        log.warning("outbox publish failed for %d rows: %s", len(rows), exc)
+        await Outbox.filter(id__in=[r.id for r in rows]).update(last_error=str(exc)[:500])
+        for row in rows:
+            await Outbox.filter(id=row.id).update(attempts=row.attempts + 1)
+        return
+    await Outbox.filter(id__in=[r.id for r in rows]).update(published_at=datetime.now(UTC))
+
+
+async def republish_pending(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
+    """Send outbox rows that were committed but never published (broker down, crash)."""
+    cutoff = datetime.now(UTC) - older_than
+    rows = await Outbox.filter(published_at=None, created_at__lte=cutoff).order_by("id").limit(limit)
+    await publish_rows(list(rows))
+    return len(rows)

@@ -1,0 +1,28 @@
+"""Relay global IDs: ``base64("Case:42")``, so any object can be fetched with ``node(id:)``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from zongzhi.platform.errors import ValidationFailed
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def from_global_id(global_id: str, expected: str | None = None, field: str = "id") -> tuple[str, int]:
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        value = int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed(f"{global_id!r} is not a valid ID", field=field) from None
+    if expected is not None and type_name != expected:
+        raise ValidationFailed(f"{global_id!r} is not a {expected} ID", field=field)
+    return type_name, value
+
+
+def pk_of(global_id: str, expected: str, field: str) -> int:
+    return from_global_id(global_id, expected, field)[1]

@@ -1,0 +1,440 @@
+"""GraphQL object types. Each wraps a model row; relations resolve through the request's loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import Private
+
+from zongzhi.platform import codes, models, pii
+from zongzhi.platform.schema import enums
+from zongzhi.platform.schema.context import Info
+from zongzhi.platform.schema.ids import to_global_id
+from zongzhi.platform.services.people import id_number_of, phone_of
+
+
+@strawberry.interface(description="An object with a global ID (Relay).")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="A code from an extendable list, with its Chinese label.")
+class Code:
+    code: str
+    label: str
+
+    @classmethod
+    def of(cls, code_list: codes.CodeList, code: str) -> Code:
+        return cls(code=code, label=code_list.label(code))
+
+
+@strawberry.type
+class CodeLists:
+    categories: list[Code]
+    kinds: list[Code]
+    channels: list[Code]
+
+
+@strawberry.type(description="综治中心: a governance center at one of five levels.")
+class Center(Node):
+    code: str = strawberry.field(description="12-digit statistical area code (统计用区划代码)")
+    name: str
+    level: enums.CenterLevel
+    active: bool
+    pk: Private[int]
+    parent_id: Private[int | None]
+
+    @classmethod
+    def of(cls, m: models.Center) -> Center:
+        return cls(
+            id=strawberry.ID(to_global_id("Center", m.id)), code=m.code, name=m.name, level=m.level,
+            active=m.active, pk=m.id, parent_id=m.parent_id,
+        )
+
+    @strawberry.field
+    def level_label(self) -> str:
+        return codes.CenterLevel(self.level).label
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Center | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.center.load(self.parent_id)
+        return Center.of(row) if row else None
+
+    @strawberry.field(description="The centers directly below this one.")
+    async def children(self, info: Info) -> list[Center]:
+        return [Center.of(c) for c in await info.context.loaders.center_children.load(self.pk)]
+
+    @strawberry.field(description="Grids under this center (village and community centers).")
+    async def grids(self, info: Info) -> list[Grid]:
+        return [Grid.of(g) for g in await info.context.loaders.center_grids.load(self.pk)]
+
+    @strawberry.field(description="Departments present at this center and how.")
+    async def departments(self) -> list[CenterDepartment]:
+        rows = await models.CenterDepartment.filter(center_id=self.pk).select_related("department")
+        return [CenterDepartment(department=Department.of(r.department), residence=r.residence) for r in rows]
+
+
+@strawberry.type(description="部门: an agency taking part in centers' work.")
+class Department(Node):
+    code: str
+    name: str
+    kind: str
+
+    @classmethod
+    def of(cls, m: models.Department) -> Department:
+        return cls(id=strawberry.ID(to_global_id("Department", m.id)), code=m.code, name=m.name, kind=m.kind)
+
+
+@strawberry.type
+class CenterDepartment:
+    department: Department
+    residence: enums.Residence
+
+    @strawberry.field
+    def residence_label(self) -> str:
+        return codes.Residence(self.residence).label
+
+
+@strawberry.type(description="网格: the smallest management area.")
+class Grid(Node):
+    code: str
+    name: str
+    level: int
+    polygon: strawberry.scalars.JSON | None = strawberry.field(description="GeoJSON geometry, if drawn")
+    pk: Private[int]
+    center_id: Private[int]
+    parent_id: Private[int | None]
+
+    @classmethod
+    def of(cls, m: models.Grid) -> Grid:
+        return cls(
+            id=strawberry.ID(to_global_id("Grid", m.id)), code=m.code, name=m.name, level=m.level,
+            polygon=m.polygon, pk=m.id, center_id=m.center_id, parent_id=m.parent_id,
+        )
+
+    @strawberry.field
+    async def center(self, info: Info) -> Center:
+        return Center.of(await info.context.loaders.center.load(self.center_id))
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Grid | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.grid.load(self.parent_id)
+        return Grid.of(row) if row else None
+
+
+@strawberry.type(description="人员: a resident. ID and phone numbers are masked unless your role may see them.")
+class Person(Node):
+    name: str
+    address: str
+    tags: list[str]
+    m: Private[models.Person]
+
+    @classmethod
+    def of(cls, m: models.Person) -> Person:
+        return cls(id=strawberry.ID(to_global_id("Person", m.id)), name=m.name, address=m.address, tags=m.tags, m=m)
+
+    def _reveal(self, info: Info) -> bool:
+        actor = info.context.require_actor()
+        if actor.sees_pii:
+            info.context.revealed_people.add(self.m.id)
+            return True
+        return False
+
+    @strawberry.field(description="身份证号; masked (110101********4514) unless your role may see it.")
+    def id_number(self, info: Info) -> str | None:
+        value = id_number_of(self.m)
+        if value is None:
+            return None
+        return value if self._reveal(info) else pii.mask_id_number(value)
+
+    @strawberry.field(description="Phone number; masked (138****1234) unless your role may see it.")
+    def phone(self, info: Info) -> str | None:
+        value = phone_of(self.m)
+        if value is None:
+            return None
+        return value if self._reveal(info) else pii.mask_phone(value)
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid | None:
+        if self.m.grid_id is None:
+            return None
+        row = await info.context.loaders.grid.load(self.m.grid_id)
+        return Grid.of(row) if row else None
+
+
+@strawberry.type(description="用户: an account.")
+class User(Node):
+    username: str
+    display_name: str
+    roles: list[enums.Role]
+    specialties: list[str]
+    title: str
+    m: Private[models.User]
+
+    @classmethod
+    def of(cls, m: models.User) -> User:
+        return cls(
+            id=strawberry.ID(to_global_id("User", m.id)), username=m.username, display_name=m.display_name,
+            roles=[codes.Role(r) for r in m.roles], specialties=m.specialties, title=m.title, m=m,
+        )
+
+    @strawberry.field
+    async def center(self, info: Info) -> Center | None:
+        if self.m.center_id is None:
+            return None
+        return Center.of(await info.context.loaders.center.load(self.m.center_id))
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if self.m.department_id is None:
+            return None
+        return Department.of(await info.context.loaders.department.load(self.m.department_id))
+
+    @strawberry.field
+    async def grids(self) -> list[Grid]:
+        rows = await models.Grid.filter(worker_links__user_id=self.m.id)
+        return [Grid.of(g) for g in rows]
+
+
+@strawberry.type
+class CaseParty:
+    role: enums.PartyRole
+    person_id: Private[int]
+
+    @strawberry.field
+    def role_label(self) -> str:
+        return codes.PartyRole(self.role).label
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person:
+        return Person.of(await info.context.loaders.person.load(self.person_id))
+
+
+@strawberry.type(description="事件流水: one fact on a case's timeline.")
+class CaseEvent(Node):
+    type: str
+    label: str
+    at: datetime
+    actor_label: str
+    payload: strawberry.scalars.JSON
+    depth: int = strawberry.field(description="0 for a person's action, n for the nth rule consequence")
+
+    @classmethod
+    def of(cls, m: models.CaseEvent) -> CaseEvent:
+        from zongzhi.platform.event_types import EVENT_TYPES
+
+        return cls(
+            id=strawberry.ID(to_global_id("CaseEvent", m.id)), type=m.type, label=EVENT_TYPES.get(m.type, m.type),
+            at=m.at, actor_label=m.actor_label, payload=m.payload, depth=m.depth,
+        )
+
+
+@strawberry.type(description="分派: a unit given the case.")
+class Assignment(Node):
+    unit_kind: enums.UnitKind
+    mode: enums.AssignmentMode
+    lead: bool
+    due: datetime | None
+    created_at: datetime
+    accepted_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str
+    finished_at: datetime | None
+    m: Private[models.Assignment]
+
+    @classmethod
+    def of(cls, m: models.Assignment) -> Assignment:
+        return cls(
+            id=strawberry.ID(to_global_id("Assignment", m.id)), unit_kind=m.unit_kind, mode=m.mode, lead=m.lead,
+            due=m.due, created_at=m.created_at, accepted_at=m.accepted_at, returned_at=m.returned_at,
+            return_reason=m.return_reason, finished_at=m.finished_at, m=m,
+        )
+
+    @strawberry.field
+    def mode_label(self) -> str:
+        return codes.AssignmentMode(self.mode).label
+
+    @strawberry.field
+    async def center(self, info: Info) -> Center | None:
+        return Center.of(await info.context.loaders.center.load(self.m.center_id)) if self.m.center_id else None
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if not self.m.department_id:
+            return None
+        return Department.of(await info.context.loaders.department.load(self.m.department_id))
+
+    @strawberry.field
+    async def user(self, info: Info) -> User | None:
+        return User.of(await info.context.loaders.user.load(self.m.user_id)) if self.m.user_id else None
+
+
+@strawberry.type(description="回访: a follow-up after closing.")
+class FollowUp:
+    method: enums.FollowUpMethod
+    satisfaction: int
+    executed: bool
+    note: str
+    at: datetime
+
+
+@strawberry.type
+class Location:
+    lat: float | None
+    lng: float | None
+    address: str
+
+
+@strawberry.type
+class Deadlines:
+    respond_by: datetime | None
+    resolve_by: datetime | None
+    overdue: bool = strawberry.field(description="Open and past its resolve-by deadline.")
+
+
+@strawberry.type(description="案件: one dispute, complaint or hazard.")
+class Case(Node):
+    number: str
+    title: str
+    description: str
+    severity: int
+    complexity: str
+    risk: enums.Risk
+    status: enums.CaseStatus
+    tags: list[str]
+    outcome: str
+    agreement: str
+    amount: Decimal | None
+    satisfaction: int | None
+    executed: bool | None = strawberry.field(description="执行到位: the agreement was carried out")
+    reject_reason: str
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None
+    concluded_at: datetime | None
+    closed_at: datetime | None
+    m: Private[models.Case]
+
+    @classmethod
+    def of(cls, m: models.Case) -> Case:
+        return cls(
+            id=strawberry.ID(to_global_id("Case", m.id)), number=m.number, title=m.title, description=m.description,
+            severity=m.severity, complexity=m.complexity, risk=m.risk, status=m.status, tags=m.tags,
+            outcome=m.outcome, agreement=m.agreement, amount=m.amount, satisfaction=m.satisfaction,
+            executed=m.executed, reject_reason=m.reject_reason, created_at=m.created_at, updated_at=m.updated_at,
+            accepted_at=m.accepted_at, concluded_at=m.concluded_at, closed_at=m.closed_at, m=m,
+        )
+
+    @strawberry.field
+    def status_label(self) -> str:
+        return codes.CaseStatus(self.status).label
+
+    @strawberry.field
+    def risk_label(self) -> str:
+        return codes.Risk(self.risk).label
+
+    @strawberry.field
+    def category(self) -> Code:
+        return Code.of(codes.CATEGORIES, self.m.category)
+
+    @strawberry.field
+    def kind(self) -> Code:
+        return Code.of(codes.KINDS, self.m.kind)
+
+    @strawberry.field
+    def channel(self) -> Code:
+        return Code.of(codes.CHANNELS, self.m.channel)
+
+    @strawberry.field
+    def location(self) -> Location:
+        return Location(lat=self.m.lat, lng=self.m.lng, address=self.m.address)
+
+    @strawberry.field
+    def deadlines(self) -> Deadlines:
+        from zongzhi.platform.services.lifecycle import OPEN
+
+        overdue = bool(
+            self.m.resolve_by and self.m.status in OPEN and self.m.resolve_by < datetime.now(self.m.resolve_by.tzinfo)
+        )
+        return Deadlines(respond_by=self.m.respond_by, resolve_by=self.m.resolve_by, overdue=overdue)
+
+    @strawberry.field(description="The partner's own reference, for cases that came from a docking channel.")
+    def external_id(self) -> str | None:
+        return self.m.external_id
+
+    @strawberry.field(description="The center that owns the case now.")
+    async def center(self, info: Info) -> Center:
+        return Center.of(await info.context.loaders.center.load(self.m.center_id))
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid | None:
+        if self.m.grid_id is None:
+            return None
+        return Grid.of(await info.context.loaders.grid.load(self.m.grid_id))
+
+    @strawberry.field
+    async def parties(self, info: Info) -> list[CaseParty]:
+        rows = await info.context.loaders.parties.load(self.m.id)
+        return [CaseParty(role=r.role, person_id=r.person_id) for r in rows]
+
+    @strawberry.field
+    async def assignments(self, info: Info) -> list[Assignment]:
+        return [Assignment.of(a) for a in await info.context.loaders.assignments.load(self.m.id)]
+
+    @strawberry.field(description="The whole timeline, oldest first.")
+    async def timeline(self, info: Info) -> list[CaseEvent]:
+        return [CaseEvent.of(e) for e in await info.context.loaders.events.load(self.m.id)]
+
+    @strawberry.field
+    async def last_event(self, info: Info) -> CaseEvent | None:
+        if self.m.last_event_id is None:
+            return None
+        row = await info.context.loaders.event.load(self.m.last_event_id)
+        return CaseEvent.of(row) if row else None
+
+    @strawberry.field
+    async def followups(self, info: Info) -> list[FollowUp]:
+        rows = await info.context.loaders.followups.load(self.m.id)
+        return [
+            FollowUp(method=f.method, satisfaction=f.satisfaction, executed=f.executed, note=f.note, at=f.at)
+            for f in rows
+        ]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class CaseEdge:
+    cursor: str
+    node: Case
+
+
+@strawberry.type(description="A page of cases (Relay connection), newest first.")
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class PersonEdge:
+    cursor: str
+    node: Person
+
+
+@strawberry.type
+class PersonConnection:
+    edges: list[PersonEdge]
+    page_info: PageInfo

@@ -1,0 +1,56 @@
+"""Process-wide secrets: the PII cipher and JWT signing, configured once from Settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from zongzhi.platform.pii import PiiCipher
+from zongzhi.platform.settings import Settings
+
+_state: dict[str, object] = {}
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "zongzhi"
+
+
+def configure(settings: Settings) -> None:
+    _state["settings"] = settings
+    _state["cipher"] = PiiCipher(settings.pii_key or f"pii:{settings.secret_key}")
+
+
+def settings() -> Settings:
+    if "settings" not in _state:
+        configure(Settings.from_env())
+    return _state["settings"]  # type: ignore[return-value]
+
+
+def cipher() -> PiiCipher:
+    if "cipher" not in _state:
+        configure(Settings.from_env())
+    return _state["cipher"]  # type: ignore[return-value]
+
+
+def issue_jwt(user_id: int, username: str, ttl: timedelta | None = None) -> str:
+    s = settings()
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "name": username,
+        "iss": JWT_ISSUER,
+        "iat": now,
+        "exp": now + (ttl or timedelta(minutes=s.jwt_ttl_minutes)),
+    }
+    return jwt.encode(claims, s.secret_key, algorithm=JWT_ALGORITHM)
+
+
+def decode_jwt(token: str) -> int | None:
+    """The user id a valid JWT names, or ``None`` (bad signature, expired, malformed)."""
+    try:
+        claims = jwt.decode(
+            token, settings().secret_key, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            options={"require": ["exp", "sub"]},
+        )
+        return int(claims["sub"])
+    except (jwt.PyJWTError, ValueError):
+        return None

@@ -1,0 +1,75 @@
+"""People: residents who are parties to cases, with ID and phone numbers protected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zongzhi.platform import pii
+from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.models import Grid, Person
+from zongzhi.platform.security import cipher
+
+
+@dataclass
+class PersonInput:
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+    address: str = ""
+    grid_id: int | None = None
+
+
+def validate_person(data: PersonInput, field_prefix: str = "") -> None:
+    if not data.name or not data.name.strip():
+        raise ValidationFailed("name is required", field=f"{field_prefix}name")
+    if len(data.name) > 60:
+        raise ValidationFailed("name is longer than 60 characters", field=f"{field_prefix}name")
+    if data.id_number:
+        problem = pii.id_number_problem(data.id_number)
+        if problem:
+            raise ValidationFailed(f"ID number {problem}", field=f"{field_prefix}idNumber")
+    if data.phone:
+        problem = pii.phone_problem(data.phone)
+        if problem:
+            raise ValidationFailed(f"phone {problem}", field=f"{field_prefix}phone")
+
+
+async def find_or_create_person(data: PersonInput, field_prefix: str = "") -> Person:
+    """The person with this ID number if one exists (one resident, one record), else a new one."""
+    validate_person(data, field_prefix)
+    c = cipher()
+    id_hash = None
+    if data.id_number:
+        id_number = pii.normalise_id_number(data.id_number)
+        id_hash = c.lookup_hash(id_number)
+        existing = await Person.get_or_none(id_number_hash=id_hash)
+        if existing is not None:
+            return existing
+    if data.grid_id is not None and not await Grid.exists(id=data.grid_id):
+        raise ValidationFailed(f"no grid {data.grid_id}", field=f"{field_prefix}gridId")
+    phone = pii.normalise_phone(data.phone) if data.phone else None
+    return await Person.create(
+        name=data.name.strip(),
+        id_number_enc=c.encrypt(pii.normalise_id_number(data.id_number)) if data.id_number else None,
+        id_number_hash=id_hash,
+        phone_enc=c.encrypt(phone) if phone else None,
+        phone_hash=c.lookup_hash(phone) if phone else None,
+        address=data.address,
+        grid_id=data.grid_id,
+    )
+
+
+def id_number_of(person: Person) -> str | None:
+    return cipher().decrypt(person.id_number_enc) if person.id_number_enc else None
+
+
+def phone_of(person: Person) -> str | None:
+    return cipher().decrypt(person.phone_enc) if person.phone_enc else None
+
+
+def lookup_hash_for_id(id_number: str) -> str:
+    return cipher().lookup_hash(pii.normalise_id_number(id_number))
+
+
+def lookup_hash_for_phone(phone: str) -> str:
+    return cipher().lookup_hash(pii.normalise_phone(phone))
