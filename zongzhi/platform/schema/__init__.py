@@ -1,0 +1,41 @@
+"""The GraphQL schema: Strawberry types, queries, mutations, loaders and limits."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from zongzhi.platform.schema import types
+from zongzhi.platform.schema.errors import CodedErrors
+from zongzhi.platform.schema.mutations import Mutation
+from zongzhi.platform.schema.queries import Query
+from zongzhi.platform.settings import Settings
+
+#: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
+NODE_IMPLEMENTATIONS = [
+    types.Center, types.Department, types.Grid, types.Person, types.User, types.Case, types.CaseEvent,
+    types.Assignment,
+]
+
+
+def build_schema(
+    settings: Settings,
+    *,
+    extra_queries: tuple[type, ...] = (),
+    extra_mutations: tuple[type, ...] = (),
+    extra_types: tuple[type, ...] = (),
+) -> strawberry.Schema:
+    query = merge_types("Query", (Query, *extra_queries)) if extra_queries else Query
+    mutation = merge_types("Mutation", (Mutation, *extra_mutations)) if extra_mutations else Mutation
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        types=[*NODE_IMPLEMENTATIONS, *extra_types],
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.query_depth_max),
+            lambda: MaxTokensLimiter(max_token_count=settings.query_tokens_max),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.query_aliases_max),
+            CodedErrors,
+        ],
+    )

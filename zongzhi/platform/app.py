@@ -1,0 +1,61 @@
+"""The ASGI application factory: ``create_app(settings)`` wires database, storage, schema and routes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+
+from zongzhi.platform import db, security
+from zongzhi.platform.graphql_http import GraphQLEndpoint
+from zongzhi.platform.schema import build_schema
+from zongzhi.platform.settings import Settings
+from zongzhi.storage import build_store, evidence_routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """Build the app. ``manage_db=False`` when the caller (tests, CLI) already initialised the ORM."""
+    settings = settings or Settings.from_env()
+    security.configure(settings)
+    store = build_store(settings)
+    schema = build_schema(settings)
+    graphql = GraphQLEndpoint(schema, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.init(settings)
+        await store.ensure_ready()
+        log.info("zongzhi ready: database %s, storage %s", "sqlite" if settings.is_sqlite else "postgres",
+                 settings.storage)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await db.close()
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def root(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    routes = [
+        Route("/", root),
+        Route("/healthz", health),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        *evidence_routes(store),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.schema = schema
+    app.state.store = store
+    return app

@@ -1,0 +1,154 @@
+"""The ``/graphql`` endpoint: Strawberry's ASGI view plus authentication and GraphQL over HTTP.
+
+Strawberry answers ``application/json`` with status 200 for everything it executes. The GraphQL
+over HTTP specification adds ``application/graphql-response+json``, where a request that never
+reached execution (unparsable document, failed validation) is a 4xx without a ``data`` entry. We
+negotiate the media type from ``Accept`` and apply those rules, keeping plain JSON as it was for
+older clients. GraphiQL (a browser GET for HTML) opens without a token; everything else needs one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import ExecutionResult
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+
+from zongzhi.platform.actor import Actor, actor_for_user
+from zongzhi.platform.models import AuditLog
+from zongzhi.platform.schema.context import Context
+from zongzhi.platform.services.accounts import authenticate
+from zongzhi.platform.settings import Settings
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an ``Accept`` header, or ``None`` when we can offer neither."""
+    if not accept:
+        return JSON
+    offered: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            offered.append((q, -i, media.lower()))
+    for _q, _i, media in sorted(offered, reverse=True):
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    return None
+
+
+def _error_body(message: str, code: str) -> dict:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+async def bearer_actor(header: str | None) -> Actor | None:
+    if not header or not header.lower().startswith("bearer "):
+        return None
+    user = await authenticate(header[7:].strip())
+    return await actor_for_user(user) if user else None
+
+
+class GraphQLEndpoint(GraphQL):
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self._wants_ide(request):
+            await HTMLResponse(self.graphql_ide_html)(scope, receive, send)
+            return
+        media = negotiate(request.headers.get("accept"))
+        if media is None:
+            response: Response = JSONResponse(
+                _error_body(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE"), status_code=406
+            )
+            await response(scope, receive, send)
+            return
+        actor = await bearer_actor(request.headers.get("authorization"))
+        if actor is None:
+            response = Response(
+                json.dumps(_error_body("a valid bearer token is required", "UNAUTHENTICATED")),
+                status_code=401,
+                media_type=media,
+                headers={"WWW-Authenticate": 'Bearer realm="zongzhi"'},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        scope["state"]["actor"] = actor
+        scope["state"]["media"] = media
+        await super().__call__(scope, receive, send)
+
+    @staticmethod
+    def _wants_ide(request: Request) -> bool:
+        return (
+            request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        actor = getattr(request.state, "actor", None) if hasattr(request, "state") else None
+        context = Context(settings=self.settings, actor=actor, request=request, response=response)
+        if request is not None and hasattr(request, "state"):
+            request.state.context = context
+        return context
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [e.formatted for e in result.errors]
+        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        if not request_error:
+            body["data"] = result.data
+        if result.extensions:
+            body["extensions"] = result.extensions
+        await self._audit_reveals(request)
+        return body  # type: ignore[return-value]
+
+    async def _audit_reveals(self, request: Request) -> None:
+        """One audit row per request that showed full ID or phone numbers, naming the people."""
+        context: Context | None = getattr(request.state, "context", None)
+        if context is None or not context.revealed_people or context.actor is None:
+            return
+        await AuditLog.create(
+            actor_id=context.actor.user_id, action="pii.read", target="person",
+            details={"people": sorted(context.revealed_people)},
+        )
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media = JSON
+        request_state = getattr(sub_response, "zz_media", None)
+        if request_state:
+            media = request_state
+        if media == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = 400
+        return response
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub = await super().get_sub_response(request)
+        sub.zz_media = getattr(request.state, "media", JSON)  # type: ignore[attr-defined]
+        return sub

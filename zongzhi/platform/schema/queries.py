@@ -1,0 +1,266 @@
+"""Read side: the org tree, people, cases with filters and cursor pagination, node lookups, ``me``."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import strawberry
+from tortoise.expressions import Q, Subquery
+
+from zongzhi.platform import codes, models
+from zongzhi.platform.errors import NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import case_scope, scoped_cases
+from zongzhi.platform.schema import enums, types
+from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.ids import from_global_id, pk_of
+from zongzhi.platform.services.lifecycle import OPEN
+from zongzhi.platform.services.people import lookup_hash_for_id
+
+
+@strawberry.input(description="Every given criterion must hold (AND); a list means any of its values.")
+class CaseFilter:
+    status: list[enums.CaseStatus] | None = None
+    channel: list[str] | None = None
+    category: list[str] | None = None
+    kind: list[str] | None = None
+    risk: list[enums.Risk] | None = None
+    center_id: strawberry.ID | None = strawberry.field(default=None, description="This center and its subtree")
+    grid_id: strawberry.ID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    overdue: bool | None = strawberry.field(default=None, description="Open and past its resolve-by deadline")
+    assignee_user_id: strawberry.ID | None = None
+    assignee_department_id: strawberry.ID | None = None
+    text: str | None = strawberry.field(default=None, description="Matches number, title or description")
+
+
+def _encode_cursor(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        raise ValidationFailed("not a cursor this API issued", field="after") from None
+
+
+def _page_size(info: Info, first: int) -> int:
+    cap = info.context.settings.page_size_max
+    if not 1 <= first <= cap:
+        raise ValidationFailed(f"first must be between 1 and {cap}", field="first")
+    return first
+
+
+async def _filtered_cases(info: Info, f: CaseFilter | None):
+    query = scoped_cases(actor_of(info))
+    if f is None:
+        return query
+    for name, values, known in (
+        ("channel", f.channel, codes.CHANNELS),
+        ("category", f.category, codes.CATEGORIES),
+        ("kind", f.kind, codes.KINDS),
+    ):
+        if values:
+            unknown = [v for v in values if v not in known]
+            if unknown:
+                raise ValidationFailed(f"unknown {name}: {', '.join(unknown)}", field=f"filter.{name}")
+            query = query.filter(**{f"{name}__in": values})
+    if f.status:
+        query = query.filter(status__in=[codes.CaseStatus(s) for s in f.status])
+    if f.risk:
+        query = query.filter(risk__in=[codes.Risk(r) for r in f.risk])
+    if f.center_id:
+        center = await models.Center.get_or_none(id=pk_of(f.center_id, "Center", "filter.centerId"))
+        if center is None:
+            raise ValidationFailed("no such center", field="filter.centerId")
+        query = query.filter(center_path__startswith=center.path)
+    if f.grid_id:
+        query = query.filter(grid_id=pk_of(f.grid_id, "Grid", "filter.gridId"))
+    if f.created_from:
+        query = query.filter(created_at__gte=f.created_from)
+    if f.created_to:
+        query = query.filter(created_at__lt=f.created_to)
+    if f.overdue is not None:
+        now = datetime.now(UTC)
+        late = Q(status__in=list(OPEN), resolve_by__lt=now)
+        query = query.filter(late) if f.overdue else query.filter(~late)
+    if f.assignee_user_id:
+        uid = pk_of(f.assignee_user_id, "User", "filter.assigneeUserId")
+        query = query.filter(id__in=Subquery(models.Assignment.filter(user_id=uid).values("case_id")))
+    if f.assignee_department_id:
+        did = pk_of(f.assignee_department_id, "Department", "filter.assigneeDepartmentId")
+        query = query.filter(id__in=Subquery(models.Assignment.filter(department_id=did).values("case_id")))
+    if f.text:
+        t = f.text.strip()
+        query = query.filter(Q(number=t) | Q(title__icontains=t) | Q(description__icontains=t))
+    return query
+
+
+async def _people_query(info: Info):
+    """People the actor may see: in their center's grids, or parties to cases they can see."""
+    actor = actor_of(info)
+    scope = case_scope(actor)
+    if scope is None:
+        return models.Person.all()
+    visible_cases = models.Case.filter(scope).values("id")
+    parts = [Q(id__in=Subquery(models.CaseParty.filter(case_id__in=Subquery(visible_cases)).values("person_id")))]
+    if actor.center_path:
+        parts.append(Q(grid__center__path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(grid_id__in=list(actor.grid_ids)))
+    return models.Person.filter(Q(*parts, join_type=Q.OR))
+
+
+NODE_TYPES = {
+    "Center": (models.Center, types.Center),
+    "Department": (models.Department, types.Department),
+    "Grid": (models.Grid, types.Grid),
+    "User": (models.User, types.User),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in account.")
+    async def me(self, info: Info) -> types.User:
+        actor = actor_of(info)
+        if actor.user_id is None:
+            raise NotFound("the system actor has no account")
+        return types.User.of(await models.User.get(id=actor.user_id))
+
+    @strawberry.field(description="Fetch any object by its global ID, within your jurisdiction.")
+    async def node(self, info: Info, id: strawberry.ID) -> types.Node | None:
+        actor = actor_of(info)
+        type_name, pk = from_global_id(id)
+        if type_name == "Case":
+            row = await scoped_cases(actor).get_or_none(id=pk)
+            return types.Case.of(row) if row else None
+        if type_name == "Person":
+            row = await (await _people_query(info)).get_or_none(id=pk)
+            return types.Person.of(row) if row else None
+        if type_name == "CaseEvent":
+            row = await models.CaseEvent.get_or_none(id=pk)
+            if row is None or not await scoped_cases(actor).filter(id=row.case_id).exists():
+                return None
+            return types.CaseEvent.of(row)
+        if type_name == "Assignment":
+            row = await models.Assignment.get_or_none(id=pk)
+            if row is None or not await scoped_cases(actor).filter(id=row.case_id).exists():
+                return None
+            return types.Assignment.of(row)
+        if type_name == "User":
+            if pk != actor.user_id and not actor.has(codes.Role.admin, codes.Role.staff, codes.Role.leader):
+                return None
+        if type_name not in NODE_TYPES:
+            return None
+        model, gql = NODE_TYPES[type_name]
+        row = await model.get_or_none(id=pk)
+        return gql.of(row) if row else None
+
+    @strawberry.field(description="The center tree from your own center down (all roots for admins).")
+    async def centers(self, info: Info) -> list[types.Center]:
+        actor = actor_of(info)
+        if actor.center_id is not None:
+            return [types.Center.of(await models.Center.get(id=actor.center_id))]
+        if actor.has(codes.Role.admin):
+            return [types.Center.of(c) for c in await models.Center.filter(parent_id=None).order_by("code")]
+        return []
+
+    @strawberry.field
+    async def center(self, info: Info, id: strawberry.ID) -> types.Center | None:
+        actor_of(info)
+        row = await models.Center.get_or_none(id=pk_of(id, "Center", "id"))
+        return types.Center.of(row) if row else None
+
+    @strawberry.field
+    async def departments(self, info: Info) -> list[types.Department]:
+        actor_of(info)
+        return [types.Department.of(d) for d in await models.Department.all().order_by("code")]
+
+    @strawberry.field(description="Grids of a center's subtree (default: your center).")
+    async def grids(self, info: Info, center_id: strawberry.ID | None = None) -> list[types.Grid]:
+        actor = actor_of(info)
+        if center_id is not None:
+            center = await models.Center.get_or_none(id=pk_of(center_id, "Center", "centerId"))
+            path = center.path if center else None
+        else:
+            path = actor.center_path
+        if path is None:
+            return [types.Grid.of(g) for g in await models.Grid.filter(id__in=list(actor.grid_ids))]
+        rows = await models.Grid.filter(center__path__startswith=path).order_by("code")
+        return [types.Grid.of(g) for g in rows]
+
+    @strawberry.field(description="Category, kind and channel codes with their labels.")
+    def code_lists(self) -> types.CodeLists:
+        def to_codes(lst: codes.CodeList) -> list[types.Code]:
+            return [types.Code(code=c, label=label) for c, label in lst.items()]
+
+        return types.CodeLists(
+            categories=to_codes(codes.CATEGORIES), kinds=to_codes(codes.KINDS), channels=to_codes(codes.CHANNELS)
+        )
+
+    @strawberry.field(description="Search people by name, full ID number, phone or grid.")
+    async def people(
+        self,
+        info: Info,
+        name: str | None = None,
+        id_number: str | None = None,
+        grid_id: strawberry.ID | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> types.PersonConnection:
+        size = _page_size(info, first)
+        query = await _people_query(info)
+        if name:
+            query = query.filter(name__icontains=name.strip())
+        if id_number:
+            query = query.filter(id_number_hash=lookup_hash_for_id(id_number))
+        if grid_id:
+            query = query.filter(grid_id=pk_of(grid_id, "Grid", "gridId"))
+        if after:
+            query = query.filter(id__gt=int(_decode_cursor(after)[1]))
+        rows = await query.order_by("id").limit(size + 1)
+        edges = [
+            types.PersonEdge(cursor=_encode_cursor(p.created_at, p.id), node=types.Person.of(p)) for p in rows[:size]
+        ]
+        return types.PersonConnection(
+            edges=edges,
+            page_info=types.PageInfo(
+                has_next_page=len(rows) > size, has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="One case by ID, within your jurisdiction.")
+    async def case(self, info: Info, id: strawberry.ID) -> types.Case | None:
+        row = await scoped_cases(actor_of(info)).get_or_none(id=pk_of(id, "Case", "id"))
+        return types.Case.of(row) if row else None
+
+    @strawberry.field(description="One case by its number (ZZ-...), within your jurisdiction.")
+    async def case_by_number(self, info: Info, number: str) -> types.Case | None:
+        row = await scoped_cases(actor_of(info)).get_or_none(number=number)
+        return types.Case.of(row) if row else None
+
+    @strawberry.field(description="Cases in your jurisdiction, newest first, as a Relay connection.")
+    async def cases(
+        self, info: Info, filter: CaseFilter | None = None, first: int = 20, after: str | None = None
+    ) -> types.CaseConnection:
+        size = _page_size(info, first)
+        query = await _filtered_cases(info, filter)
+        total = await query.count()
+        if after:
+            stamp, pk = _decode_cursor(after)
+            query = query.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=pk))
+        rows = await query.order_by("-created_at", "-id").limit(size + 1)
+        edges = [types.CaseEdge(cursor=_encode_cursor(c.created_at, c.id), node=types.Case.of(c)) for c in rows[:size]]
+        return types.CaseConnection(
+            edges=edges,
+            total_count=total,
+            page_info=types.PageInfo(
+                has_next_page=len(rows) > size, has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
