@@ -52,7 +52,7 @@ ensure_venv() {
     fi
     log "installing $spec into $VENV_DIR (first run takes a few minutes) ..."
     local started=$SECONDS
-    "$VENV_PY" -m pip install --quiet --disable-pip-version-check -e "$spec"
+    "$VENV_PY" -m pip install -qq --disable-pip-version-check -e "$spec"
     printf '%s\n' "$want" >"$stamp"
     log "installed in $((SECONDS - started)) s"
 }
