@@ -45,7 +45,8 @@ async def migrate(settings: Settings) -> None:
 async def init(settings: Settings, *, run_migrations: bool = True) -> None:
     if run_migrations:
         await migrate(settings)
-    await Tortoise.init(config=tortoise_config(settings))
+    # The global fallback lets request tasks see the ORM that the ASGI lifespan task initialised.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 
 async def close() -> None:

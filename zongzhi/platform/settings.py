@@ -37,7 +37,7 @@ class Settings:
     )
     secret_key: str = _setting(
         "ZONGZHI_SECRET_KEY",
-        "dev-insecure-secret-change-me",
+        "dev-insecure-secret-change-me-before-production",
         "Signs JWTs and local evidence links. Must be set in production.",
     )
     pii_key: str = _setting(

@@ -1,0 +1,187 @@
+"""The ``zongzhi`` command: serve, demo, database, users and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from zongzhi.platform import db, security
+from zongzhi.platform.settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | int]
+_commands: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        _commands[name] = fn
+        return fn
+
+    return register
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool = False) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "zongzhi.platform.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@command("serve")
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(db.migrate(settings))
+    _serve(settings, args.host, args.port, args.workers)
+    return 0
+
+
+@command("demo")
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import demo as demo_data
+
+    async def prepare() -> list[tuple[str, str, str]]:
+        await db.init(settings)
+        try:
+            if args.reset or not await demo_data.is_seeded():
+                print(f"Seeding the demo county ({args.cases} cases)...", flush=True)
+                await demo_data.seed(n_cases=args.cases)
+            return [
+                (u.username, ",".join(u.roles), security.issue_jwt(u.id, u.username, ttl=timedelta(days=30)))
+                for u in await demo_data.demo_users()
+            ]
+        finally:
+            await db.close()
+
+    if args.reset and settings.is_sqlite:
+        db_file = settings.data_dir / "zongzhi.sqlite3"
+        db_file.unlink(missing_ok=True)
+    tokens = asyncio.run(prepare())
+    url = f"http://{args.host}:{args.port}/graphql"
+    print(f"\nzongzhi demo: GraphiQL at {url}\n")
+    print("Bearer tokens (valid 30 days); paste one into GraphiQL's headers as")
+    print('  {"Authorization": "Bearer <token>"}\n')
+    for username, roles, token in tokens:
+        print(f"  {username:20} {roles:12} {token}")
+    print(flush=True)
+    if args.no_serve:
+        return 0
+    _serve(settings, args.host, args.port, 1)
+    return 0
+
+
+@command("db migrate")
+async def db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    await db.migrate(settings)
+    print("database is up to date")
+    return 0
+
+
+@command("users create")
+async def users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import Center, Department, Grid
+    from zongzhi.platform.services.accounts import create_user
+
+    await db.init(settings)
+    try:
+        center = await Center.get_or_none(code=args.center) if args.center else None
+        if args.center and center is None:
+            print(f"no center with code {args.center}", file=sys.stderr)
+            return 2
+        department = await Department.get_or_none(code=args.department) if args.department else None
+        if args.department and department is None:
+            print(f"no department with code {args.department}", file=sys.stderr)
+            return 2
+        grids = [await Grid.get(code=c) for c in args.grids.split(",")] if args.grids else []
+        user = await create_user(
+            args.username, args.name or args.username, args.roles.split(","), center=center, department=department,
+            grids=grids, specialties=args.specialties.split(",") if args.specialties else [], plugin=args.plugin,
+        )
+        print(f"created user {user.username} (id {user.id})")
+        return 0
+    finally:
+        await db.close()
+
+
+@command("tokens create")
+async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+    from zongzhi.platform.services.accounts import create_api_token
+
+    await db.init(settings)
+    try:
+        user = await User.get_or_none(username=args.username)
+        if user is None:
+            print(f"no user {args.username}", file=sys.stderr)
+            return 2
+        ttl = timedelta(days=args.days) if args.days else None
+        if args.jwt:
+            print(security.issue_jwt(user.id, user.username, ttl=ttl))
+        else:
+            print(await create_api_token(user, name=args.name, ttl=ttl))
+        return 0
+    finally:
+        await db.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the API (GraphQL at /graphql)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+
+    p = sub.add_parser("demo", help="seed the demo county into the embedded database and serve it")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--cases", type=int, default=300, help="how many demo cases to create")
+    p.add_argument("--reset", action="store_true", help="start from an empty database (SQLite only)")
+    p.add_argument("--no-serve", action="store_true", help="seed and print tokens, then exit")
+
+    p = sub.add_parser("db", help="database commands")
+    dbsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    dbsub.add_parser("migrate", help="apply pending migrations")
+
+    p = sub.add_parser("users", help="user accounts")
+    usub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    u = usub.add_parser("create", help="create a user")
+    u.add_argument("username")
+    u.add_argument("--name", help="display name")
+    u.add_argument("--roles", required=True, help="comma-separated: staff,mediator,grid_worker,leader,...")
+    u.add_argument("--center", help="12-digit code of the user's center (their jurisdiction)")
+    u.add_argument("--department", help="department code, for department users")
+    u.add_argument("--grids", help="comma-separated grid codes, for grid workers")
+    u.add_argument("--specialties", help="comma-separated category codes, for mediators")
+    u.add_argument("--plugin", help="for partner accounts: the plugin they may reach")
+
+    p = sub.add_parser("tokens", help="bearer tokens")
+    tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    t = tsub.add_parser("create", help="create a token for a user and print it once")
+    t.add_argument("username")
+    t.add_argument("--name", default="", help="a label for an API token")
+    t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
+    t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    security.configure(settings)
+    name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
+    result = _commands[name](args, settings)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

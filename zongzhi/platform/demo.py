@@ -1,0 +1,220 @@
+"""Demo data for the embedded mode: one county, its townships and villages, and a few hundred cases.
+
+Cases are made through the services, so each has a real timeline, and are spread over every status,
+channel and category, with receipt dates over the past months. The generator is seeded, so two
+runs give the same county.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from zongzhi.platform import pii
+from zongzhi.platform.actor import Actor, actor_for_user
+from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
+from zongzhi.platform.models import Case, Center, User
+from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services.accounts import create_user
+from zongzhi.platform.services.org import create_center, create_department, create_grid, station_department
+from zongzhi.platform.services.people import PersonInput
+
+COUNTY = ("330199000000", "云溪县社会治理中心")
+TOWNSHIPS = [("001", "青石镇"), ("002", "白沙镇"), ("003", "东湖街道")]
+VILLAGES_PER_TOWNSHIP = 3
+GRIDS_PER_VILLAGE = 2
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+DEPARTMENTS = [
+    ("police", "gaj", "县公安局", "公安", Residence.resident),
+    ("court", "fy", "县人民法院", "法院", Residence.rotating),
+    ("justice", "sfj", "县司法局", "司法", Residence.resident),
+    ("petition", "xfj", "县信访局", "信访", Residence.resident),
+    ("labor", "rsj", "县人社局", "人社", Residence.rotating),
+    ("housing", "zjj", "县住建局", "住建", Residence.rotating),
+    ("land", "zrzyj", "县自然资源局", "自然资源", Residence.on_call),
+    ("civil", "mzj", "县民政局", "民政", Residence.on_call),
+    ("women", "flh", "县妇联", "妇联", Residence.on_call),
+]
+CHANNELS = ["window", "window", "grid", "grid", "grid", "hotline", "online", "referral"]
+TITLES = {
+    "marriage_family": "夫妻因抚养费发生争执",
+    "neighbor": "邻居楼上漏水引发纠纷",
+    "housing_homestead": "宅基地边界争议",
+    "contract": "装修合同款项纠纷",
+    "business": "个体商户经营纠纷",
+    "damages": "宠物咬伤赔偿纠纷",
+    "land_forest": "承包山林界址争议",
+    "land_acquisition": "征地补偿款分配争议",
+    "environment": "养殖场异味扰民",
+    "labor": "工地拖欠农民工工资",
+    "consumer": "预付卡退费纠纷",
+    "medical": "诊所诊疗费用争议",
+    "traffic": "电动车与行人碰撞赔偿",
+    "property_management": "小区物业费与停车纠纷",
+    "safety_hazard": "老旧电线私拉乱接隐患",
+    "livelihood_service": "独居老人需要上门帮扶",
+    "public_opinion": "群众反映路灯长期不亮",
+    "other": "其他求助事项",
+}
+KIND_OF = {"safety_hazard": "hazard", "livelihood_service": "service", "public_opinion": "opinion"}
+
+
+@dataclass
+class Demo:
+    county: Center
+    users: dict[str, User]
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+
+
+def _id_number(rng: random.Random, area: str) -> str:
+    birth = datetime(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 50))
+    first17 = f"{area}{birth:%Y%m%d}{rng.randint(100, 999)}"
+    return first17 + pii.id_check_char(first17)
+
+
+async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
+    rng = random.Random(seed_value)
+    county = await create_center(COUNTY[0], COUNTY[1], CenterLevel.county)
+    depts = {}
+    for key, code, name, kind, residence in DEPARTMENTS:
+        depts[key] = await create_department(code, name, kind)
+        await station_department(county, depts[key], residence)
+    townships, villages, grids = [], [], []
+    for t_code, t_name in TOWNSHIPS:
+        township = await create_center(f"330199{t_code}000", f"{t_name}综治中心", CenterLevel.township, county)
+        townships.append(township)
+        await station_department(township, depts["police"], Residence.resident)
+        await station_department(township, depts["justice"], Residence.resident)
+        for v in range(1, VILLAGES_PER_TOWNSHIP + 1):
+            village = await create_center(
+                f"330199{t_code}{v:03d}", f"{t_name}{'一二三四五'[v - 1]}村", CenterLevel.village, township
+            )
+            villages.append(village)
+            for g in range(1, GRIDS_PER_VILLAGE + 1):
+                grids.append(await create_grid(f"{village.code}-G{g}", f"{village.name}第{g}网格", village))
+
+    users: dict[str, User] = {}
+
+    async def user(username: str, name: str, roles: list[Role], **kw) -> User:
+        users[username] = await create_user(username, name, [str(r) for r in roles], **kw)
+        return users[username]
+
+    await user("county_dispatcher", "县中心调度员", [Role.staff], center=county)
+    await user("county_leader", "县中心主任", [Role.leader], center=county)
+    await user("rule_author", "规则维护员", [Role.rule_author], center=county)
+    await user("admin", "系统管理员", [Role.admin])
+    await user("housing_officer", "住建局联络员", [Role.department], department=depts["housing"])
+    await user("labor_officer", "人社局联络员", [Role.department], department=depts["labor"])
+    for i, township in enumerate(townships, start=1):
+        await user(f"township{i}_staff", f"{township.name}工作人员", [Role.staff], center=township)
+        await user(
+            f"township{i}_mediator", f"{township.name}调解员", [Role.mediator], center=township,
+            specialties=rng.sample(list(CATEGORIES.codes()), 3), title="人民调解员",
+        )
+    for j, village in enumerate(villages, start=1):
+        village_grids = [g for g in grids if g.center_id == village.id]
+        await user(f"village{j}_staff", f"{village.name}专干", [Role.staff], center=village)
+        await user(f"village{j}_grid", f"{village.name}网格员", [Role.grid_worker], center=village, grids=village_grids)
+
+    actors = {name: await actor_for_user(u) for name, u in users.items()}
+    now = datetime.now(UTC)
+    categories = CATEGORIES.codes()
+    for n in range(n_cases):
+        grid = rng.choice(grids)
+        village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
+        township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
+        category = rng.choice(categories)
+        channel = rng.choice(CHANNELS)
+        filer = actors[f"village{village_index}_grid"] if channel == "grid" else actors[f"village{village_index}_staff"]
+        received = now - timedelta(days=rng.uniform(0, 180), hours=rng.uniform(0, 12))
+        parties = [
+            svc.PartyInput(
+                role=PartyRole.applicant,
+                person=PersonInput(
+                    name=_name(rng), id_number=_id_number(rng, "330199"), phone=f"13{rng.randint(100000000, 999999999)}",
+                    address=f"{grid.name}{rng.randint(1, 80)}号", grid_id=grid.id,
+                ),
+            )
+        ]
+        if KIND_OF.get(category, "dispute") == "dispute":
+            parties.append(
+                svc.PartyInput(role=PartyRole.respondent, person=PersonInput(name=_name(rng), grid_id=grid.id))
+            )
+        case, _ = await svc.intake(
+            svc.CaseInput(
+                title=TITLES[category], category=category, kind=KIND_OF.get(category, "dispute"), channel=channel,
+                description=f"{TITLES[category]}，当事人请求协调处理。", severity=rng.randint(1, 4),
+                complexity=rng.choice(["simple", "simple", "complex", "difficult"]), grid_id=grid.id,
+                address=f"{grid.name}{rng.randint(1, 80)}号", parties=parties, client_request_id=f"demo-{n}",
+                received_at=received,
+            ),
+            filer,
+        )
+        days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
+        await Case.filter(id=case.id).update(resolve_by=received + timedelta(days=days))
+        await _walk(rng, case, actors, township_index, village_index, depts)
+    return Demo(county=county, users=users)
+
+
+async def _walk(rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict) -> None:
+    """Take a case some way along its lifecycle, stopping at a random step."""
+    staff, mediator = actors[f"township{t}_staff"], actors[f"township{t}_mediator"]
+    stop = rng.choices(
+        ["received", "assessed", "rejected", "dispatched", "handling", "resolved", "failed", "closed", "followed_up",
+         "withdrawn"],
+        weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2],
+    )[0]
+    if stop == "received":
+        return
+    if stop == "withdrawn":
+        await svc.withdraw(staff, case.id, "当事人自行和解，申请撤回")
+        return
+    await svc.assess(staff, case.id, risk=rng.choice([Risk.none, Risk.none, Risk.low, Risk.medium, Risk.high]))
+    if stop == "assessed":
+        return
+    if stop == "rejected":
+        await svc.reject(staff, case.id, "不属于本中心受理范围，已告知当事人向有关部门反映")
+        return
+    if case.category in {"housing_homestead", "property_management"} and rng.random() < 0.5:
+        unit, handler = svc.UnitInput(department_id=depts["housing"].id), actors["housing_officer"]
+        mode = AssignmentMode.transfer
+    elif case.category == "labor" and rng.random() < 0.5:
+        unit, handler = svc.UnitInput(department_id=depts["labor"].id), actors["labor_officer"]
+        mode = AssignmentMode.transfer
+    else:
+        unit, handler = svc.UnitInput(user_id=mediator.user_id), mediator
+        mode = AssignmentMode.self_handle
+    await svc.dispatch(staff, case.id, mode, [unit])
+    if stop == "dispatched":
+        return
+    await svc.accept(handler, case.id)
+    await svc.add_progress(handler, case.id, "已联系双方当事人，约定调解时间")
+    if stop == "handling":
+        return
+    if stop == "failed" or (stop in {"closed", "followed_up"} and rng.random() < 0.15):
+        await svc.fail(handler, case.id, "双方分歧较大，调解未达成一致", rng.choice(["litigation", "arbitration"]))
+    else:
+        await svc.resolve(handler, case.id, "经调解双方达成一致", "双方签订人民调解协议书", rng.choice([None, 2000, 8500, 36000]))
+    if stop in {"resolved", "failed"}:
+        return
+    await svc.close(staff, case.id)
+    if stop == "closed":
+        return
+    await svc.follow_up(actors[f"village{v}_grid"], case.id, rng.choices([5, 4, 3, 2], weights=[60, 25, 10, 5])[0],
+                        rng.random() < 0.9)
+
+
+async def is_seeded() -> bool:
+    return await Center.filter(code=COUNTY[0]).exists()
+
+
+async def demo_users() -> list[User]:
+    return await User.filter(username__in=["county_dispatcher", "county_leader", "township1_staff",
+                                           "township1_mediator", "village1_grid", "housing_officer",
+                                           "rule_author", "admin"]).order_by("id")
+
