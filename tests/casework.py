@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from tests.world import World
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole
 from zongzhi.platform.models import Case
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
-from tests.world import World
 
 PATHS: dict[CaseStatus, list[str]] = {
     CaseStatus.received: [],
@@ -50,7 +50,9 @@ async def take_to(world: World, case: Case, status: CaseStatus, staff: str = "a_
         elif step == "reject":
             await svc.reject(s, case.id, "不属于受理范围")
         elif step == "dispatch":
-            await svc.dispatch(s, case.id, AssignmentMode.self_handle, [svc.UnitInput(user_id=mediator.user_id)])
+            await svc.dispatch(
+                s, case.id, AssignmentMode.self_handle, [svc.UnitInput(user_id=mediator.user_id)]
+            )
         elif step == "accept":
             await svc.accept(mediator, case.id)
         elif step == "resolve":

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
+from tests.world import World, build_world
 from zongzhi.platform import db as zdb
 from zongzhi.platform import outbox, security
 from zongzhi.platform.settings import Settings
-from tests.world import World, build_world
 
 POSTGRES_URL = os.environ.get("ZONGZHI_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -33,7 +33,9 @@ def _with_database(url: str, name: str) -> str:
 async def _pg_admin(sql: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(_with_database(POSTGRES_URL, "postgres").replace("postgres://", "postgresql://", 1))
+    conn = await asyncpg.connect(
+        _with_database(POSTGRES_URL, "postgres").replace("postgres://", "postgresql://", 1)
+    )
     try:
         await conn.execute(sql)
     finally:
@@ -50,7 +52,12 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
         await _pg_admin(f'CREATE DATABASE "{name}"')
         url = _with_database(POSTGRES_URL, name)
     s = Settings.from_env(
-        {}, data_dir=data_dir, database_url=url, secret_key="test-secret-key-that-is-long-enough-for-hs256", event_mode="inline", storage="local"
+        {},
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        event_mode="inline",
+        storage="local",
     )
     security.configure(s)
     await zdb.init(s)
@@ -64,7 +71,9 @@ async def _truncate() -> None:
     conn = Tortoise.get_connection("default")
     tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
     if conn.capabilities.dialect == "postgres":
-        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
     else:
         await conn.execute_script("PRAGMA foreign_keys = OFF")
         for t in tables:

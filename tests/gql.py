@@ -25,12 +25,16 @@ class GraphQLErrors(AssertionError):
         return self.errors[0].get("extensions", {}).get("field")
 
 
-async def raw(client: httpx.AsyncClient, token: str | None, query: str, variables: dict | None = None) -> httpx.Response:
+async def raw(
+    client: httpx.AsyncClient, token: str | None, query: str, variables: dict | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
 
-async def gql(client: httpx.AsyncClient, token: str, query: str, variables: dict | None = None) -> dict[str, Any]:
+async def gql(
+    client: httpx.AsyncClient, token: str, query: str, variables: dict | None = None
+) -> dict[str, Any]:
     """The ``data`` of a successful operation; raises ``GraphQLErrors`` if there were errors."""
     response = await raw(client, token, query, variables)
     assert response.status_code == 200, response.text

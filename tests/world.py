@@ -29,7 +29,10 @@ async def build_world() -> World:
     va2 = await create_center("330110001002", "甲二村", CenterLevel.village, ta)
     vb1 = await create_center("330110002001", "乙一村", CenterLevel.village, tb)
     w.centers.update(county=county, ta=ta, tb=tb, va1=va1, va2=va2, vb1=vb1)
-    square = {"type": "Polygon", "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.1], [120.0, 30.0]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[120.0, 30.0], [120.1, 30.0], [120.1, 30.1], [120.0, 30.1], [120.0, 30.0]]],
+    }
     w.grids["a1g1"] = await create_grid("A1-G1", "甲一村第一网格", va1, polygon=square)
     w.grids["a1g2"] = await create_grid("A1-G2", "甲一村第二网格", va1)
     w.grids["a2g1"] = await create_grid("A2-G1", "甲二村第一网格", va2)

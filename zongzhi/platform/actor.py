@@ -44,7 +44,9 @@ class Actor:
     @classmethod
     def system_actor(cls, label: str, *, plugin: str | None = None) -> Actor:
         """The rules engine or a plugin acting on its own authority (``label`` names the rule)."""
-        return cls(user_id=None, username="system", roles=frozenset(), system=True, label=label, plugin=plugin)
+        return cls(
+            user_id=None, username="system", roles=frozenset(), system=True, label=label, plugin=plugin
+        )
 
 
 async def actor_for_user(user: User) -> Actor:

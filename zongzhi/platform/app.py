@@ -33,8 +33,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await db.init(settings)
         await store.ensure_ready()
-        log.info("zongzhi ready: database %s, storage %s", "sqlite" if settings.is_sqlite else "postgres",
-                 settings.storage)
+        log.info(
+            "zongzhi ready: database %s, storage %s",
+            "sqlite" if settings.is_sqlite else "postgres",
+            settings.storage,
+        )
         try:
             yield
         finally:

@@ -29,7 +29,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool 
     import uvicorn
 
     uvicorn.run(
-        "zongzhi.platform.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+        "zongzhi.platform.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
         log_level=settings.log_level.lower(),
     )
 
@@ -99,8 +104,14 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         grids = [await Grid.get(code=c) for c in args.grids.split(",")] if args.grids else []
         user = await create_user(
-            args.username, args.name or args.username, args.roles.split(","), center=center, department=department,
-            grids=grids, specialties=args.specialties.split(",") if args.specialties else [], plugin=args.plugin,
+            args.username,
+            args.name or args.username,
+            args.roles.split(","),
+            center=center,
+            department=department,
+            grids=grids,
+            specialties=args.specialties.split(",") if args.specialties else [],
+            plugin=args.plugin,
         )
         print(f"created user {user.username} (id {user.id})")
         return 0
@@ -127,6 +138,20 @@ async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await db.close()
+
+
+@command("schema export")
+def schema_export(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.schema import build_schema
+
+    sdl = build_schema(settings).as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(sdl)
+        print(f"wrote {args.output}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,13 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+
+    p = sub.add_parser("schema", help="the GraphQL schema")
+    ssub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    e = ssub.add_parser("export", help="write the SDL (default: schema.graphql)")
+    e.add_argument("--output", "-o", default="schema.graphql", help="file to write, or - for stdout")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     security.configure(settings)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
     result = _commands[name](args, settings)

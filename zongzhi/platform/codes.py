@@ -8,10 +8,10 @@ validated on input and shown to front ends as ``{code, label}``.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class LabelledEnum(str, Enum):
+class LabelledEnum(StrEnum):
     """A string enum whose members carry a Chinese label: ``Member = ("code", "标签")``."""
 
     label: str

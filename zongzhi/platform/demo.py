@@ -86,7 +86,9 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
         await station_department(county, depts[key], residence)
     townships, villages, grids = [], [], []
     for t_code, t_name in TOWNSHIPS:
-        township = await create_center(f"330199{t_code}000", f"{t_name}综治中心", CenterLevel.township, county)
+        township = await create_center(
+            f"330199{t_code}000", f"{t_name}综治中心", CenterLevel.township, county
+        )
         townships.append(township)
         await station_department(township, depts["police"], Residence.resident)
         await station_department(township, depts["justice"], Residence.resident)
@@ -113,13 +115,23 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
     for i, township in enumerate(townships, start=1):
         await user(f"township{i}_staff", f"{township.name}工作人员", [Role.staff], center=township)
         await user(
-            f"township{i}_mediator", f"{township.name}调解员", [Role.mediator], center=township,
-            specialties=rng.sample(list(CATEGORIES.codes()), 3), title="人民调解员",
+            f"township{i}_mediator",
+            f"{township.name}调解员",
+            [Role.mediator],
+            center=township,
+            specialties=rng.sample(list(CATEGORIES.codes()), 3),
+            title="人民调解员",
         )
     for j, village in enumerate(villages, start=1):
         village_grids = [g for g in grids if g.center_id == village.id]
         await user(f"village{j}_staff", f"{village.name}专干", [Role.staff], center=village)
-        await user(f"village{j}_grid", f"{village.name}网格员", [Role.grid_worker], center=village, grids=village_grids)
+        await user(
+            f"village{j}_grid",
+            f"{village.name}网格员",
+            [Role.grid_worker],
+            center=village,
+            grids=village_grids,
+        )
 
     actors = {name: await actor_for_user(u) for name, u in users.items()}
     now = datetime.now(UTC)
@@ -130,27 +142,43 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
         township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
         category = rng.choice(categories)
         channel = rng.choice(CHANNELS)
-        filer = actors[f"village{village_index}_grid"] if channel == "grid" else actors[f"village{village_index}_staff"]
+        filer = (
+            actors[f"village{village_index}_grid"]
+            if channel == "grid"
+            else actors[f"village{village_index}_staff"]
+        )
         received = now - timedelta(days=rng.uniform(0, 180), hours=rng.uniform(0, 12))
         parties = [
             svc.PartyInput(
                 role=PartyRole.applicant,
                 person=PersonInput(
-                    name=_name(rng), id_number=_id_number(rng, "330199"), phone=f"13{rng.randint(100000000, 999999999)}",
-                    address=f"{grid.name}{rng.randint(1, 80)}号", grid_id=grid.id,
+                    name=_name(rng),
+                    id_number=_id_number(rng, "330199"),
+                    phone=f"13{rng.randint(100000000, 999999999)}",
+                    address=f"{grid.name}{rng.randint(1, 80)}号",
+                    grid_id=grid.id,
                 ),
             )
         ]
         if KIND_OF.get(category, "dispute") == "dispute":
             parties.append(
-                svc.PartyInput(role=PartyRole.respondent, person=PersonInput(name=_name(rng), grid_id=grid.id))
+                svc.PartyInput(
+                    role=PartyRole.respondent, person=PersonInput(name=_name(rng), grid_id=grid.id)
+                )
             )
         case, _ = await svc.intake(
             svc.CaseInput(
-                title=TITLES[category], category=category, kind=KIND_OF.get(category, "dispute"), channel=channel,
-                description=f"{TITLES[category]}，当事人请求协调处理。", severity=rng.randint(1, 4),
-                complexity=rng.choice(["simple", "simple", "complex", "difficult"]), grid_id=grid.id,
-                address=f"{grid.name}{rng.randint(1, 80)}号", parties=parties, client_request_id=f"demo-{n}",
+                title=TITLES[category],
+                category=category,
+                kind=KIND_OF.get(category, "dispute"),
+                channel=channel,
+                description=f"{TITLES[category]}，当事人请求协调处理。",
+                severity=rng.randint(1, 4),
+                complexity=rng.choice(["simple", "simple", "complex", "difficult"]),
+                grid_id=grid.id,
+                address=f"{grid.name}{rng.randint(1, 80)}号",
+                parties=parties,
+                client_request_id=f"demo-{n}",
                 received_at=received,
             ),
             filer,
@@ -161,12 +189,24 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
     return Demo(county=county, users=users)
 
 
-async def _walk(rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict) -> None:
+async def _walk(
+    rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict
+) -> None:
     """Take a case some way along its lifecycle, stopping at a random step."""
     staff, mediator = actors[f"township{t}_staff"], actors[f"township{t}_mediator"]
     stop = rng.choices(
-        ["received", "assessed", "rejected", "dispatched", "handling", "resolved", "failed", "closed", "followed_up",
-         "withdrawn"],
+        [
+            "received",
+            "assessed",
+            "rejected",
+            "dispatched",
+            "handling",
+            "resolved",
+            "failed",
+            "closed",
+            "followed_up",
+            "withdrawn",
+        ],
         weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2],
     )[0]
     if stop == "received":
@@ -174,7 +214,9 @@ async def _walk(rng: random.Random, case: Case, actors: dict[str, Actor], t: int
     if stop == "withdrawn":
         await svc.withdraw(staff, case.id, "当事人自行和解，申请撤回")
         return
-    await svc.assess(staff, case.id, risk=rng.choice([Risk.none, Risk.none, Risk.low, Risk.medium, Risk.high]))
+    await svc.assess(
+        staff, case.id, risk=rng.choice([Risk.none, Risk.none, Risk.low, Risk.medium, Risk.high])
+    )
     if stop == "assessed":
         return
     if stop == "rejected":
@@ -197,16 +239,28 @@ async def _walk(rng: random.Random, case: Case, actors: dict[str, Actor], t: int
     if stop == "handling":
         return
     if stop == "failed" or (stop in {"closed", "followed_up"} and rng.random() < 0.15):
-        await svc.fail(handler, case.id, "双方分歧较大，调解未达成一致", rng.choice(["litigation", "arbitration"]))
+        await svc.fail(
+            handler, case.id, "双方分歧较大，调解未达成一致", rng.choice(["litigation", "arbitration"])
+        )
     else:
-        await svc.resolve(handler, case.id, "经调解双方达成一致", "双方签订人民调解协议书", rng.choice([None, 2000, 8500, 36000]))
+        await svc.resolve(
+            handler,
+            case.id,
+            "经调解双方达成一致",
+            "双方签订人民调解协议书",
+            rng.choice([None, 2000, 8500, 36000]),
+        )
     if stop in {"resolved", "failed"}:
         return
     await svc.close(staff, case.id)
     if stop == "closed":
         return
-    await svc.follow_up(actors[f"village{v}_grid"], case.id, rng.choices([5, 4, 3, 2], weights=[60, 25, 10, 5])[0],
-                        rng.random() < 0.9)
+    await svc.follow_up(
+        actors[f"village{v}_grid"],
+        case.id,
+        rng.choices([5, 4, 3, 2], weights=[60, 25, 10, 5])[0],
+        rng.random() < 0.9,
+    )
 
 
 async def is_seeded() -> bool:
@@ -214,7 +268,15 @@ async def is_seeded() -> bool:
 
 
 async def demo_users() -> list[User]:
-    return await User.filter(username__in=["county_dispatcher", "county_leader", "township1_staff",
-                                           "township1_mediator", "village1_grid", "housing_officer",
-                                           "rule_author", "admin"]).order_by("id")
-
+    return await User.filter(
+        username__in=[
+            "county_dispatcher",
+            "county_leader",
+            "township1_staff",
+            "township1_mediator",
+            "village1_grid",
+            "housing_officer",
+            "rule_author",
+            "admin",
+        ]
+    ).order_by("id")

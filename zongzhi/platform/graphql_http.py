@@ -80,7 +80,8 @@ class GraphQLEndpoint(GraphQL):
         media = negotiate(request.headers.get("accept"))
         if media is None:
             response: Response = JSONResponse(
-                _error_body(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE"), status_code=406
+                _error_body(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE"),
+                status_code=406,
             )
             await response(scope, receive, send)
             return
@@ -118,7 +119,9 @@ class GraphQLEndpoint(GraphQL):
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
-        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        request_error = (
+            result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        )
         if not request_error:
             body["data"] = result.data
         if result.extensions:
@@ -132,7 +135,9 @@ class GraphQLEndpoint(GraphQL):
         if context is None or not context.revealed_people or context.actor is None:
             return
         await AuditLog.create(
-            actor_id=context.actor.user_id, action="pii.read", target="person",
+            actor_id=context.actor.user_id,
+            action="pii.read",
+            target="person",
             details={"people": sorted(context.revealed_people)},
         )
 

@@ -48,7 +48,10 @@ def decode_jwt(token: str) -> int | None:
     """The user id a valid JWT names, or ``None`` (bad signature, expired, malformed)."""
     try:
         claims = jwt.decode(
-            token, settings().secret_key, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            token,
+            settings().secret_key,
+            algorithms=[JWT_ALGORITHM],
+            issuer=JWT_ISSUER,
             options={"require": ["exp", "sub"]},
         )
         return int(claims["sub"])

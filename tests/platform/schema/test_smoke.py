@@ -16,12 +16,16 @@ async def test_create_and_list_case(client, world):
                     "Grid", world.grids["a1g1"].id
                 ),
                 "clientRequestId": "req-1",
-                "parties": [{"role": "applicant", "person": {"name": "张三", "idNumber": "11010519491231002X"}}],
+                "parties": [
+                    {"role": "applicant", "person": {"name": "张三", "idNumber": "11010519491231002X"}}
+                ],
             }
         },
     )
     assert data["createCase"]["created"] is True
-    listed = await gql(client, world.tokens["county_staff"], "{ cases { totalCount edges { node { number } } } }")
+    listed = await gql(
+        client, world.tokens["county_staff"], "{ cases { totalCount edges { node { number } } } }"
+    )
     assert listed["cases"]["totalCount"] == 1
     r = await raw(client, None, "{ me { username } }")
     assert r.status_code == 401

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.casework import actor, new_case, take_to
 from zongzhi.platform.codes import AssignmentMode, CaseStatus
 from zongzhi.platform.errors import InvalidTransition
 from zongzhi.platform.models import Case, CaseEvent, Outbox
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.lifecycle import STEPS
-from tests.casework import actor, new_case, take_to
 
 
 async def _run(world, step: str, case: Case) -> None:
@@ -39,7 +39,9 @@ async def _run(world, step: str, case: Case) -> None:
         "flag_risk": lambda: svc.flag_risk(staff, case.id, "high", "有暴力倾向"),
         "tag": lambda: svc.tag(staff, case.id, ["重点"]),
         "set_deadline": lambda: svc.set_deadline(
-            staff, case.id, resolve_by=__import__("datetime").datetime(2030, 1, 1, tzinfo=__import__("datetime").UTC)
+            staff,
+            case.id,
+            resolve_by=__import__("datetime").datetime(2030, 1, 1, tzinfo=__import__("datetime").UTC),
         ),
     }
     assert set(calls) == set(STEPS), "every step of the state machine is exercised"

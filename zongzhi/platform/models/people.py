@@ -31,7 +31,9 @@ class User(Model):
     username = fields.CharField(max_length=60, unique=True)
     display_name = fields.CharField(max_length=60)
     roles = fields.JSONField(default=list)
-    center = fields.ForeignKeyField("models.Center", related_name="users", null=True, on_delete=fields.RESTRICT)
+    center = fields.ForeignKeyField(
+        "models.Center", related_name="users", null=True, on_delete=fields.RESTRICT
+    )
     department = fields.ForeignKeyField(
         "models.Department", related_name="users", null=True, on_delete=fields.RESTRICT
     )

@@ -99,8 +99,13 @@ def _to_case_input(data: CreateCaseInput) -> svc.CaseInput:
         person = None
         if p.person is not None:
             person = PersonInput(
-                name=p.person.name, id_number=p.person.id_number, phone=p.person.phone, address=p.person.address,
-                grid_id=pk_of(p.person.grid_id, "Grid", f"parties[{i}].person.gridId") if p.person.grid_id else None,
+                name=p.person.name,
+                id_number=p.person.id_number,
+                phone=p.person.phone,
+                address=p.person.address,
+                grid_id=pk_of(p.person.grid_id, "Grid", f"parties[{i}].person.gridId")
+                if p.person.grid_id
+                else None,
             )
         parties.append(
             svc.PartyInput(
@@ -111,11 +116,20 @@ def _to_case_input(data: CreateCaseInput) -> svc.CaseInput:
         )
     loc = data.location or LocationInput()
     return svc.CaseInput(
-        title=data.title, category=data.category, kind=data.kind, channel=data.channel,
-        description=data.description, severity=data.severity, complexity=data.complexity,
+        title=data.title,
+        category=data.category,
+        kind=data.kind,
+        channel=data.channel,
+        description=data.description,
+        severity=data.severity,
+        complexity=data.complexity,
         center_id=pk_of(data.center_id, "Center", "centerId") if data.center_id else None,
         grid_id=pk_of(data.grid_id, "Grid", "gridId") if data.grid_id else None,
-        lat=loc.lat, lng=loc.lng, address=loc.address, tags=list(data.tags), parties=parties,
+        lat=loc.lat,
+        lng=loc.lng,
+        address=loc.address,
+        tags=list(data.tags),
+        parties=parties,
         client_request_id=data.client_request_id,
     )
 
@@ -140,8 +154,14 @@ class Mutation:
         note: str = "",
     ) -> types.Case:
         case = await svc.assess(
-            actor_of(info), _case_pk(case_id), category=category, kind=kind, severity=severity,
-            complexity=complexity, risk=codes.Risk(risk) if risk else None, note=note,
+            actor_of(info),
+            _case_pk(case_id),
+            category=category,
+            kind=kind,
+            severity=severity,
+            complexity=complexity,
+            risk=codes.Risk(risk) if risk else None,
+            note=note,
         )
         return types.Case.of(case)
 
@@ -164,11 +184,15 @@ class Mutation:
         )
         return types.Case.of(case)
 
-    @strawberry.mutation(description="Add a unit to a case in hand (another 联办 department, or a 督办 unit).")
+    @strawberry.mutation(
+        description="Add a unit to a case in hand (another 联办 department, or a 督办 unit)."
+    )
     async def add_case_assignment(
         self, info: Info, case_id: strawberry.ID, mode: enums.AssignmentMode, unit: UnitInput
     ) -> types.Case:
-        case = await svc.add_assignment(actor_of(info), _case_pk(case_id), codes.AssignmentMode(mode), _units([unit])[0])
+        case = await svc.add_assignment(
+            actor_of(info), _case_pk(case_id), codes.AssignmentMode(mode), _units([unit])[0]
+        )
         return types.Case.of(case)
 
     @strawberry.mutation(description="接收: the assigned unit takes the case in hand.")
@@ -191,7 +215,12 @@ class Mutation:
 
     @strawberry.mutation(description="调处成功: mediation reached an agreement.")
     async def resolve_case(
-        self, info: Info, case_id: strawberry.ID, outcome: str, agreement: str = "", amount: Decimal | None = None
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        outcome: str,
+        agreement: str = "",
+        amount: Decimal | None = None,
     ) -> types.Case:
         return types.Case.of(await svc.resolve(actor_of(info), _case_pk(case_id), outcome, agreement, amount))
 
@@ -243,7 +272,9 @@ class Mutation:
     async def flag_case_risk(
         self, info: Info, case_id: strawberry.ID, level: enums.Risk, reason: str
     ) -> types.Case:
-        return types.Case.of(await svc.flag_risk(actor_of(info), _case_pk(case_id), codes.Risk(level), reason))
+        return types.Case.of(
+            await svc.flag_risk(actor_of(info), _case_pk(case_id), codes.Risk(level), reason)
+        )
 
     @strawberry.mutation
     async def tag_case(

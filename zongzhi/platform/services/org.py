@@ -11,12 +11,16 @@ from zongzhi.platform.models import Center, CenterDepartment, Department, Grid
 _AREA_CODE = re.compile(r"^\d{12}$")
 
 
-async def create_center(code: str, name: str, level: CenterLevel | str, parent: Center | None = None) -> Center:
+async def create_center(
+    code: str, name: str, level: CenterLevel | str, parent: Center | None = None
+) -> Center:
     if not _AREA_CODE.match(code):
         raise ValidationFailed("a center code is a 12-digit area code (统计用区划代码)", field="code")
     level = CenterLevel(level)
     if parent is not None and CenterLevel(parent.level).rank >= level.rank:
-        raise ValidationFailed(f"a {level.value} center cannot sit under a {parent.level} center", field="parent")
+        raise ValidationFailed(
+            f"a {level.value} center cannot sit under a {parent.level} center", field="parent"
+        )
     center = await Center.create(code=code, name=name, level=level, parent=parent)
     center.path = f"{parent.path if parent else '/'}{center.id}/"
     await center.save(update_fields=["path"])
@@ -55,7 +59,11 @@ async def create_grid(
     if polygon is not None and polygon.get("type") not in {"Polygon", "MultiPolygon"}:
         raise ValidationFailed("polygon must be a GeoJSON Polygon or MultiPolygon", field="polygon")
     return await Grid.create(
-        code=code, name=name, center=center, parent=parent, level=(parent.level + 1) if parent else 1,
+        code=code,
+        name=name,
+        center=center,
+        parent=parent,
+        level=(parent.level + 1) if parent else 1,
         polygon=polygon,
     )
 

@@ -1,0 +1,45 @@
+"""A case-list page with nested center, grid, parties and last event costs the same SQL at any size."""
+
+from __future__ import annotations
+
+import logging
+
+from tests.casework import new_case
+from tests.gql import gql
+
+PAGE = """query($n: Int!) { cases(first: $n) { totalCount edges { cursor node {
+  number status center { name parent { name } } grid { code }
+  parties { role person { name idNumber } } lastEvent { type at } } } pageInfo { hasNextPage } } }"""
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+
+async def _count(client, token: str, n: int) -> int:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = _Counter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        data = await gql(client, token, PAGE, {"n": n})
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)
+    assert len(data["cases"]["edges"]) == n
+    return len(counter.statements)
+
+
+async def test_statements_do_not_grow_with_page_size(client, world):
+    for i in range(24):
+        await new_case(world, grid=["a1g1", "a1g2", "a2g1"][i % 3], filer="a_staff")
+    token = world.tokens["county_staff"]
+    small, large = await _count(client, token, 3), await _count(client, token, 24)
+    print(f"SQL statements per case-list page: {small} (3 cases), {large} (24 cases)")
+    assert small == large
