@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.errors import CodedErrors
+from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.queries import Query
 from zongzhi.platform.settings import Settings
@@ -26,8 +27,8 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, *extra_queries)) if extra_queries else Query
-    mutation = merge_types("Mutation", (Mutation, *extra_mutations)) if extra_mutations else Mutation
+    query = merge_types("Query", (Query, EvidenceQuery, *extra_queries))
+    mutation = merge_types("Mutation", (Mutation, EvidenceMutation, *extra_mutations))
     return strawberry.Schema(
         query=query,
         mutation=mutation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import Private
@@ -13,6 +14,9 @@ from zongzhi.platform.schema import enums
 from zongzhi.platform.schema.context import Info
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services.people import id_number_of, phone_of
+
+if TYPE_CHECKING:
+    from zongzhi.platform.schema.evidence import EvidenceFile
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -397,6 +401,14 @@ class Case(Node):
             return None
         row = await info.context.loaders.event.load(self.m.last_event_id)
         return CaseEvent.of(row) if row else None
+
+    @strawberry.field(description="Stored evidence, oldest first; withdrawn files are hidden.")
+    async def evidence(
+        self, info: Info
+    ) -> list[Annotated[EvidenceFile, strawberry.lazy("zongzhi.platform.schema.evidence")]]:
+        from zongzhi.platform.schema.evidence import EvidenceFile
+
+        return [EvidenceFile.of(e) for e in await info.context.loaders.evidence.load(self.m.id)]
 
     @strawberry.field
     async def followups(self, info: Info) -> list[FollowUp]:
