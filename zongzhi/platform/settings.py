@@ -8,7 +8,8 @@ The defaults are the embedded mode: SQLite file, in-process events, a local evid
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+import secrets
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -18,6 +19,17 @@ def _bool(value: str) -> bool:
 
 def _list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """The embedded mode's secret: made once, kept beside the SQLite file, readable only by its owner."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def _setting(env: str, default: str, doc: str, parse=str):
@@ -37,8 +49,9 @@ class Settings:
     )
     secret_key: str = _setting(
         "ZONGZHI_SECRET_KEY",
-        "dev-insecure-secret-change-me-before-production",
-        "Signs JWTs and local evidence links. Must be set in production.",
+        "",
+        "Signs JWTs and local evidence links; also the default PII key. Required with "
+        "`ZONGZHI_DATABASE_URL`. Empty in the embedded mode: generated once into `<data dir>/secret.key`.",
     )
     pii_key: str = _setting(
         "ZONGZHI_PII_KEY",
@@ -111,7 +124,12 @@ class Settings:
             if raw is not None:
                 values[f.name] = f.metadata["parse"](raw)
         values.update(overrides)
-        return cls(**values)
+        settings = cls(**values)
+        if not settings.secret_key:
+            if settings.database_url:
+                raise ValueError("ZONGZHI_SECRET_KEY must be set when ZONGZHI_DATABASE_URL is (every process shares it)")
+            settings = replace(settings, secret_key=_embedded_secret(settings.data_dir))
+        return settings
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
