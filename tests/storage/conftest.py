@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
-from storage_settings import S3Server, local_settings, s3_settings
 
+from tests.storage.storage_settings import S3Server, local_settings, s3_settings
 from zongzhi.storage import EvidenceStore, build_store, evidence_routes
 from zongzhi.storage.testing import moto_endpoint
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
-from storage_samples import png
-from storage_settings import local_settings
 
+from tests.storage.storage_samples import png
+from tests.storage.storage_settings import local_settings
 from zongzhi.storage import LocalEvidenceStore, StoreUnavailable, build_store, evidence_key, evidence_routes
 from zongzhi.storage.links import LinkError, LinkSigner
 

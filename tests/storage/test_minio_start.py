@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from storage_settings import S3Server, s3_settings
 
+from tests.storage.storage_settings import S3Server, s3_settings
 from zongzhi.storage import MinioEvidenceStore, StoreUnavailable, build_store, evidence_key
 from zongzhi.storage.testing import free_port, moto_endpoint
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from storage_samples import JPEG, MP4_HEAD, OLE_HEADER, docx, pdf, png
 
+from tests.storage.storage_samples import JPEG, MP4_HEAD, OLE_HEADER, docx, pdf, png
 from zongzhi.storage.sniff import OOXML, check_declared, detect_type, is_allowed
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from storage_samples import png
 
+from tests.storage.storage_samples import png
 from zongzhi.storage import (
     InvalidUpload,
     ObjectLocked,
