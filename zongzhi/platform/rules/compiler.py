@@ -1,32 +1,33 @@
-"""Compile a parsed ruleset to a durable_rules JSON ruleset plus a fact-shaping plan.
+"""Compile a parsed ruleset to durable_rules JSON rulesets plus a fact-shaping plan.
 
 durable_rules can compare a property with a constant (``$eq $neq $lt $lte $gt $gte``), test presence
 (``$ex $nex``), test list items (``$iany $iall``) and combine with ``$and``/``$or``; it has no
-expression-level ``not``, and measured on 2.0.28 its semantics differ from ours in ways that matter:
+expression-level ``not``. Measured on 2.0.28, its semantics differ from ours in ways that matter:
 numbers compare loosely with strings (``"5" > 3`` holds), list items compare loosely (``["1"]``
 contains ``1``), ``$neq`` never matches a missing property, ``$iall`` on ``[]`` is false, ``$mt`` is a
-full match in its own regex dialect, string ordering is not code-point order, numbers written with
-an exponent (``1e+20``) are rejected, and a message holds at most ~255 properties.
+full match in its own regex dialect, string ordering is not code-point order, numbers written with an
+exponent (``1e+20``) are rejected, a message holds at most ~255 properties, some nested ``$or``/``$and``
+shapes are refused (error 113, expression limit), a ``$or`` fires its rule once per matching branch,
+and a fact that passes more than 64 sibling tests at once fails with error 303 (its traversal stack).
 
 So before a fact is asserted it is *shaped* (:mod:`.shaping`): for each field path the ruleset uses,
 only the keys its conditions need are written, each of one type only:
 
 - ``q__<path>``: :func:`.values.encode` of the value (``"s:police"``, ``"n:3000000"``, ``"m:"`` when
-  missing), so equality, ``in``, ``ne``, ``exists`` are exact string equality; always written.
-- ``n__<path>``: the fixed-point integer of a comparable number, for ``gt``/``lt``; absent otherwise.
-- ``l__<path>``: ``["m:", *encoded items]`` for ``contains`` (the leading sentinel keeps ``$iall``
-  away from empty lists and non-lists).
-- ``f<k>__<path>``: 1/0, computed in Python, for ``regex`` (``re.search``) and string ``contains``
-  (substring), which durable_rules cannot express exactly.
+  missing): equality, ``in``, ``ne``, ``exists`` become exact string (in)equality. Always written.
+- ``lo__<path>`` / ``hi__<path>``: the fixed-point integer of a comparable number, else a sentinel
+  below (``lo``) or above (``hi``) every constant; ``gt``/``gte`` test ``lo`` and ``lt``/``lte``
+  test ``hi``, so a non-number fails ``gt`` (``lo > v``) and passes ``not gt`` (``lo <= v``).
+- ``l__<path>``: ``"m:"`` then the encoded items of a list, or for a string the encoded ``contains``
+  needles of this ruleset that occur in it (substring test in Python); ``contains`` is ``$iany``,
+  its negation ``$iall ... $neq`` (never vacuous thanks to the leading ``"m:"``).
+- ``f<k>__<path>``: 1/0 from Python's ``re.search`` for ``regex``.
 
-``not`` is pushed down to the leaves (De Morgan), each leaf having an exact negated form. ``on:`` is a
-condition on ``q__type``.
-
-Finally each rule's condition is put in disjunctive normal form and every conjunction becomes its own
-durable_rules rule (``r<index>_<n>``): durable_rules rejects some nested ``$or``/``$and`` shapes
-(error 113, e.g. an ``$or`` of three ``$and``s each holding three ``$or``s) that a flat ``$and`` of
-tests never triggers. A rule whose condition expands past :data:`MAX_ALTERNATIVES` conjunctions is
-reported as too complex.
+``not`` is pushed to the leaves (De Morgan); every leaf and its negation is one durable test. Each
+rule's condition is put in disjunctive normal form: every conjunction becomes one durable rule
+(``r<index>_<n>``, a flat ``$and``), and the durable rules are split into *shards* (separate durable
+rulesets) of at most :data:`SHARD_SIZE`, so no fact can pass more than that many sibling tests.
+``on:`` is a test on ``q__type``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from .errors import RuleError, RulesetInvalid
 from .model import All, AnyOf, Compare, Condition, Not, Rule, Ruleset
 from .values import encode, fixed_number
 
-FORMAT = 1
+FORMAT = 2
 MAX_SHAPED_KEYS = 200
 MAX_ALTERNATIVES = 256
-_FLIP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
+SHARD_SIZE = 48
+SENTINEL = 10**18 + 1
+_NEGATED = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
 Expr = dict[str, Any]
 
@@ -53,21 +56,39 @@ class FieldPlan:
 
     path: str
     q: bool = False
-    n: bool = False
+    lo: bool = False
+    hi: bool = False
     lst: bool = False
-    flags: list[tuple[str, str, str]] = field(default_factory=list)  # (key, kind, argument)
+    needles: list[str] = field(default_factory=list)
+    regexes: list[tuple[str, str]] = field(default_factory=list)  # (key, pattern)
 
     def keys(self) -> list[str]:
-        keys = [key for key, wanted in (("q__", self.q), ("n__", self.n), ("l__", self.lst)) if wanted]
-        return [k + self.path for k in keys] + [flag[0] for flag in self.flags]
+        wanted = (("q__", self.q), ("lo__", self.lo), ("hi__", self.hi), ("l__", self.lst))
+        return [prefix + self.path for prefix, on in wanted if on] + [key for key, _ in self.regexes]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "q": self.q,
+            "lo": self.lo,
+            "hi": self.hi,
+            "list": self.lst,
+            "needles": self.needles,
+            "regexes": [list(r) for r in self.regexes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FieldPlan:
+        regexes = [(key, pattern) for key, pattern in d["regexes"]]
+        return cls(d["path"], d["q"], d["lo"], d["hi"], d["list"], list(d["needles"]), regexes)
 
 
 @dataclass
 class CompiledRuleset:
-    """A durable_rules definition, the plan to shape facts for it, and what each rule does."""
+    """durable_rules definitions (shards), the plan to shape facts for them, and what each rule does."""
 
     name: str
-    definition: dict[str, Any]
+    shards: list[dict[str, Any]]
     fields: list[FieldPlan]
     rules: dict[str, dict[str, Any]]
     format: int = FORMAT
@@ -76,11 +97,8 @@ class CompiledRuleset:
         return {
             "format": self.format,
             "name": self.name,
-            "definition": self.definition,
-            "fields": [
-                {"path": f.path, "q": f.q, "n": f.n, "list": f.lst, "flags": [list(x) for x in f.flags]}
-                for f in self.fields
-            ],
+            "shards": self.shards,
+            "fields": [f.to_dict() for f in self.fields],
             "rules": self.rules,
         }
 
@@ -88,34 +106,18 @@ class CompiledRuleset:
     def from_dict(cls, data: dict[str, Any]) -> CompiledRuleset:
         if data.get("format") != FORMAT:
             raise ValueError(f"compiled ruleset format {data.get('format')!r}, expected {FORMAT}")
-        fields = [
-            FieldPlan(f["path"], f["q"], f["n"], f["list"], [tuple(x) for x in f["flags"]])  # type: ignore[misc]
-            for f in data["fields"]
-        ]
-        return cls(data["name"], data["definition"], fields, data["rules"])
+        fields = [FieldPlan.from_dict(f) for f in data["fields"]]
+        return cls(data["name"], data["shards"], fields, data["rules"])
 
 
 class _Compiler:
     def __init__(self) -> None:
         self.fields: dict[str, FieldPlan] = {}
-        self.flag_keys: dict[tuple[str, str, str], str] = {}
 
     def plan(self, path: str) -> FieldPlan:
         if path not in self.fields:
             self.fields[path] = FieldPlan(path)
         return self.fields[path]
-
-    def q(self, path: str) -> str:
-        self.plan(path).q = True
-        return "q__" + path
-
-    def flag(self, path: str, kind: str, argument: str) -> str:
-        ident = (path, kind, argument)
-        if ident not in self.flag_keys:
-            key = f"f{len(self.flag_keys)}__{path}"
-            self.flag_keys[ident] = key
-            self.plan(path).flags.append((key, kind, argument))
-        return self.flag_keys[ident]
 
     def condition(self, cond: Condition, negate: bool) -> Expr:
         if isinstance(cond, Compare):
@@ -129,21 +131,32 @@ class _Compiler:
 
     def compare(self, cond: Compare, negate: bool) -> Expr:
         path, op, value = cond.path, cond.op, cond.value
-        if op in _FLIP:
-            self.plan(path).n = True
-            key = "n__" + path
-            bound = fixed_number(value)
-            if not negate:
-                return {"$" + op: {key: bound}}
-            return _join("$or", [{"$nex": {key: 1}}, {"$" + _FLIP[op]: {key: bound}}])
+        plan = self.plan(path)
+        if op in _NEGATED:
+            test = _NEGATED[op] if negate else op
+            if op in ("gt", "gte"):
+                plan.lo = True
+                return {"$" + test: {"lo__" + path: fixed_number(value)}}
+            plan.hi = True
+            return {"$" + test: {"hi__" + path: fixed_number(value)}}
         if op == "regex":
-            return {self.flag(path, "regex", value): 0 if negate else 1}
+            key = next((k for k, pattern in plan.regexes if pattern == value), None)
+            if key is None:
+                key = f"f{len(plan.regexes)}__{path}"
+                plan.regexes.append((key, value))
+            return {key: 0 if negate else 1}
         if op == "contains":
-            return self.contains(path, value, negate)
-        key = self.q(path)
+            plan.lst = True
+            if isinstance(value, str) and value not in plan.needles:
+                plan.needles.append(value)
+            item = encode(value)
+            if negate:
+                return {"$iall": {"l__" + path: {"$neq": {"$i": item}}}}
+            return {"$iany": {"l__" + path: {"$i": item}}}
+        plan.q = True
+        key = "q__" + path
         if op == "exists":
-            present = value != negate
-            return {"$neq": {key: "m:"}} if present else {key: "m:"}
+            return {"$neq": {key: "m:"}} if value != negate else {key: "m:"}
         values = [value] if op in ("eq", "ne") else list(value)
         equal_any = [{key: encode(v)} for v in values]
         differ_all = [{"$neq": {key: encode(v)}} for v in values]
@@ -152,16 +165,6 @@ class _Compiler:
         if negate:
             return _join("$or", [{key: "m:"}, *equal_any])
         return _join("$and", [{"$neq": {key: "m:"}}, *differ_all])
-
-    def contains(self, path: str, value: Any, negate: bool) -> Expr:
-        self.plan(path).lst = True
-        key = "l__" + path
-        item = encode(value)
-        test: Expr = {"$iall": {key: {"$neq": {"$i": item}}}} if negate else {"$iany": {key: {"$i": item}}}
-        parts = [test]
-        if isinstance(value, str):
-            parts.append({self.flag(path, "substring", value): 0 if negate else 1})
-        return _join("$and" if negate else "$or", parts)
 
     def rule(self, rule: Rule) -> Expr:
         on = self.condition(AnyOf(tuple(Compare("type", "eq", t) for t in rule.on)), False)
@@ -178,10 +181,6 @@ def _join(op: str, parts: list[Expr]) -> Expr:
         else:
             flat.append(part)
     return flat[0] if len(flat) == 1 else {op: flat}
-
-
-def rule_key(index: int) -> str:
-    return f"r{index}"
 
 
 class TooComplex(ValueError):
@@ -210,9 +209,13 @@ def to_dnf(expr: Expr) -> list[list[Expr]]:
     return list(unique.values())
 
 
+def rule_key(index: int) -> str:
+    return f"r{index}"
+
+
 def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
     compiler = _Compiler()
-    definition: dict[str, Any] = {}
+    durable_rules: list[tuple[str, Expr]] = []
     rules: dict[str, dict[str, Any]] = {}
     errors: list[RuleError] = []
     for rule in ruleset.rules:
@@ -228,7 +231,7 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
             continue
         for n, tests in enumerate(alternatives):
             expr = tests[0] if len(tests) == 1 else {"$and": tests}
-            definition[f"{key}_{n}"] = {"all": [{"m": expr}]}
+            durable_rules.append((f"{key}_{n}", {"all": [{"m": expr}]}))
         rules[key] = {
             "id": rule.id,
             "priority": rule.priority,
@@ -240,14 +243,10 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
     fields = list(compiler.fields.values())
     key_count = sum(len(f.keys()) for f in fields)
     if key_count > MAX_SHAPED_KEYS:
-        raise RulesetInvalid(
-            [
-                RuleError(
-                    None,
-                    "rules",
-                    f"the rules test {key_count} distinct field/operator combinations; the engine holds "
-                    f"at most {MAX_SHAPED_KEYS} per ruleset: split the ruleset",
-                )
-            ]
+        message = (
+            f"the rules test {key_count} distinct field/operator combinations; the engine holds at most "
+            f"{MAX_SHAPED_KEYS} per ruleset: split the ruleset"
         )
-    return CompiledRuleset(ruleset.name, definition, fields, rules)
+        raise RulesetInvalid([RuleError(None, "rules", message)])
+    shards = [dict(durable_rules[i : i + SHARD_SIZE]) for i in range(0, len(durable_rules), SHARD_SIZE)]
+    return CompiledRuleset(ruleset.name, shards, fields, rules)

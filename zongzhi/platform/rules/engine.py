@@ -8,11 +8,13 @@ names the rule that matched; we read the rule key off the message text), ``retra
 
 - Facts, not events: an event is consumed by the first rule that matches, a fact fires every
   matching rule; retracting right after keeps the working memory empty.
+- A compiled ruleset is a few durable rulesets ("shards", see :mod:`.compiler`); each fact is
+  shaped and serialised once, then asserted into each shard.
 - One sid (``"0"``) per ruleset, so the 1,024 live-sid limit is never approached.
 - A durable ``$or`` fires a rule once per matching branch; firings are de-duplicated per rule.
 - durable_rules is not thread-safe: every call into it, for every :class:`Engine`, holds one
   process-wide lock.
-- Versions load side by side as ``<name>__v<version>``; ``unload`` frees the C-level ruleset with
+- Versions load side by side as ``<name>__v<version>__s<shard>``; ``unload`` frees the C-level ruleset with
   ``durable_rules_engine.delete_ruleset`` (present in 2.0.28), so retired versions do not accumulate.
 """
 
@@ -47,7 +49,7 @@ class EngineError(RuntimeError):
 class _Loaded:
     name: str
     version: int
-    handle: int
+    handles: list[int]
     shaper: Shaper
     firings: dict[str, Firing]
 
@@ -66,8 +68,8 @@ def _firings(name: str, version: int, compiled: CompiledRuleset) -> dict[str, Fi
     }
 
 
-def durable_name(name: str, version: int) -> str:
-    return f"{name}__v{version}"
+def durable_name(name: str, version: int, shard: int) -> str:
+    return f"{name}__v{version}__s{shard}"
 
 
 def _rule_key(message: str) -> str:
@@ -87,13 +89,17 @@ class Engine:
         with _LOCK:
             if (name, version) in self._loaded:
                 return
-            text = json.dumps(compiled.definition, ensure_ascii=False)
+            handles: list[int] = []
             try:
-                handle = dre.create_ruleset(durable_name(name, version), text)
+                for shard, definition in enumerate(compiled.shards):
+                    text = json.dumps(definition, ensure_ascii=False)
+                    handles.append(dre.create_ruleset(durable_name(name, version, shard), text))
             except dre.error as exc:
+                for handle in handles:
+                    dre.delete_ruleset(handle)
                 raise EngineError(f"durable_rules rejected ruleset {name} v{version}: {exc}") from None
             self._loaded[(name, version)] = _Loaded(
-                name, version, handle, Shaper(compiled.fields), _firings(name, version, compiled)
+                name, version, handles, Shaper(compiled.fields), _firings(name, version, compiled)
             )
 
     def unload(self, name: str, version: int) -> bool:
@@ -102,7 +108,8 @@ class Engine:
             loaded = self._loaded.pop((name, version), None)
             if loaded is None:
                 return False
-            dre.delete_ruleset(loaded.handle)
+            for handle in loaded.handles:
+                dre.delete_ruleset(handle)
             return True
 
     def loaded(self) -> list[tuple[str, int]]:
@@ -135,22 +142,22 @@ class Engine:
         return [item[3] for item in found]
 
     def _run(self, loaded: _Loaded, fact: dict[str, Any]) -> list[Firing]:
-        handle = loaded.handle
         message = json.dumps(loaded.shaper.shape(fact, next(_FACT_IDS), _SID), ensure_ascii=False)
-        try:
-            result = dre.assert_fact(handle, message)
-        except dre.error as exc:
-            where = f"{loaded.name} v{loaded.version}"
-            raise EngineError(f"durable_rules rejected a fact for {where}: {exc}") from None
         keys: list[str] = []
-        try:
-            state_handle = result[1]
-            pending = dre.start_action_for_state(handle, state_handle)
-            while pending:
-                keys.append(_rule_key(pending[1] if isinstance(pending, tuple) else pending))
-                pending = dre.complete_and_start_action(handle, state_handle)
-        finally:
-            dre.retract_fact(handle, message)
+        for handle in loaded.handles:
+            try:
+                result = dre.assert_fact(handle, message)
+            except dre.error as exc:
+                where = f"{loaded.name} v{loaded.version}"
+                raise EngineError(f"durable_rules rejected a fact for {where}: {exc}") from None
+            try:
+                state_handle = result[1]
+                pending = dre.start_action_for_state(handle, state_handle)
+                while pending:
+                    keys.append(_rule_key(pending[1] if isinstance(pending, tuple) else pending))
+                    pending = dre.complete_and_start_action(handle, state_handle)
+            finally:
+                dre.retract_fact(handle, message)
         rules = loaded.firings
         return [rules[key] for key in dict.fromkeys(keys)]
 

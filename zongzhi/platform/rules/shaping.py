@@ -8,24 +8,16 @@ serialise and parse) and under durable_rules' per-message property limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .compiler import FieldPlan
+from .compiler import SENTINEL, FieldPlan
 from .values import MISSING, encode, fixed_number, lookup, split_path
 
 
 @cache
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-def _flag_test(kind: str, argument: str) -> Callable[[str], bool]:
-    if kind == "regex":
-        search = _regex(argument).search
-        return lambda text: search(text) is not None
-    return lambda text: argument in text
 
 
 class Shaper:
@@ -36,16 +28,18 @@ class Shaper:
             (
                 split_path(f.path),
                 "q__" + f.path if f.q else None,
-                "n__" + f.path if f.n else None,
+                "lo__" + f.path if f.lo else None,
+                "hi__" + f.path if f.hi else None,
                 "l__" + f.path if f.lst else None,
-                [(key, _flag_test(kind, argument)) for key, kind, argument in f.flags],
+                [(needle, encode(needle)) for needle in f.needles],
+                [(key, _regex(pattern).search) for key, pattern in f.regexes],
             )
             for f in fields
         ]
 
     def shape(self, fact: dict[str, Any], fact_id: int, sid: str = "0") -> dict[str, Any]:
         out: dict[str, Any] = {"id": fact_id, "sid": sid}
-        for parts, q, n, lst, flags in self._fields:
+        for parts, q, lo, hi, lst, needles, regexes in self._fields:
             if len(parts) == 1:
                 value = fact.get(parts[0], MISSING)
                 if value is None:
@@ -54,14 +48,21 @@ class Shaper:
                 value = lookup(fact, parts)
             if q is not None:
                 out[q] = encode(value)
-            if n is not None and value is not MISSING:
-                number = fixed_number(value)
-                if number is not None:
-                    out[n] = number
+            if lo is not None or hi is not None:
+                number = None if value is MISSING else fixed_number(value)
+                if lo is not None:
+                    out[lo] = -SENTINEL if number is None else number
+                if hi is not None:
+                    out[hi] = SENTINEL if number is None else number
             if lst is not None:
-                out[lst] = ["m:", *map(encode, value)] if isinstance(value, list) else ["m:"]
-            if flags:
+                if isinstance(value, list):
+                    out[lst] = ["m:", *map(encode, value)]
+                elif isinstance(value, str):
+                    out[lst] = ["m:", *(code for needle, code in needles if needle in value)]
+                else:
+                    out[lst] = ["m:"]
+            if regexes:
                 is_text = isinstance(value, str)
-                for key, test in flags:
-                    out[key] = 1 if is_text and test(value) else 0
+                for key, search in regexes:
+                    out[key] = 1 if is_text and search(value) is not None else 0
         return out
