@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from zongzhi.platform.models import MODEL_MODULES
@@ -51,6 +52,9 @@ async def init(settings: Settings, *, run_migrations: bool = True) -> None:
 
 async def close() -> None:
     await Tortoise.close_connections()
+    # tortoise caches INSERT statements by connection name, not by dialect: a process that opens
+    # SQLite and later PostgreSQL under the same name would send "?" placeholders to asyncpg.
+    EXECUTOR_CACHE.clear()
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 EVENT_TOPIC = "case.event"
 
 _pending: ContextVar[list[int] | None] = ContextVar("zongzhi_outbox_pending", default=None)
-_cause: ContextVar[tuple[int, int] | None] = ContextVar("zongzhi_event_cause", default=None)
+_cause: ContextVar[tuple[int, int, str] | None] = ContextVar("zongzhi_event_cause", default=None)
 
 Publisher = Callable[[list[Outbox]], Awaitable[None]]
 _publishers: list[Publisher] = []
@@ -56,9 +57,9 @@ async def change() -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def caused_by(event_id: int, depth: int) -> AsyncIterator[None]:
-    """Mark events recorded inside as consequences of ``event_id`` (rule actions use this)."""
-    token = _cause.set((event_id, depth))
+async def caused_by(event_id: int, depth: int, rule: str) -> AsyncIterator[None]:
+    """Mark events recorded inside as consequences of ``event_id`` made by ``rule`` (rule actions)."""
+    token = _cause.set((event_id, depth, rule))
     try:
         yield
     finally:
@@ -79,6 +80,7 @@ async def record_event(case: Case, event_type: str, actor: Actor, payload: dict 
         payload=payload or {},
         cause_id=cause[0] if cause else None,
         depth=cause[1] + 1 if cause else 0,
+        rule=cause[2] if cause else None,
     )
     row = await Outbox.create(
         event_id=event.id,
@@ -111,9 +113,26 @@ async def publish_rows(rows: list[Outbox]) -> None:
     await Outbox.filter(id__in=[r.id for r in rows]).update(published_at=datetime.now(UTC))
 
 
+async def mark_processed(event_id: int) -> None:
+    """The consumer finished with this event; it will not be sent again."""
+    await Outbox.filter(event_id=event_id, processed_at=None).update(processed_at=datetime.now(UTC))
+
+
 async def republish_pending(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-    """Send outbox rows that were committed but never published (broker down, crash)."""
+    """Send again what was committed but never handled.
+
+    That is rows never published (broker down, crash after commit) and rows published but not
+    processed in time (a worker killed mid-evaluation, a message lost with the broker). Evaluation
+    is idempotent per event, so sending twice is harmless and sending never is what we prevent.
+    """
     cutoff = datetime.now(UTC) - older_than
-    rows = await Outbox.filter(published_at=None, created_at__lte=cutoff).order_by("id").limit(limit)
+    rows = (
+        await Outbox.filter(processed_at=None, created_at__lte=cutoff)
+        .filter(Q(published_at=None) | Q(published_at__lte=cutoff))
+        .order_by("id")
+        .limit(limit)
+    )
+    if rows:
+        await Outbox.filter(id__in=[r.id for r in rows]).update(published_at=None)
     await publish_rows(list(rows))
     return len(rows)

@@ -1,6 +1,14 @@
 """The data model (DESIGN.md §4). Tortoise reads every module listed in ``MODEL_MODULES``."""
 
-from zongzhi.platform.models.cases import Assignment, Case, CaseCounter, CaseEvent, CaseParty, FollowUp
+from zongzhi.platform.models.cases import (
+    Assignment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseParty,
+    FollowUp,
+    Whistle,
+)
 from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
@@ -41,4 +49,5 @@ __all__ = [
     "RulesetVersion",
     "User",
     "UserGrid",
+    "Whistle",
 ]

@@ -36,6 +36,11 @@ class Case(Model):
     client_request_id = fields.CharField(max_length=80, null=True)
     respond_by = fields.DatetimeField(null=True)
     resolve_by = fields.DatetimeField(null=True)
+    warn_at = fields.DatetimeField(null=True, description="when the deadline warning is due")
+    warned_at = fields.DatetimeField(null=True, description="warning emitted for the current deadline")
+    overdue_at = fields.DatetimeField(null=True, description="overdue emitted for the current deadline")
+    deadline_note = fields.CharField(max_length=200, default="", description="e.g. calendar fallback")
+    followup_due = fields.DatetimeField(null=True)
     outcome = fields.TextField(default="")
     agreement = fields.TextField(default="")
     amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
@@ -57,6 +62,7 @@ class Case(Model):
             Index(fields=("center_path", "created_at")),
             Index(fields=("grid_id", "created_at")),
             Index(fields=("status", "resolve_by")),
+            Index(fields=("warn_at",)),
         )
 
 
@@ -84,6 +90,7 @@ class CaseEvent(Model):
         "models.CaseEvent", related_name="consequences", null=True, on_delete=fields.SET_NULL
     )
     depth = fields.SmallIntField(default=0, description="rule-chain depth: 0 for human actions")
+    rule = fields.CharField(max_length=200, null=True, description="<ruleset>/<rule id> that caused it")
     at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -137,3 +144,19 @@ class CaseCounter(Model):
 
     class Meta:
         table = "case_counter"
+
+
+class Whistle(Model):
+    """吹哨报到: a department summoned to a case, with the time by which it must report."""
+
+    id = fields.IntField(primary_key=True)
+    case = fields.ForeignKeyField("models.Case", related_name="whistles", on_delete=fields.CASCADE)
+    department = fields.ForeignKeyField("models.Department", related_name="whistles")
+    due = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    answered_at = fields.DatetimeField(null=True)
+    answer = fields.TextField(default="")
+    unanswered_emitted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "whistle"

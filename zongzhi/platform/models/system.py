@@ -15,6 +15,7 @@ class Outbox(Model):
     payload = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True, db_index=True)
+    processed_at = fields.DatetimeField(null=True, db_index=True, description="handled by its consumer")
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
 
