@@ -127,7 +127,9 @@ class Settings:
         settings = cls(**values)
         if not settings.secret_key:
             if settings.database_url:
-                raise ValueError("ZONGZHI_SECRET_KEY must be set when ZONGZHI_DATABASE_URL is (every process shares it)")
+                raise ValueError(
+                    "ZONGZHI_SECRET_KEY must be set when ZONGZHI_DATABASE_URL is (every process shares it)"
+                )
             settings = replace(settings, secret_key=_embedded_secret(settings.data_dir))
         return settings
 
