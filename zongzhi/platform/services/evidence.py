@@ -343,7 +343,7 @@ class EvidenceService:
                         "locked": locked,
                     },
                 )
-        return await Evidence.get(id=evidence.id)
+        return await _reloaded(evidence.id)
 
     # -- after storage ----------------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ class EvidenceService:
                     actor,
                     {"evidence_id": evidence.id, "filename": evidence.filename, "reason": reason.strip()},
                 )
-        return await Evidence.get(id=evidence.id)
+        return await _reloaded(evidence.id)
 
     async def download_link(self, actor: Actor, evidence_id: int) -> DownloadLink:
         """A short-lived download URL for stored evidence on a case the actor may see; audited."""
@@ -405,3 +405,11 @@ class EvidenceService:
 def _in_scope(actor: Actor):
     """Evidence on the cases ``actor`` may see."""
     return Evidence.filter(case_id__in=Subquery(scoped_cases(actor).values("id")))
+
+
+async def _reloaded(evidence_id: int) -> Evidence:
+    """The row after a conditional update; gone only if the orphan sweeper removed it meanwhile."""
+    evidence = await Evidence.get_or_none(id=evidence_id)
+    if evidence is None:
+        raise Conflict("the upload expired and was removed; please upload the file again", field="id")
+    return evidence
