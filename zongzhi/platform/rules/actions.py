@@ -15,7 +15,7 @@ import jsonschema
 
 Handler = Callable[..., Awaitable[Any]]
 
-_POSITIVE = {"type": "integer", "minimum": 1, "maximum": 100000}
+_POSITIVE = {"type": "integer", "minimum": 0, "maximum": 100000}  # 0 working days: the same day
 SPAN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "oneOf": [

@@ -25,9 +25,10 @@ only the keys its conditions need are written, each of one type only:
 
 ``not`` is pushed to the leaves (De Morgan); every leaf and its negation is one durable test. Each
 rule's condition is put in disjunctive normal form: every conjunction becomes one durable rule
-(``r<index>_<n>``, a flat ``$and``), and the durable rules are split into *shards* (separate durable
-rulesets) of at most :data:`SHARD_SIZE`, so no fact can pass more than that many sibling tests.
-``on:`` is a test on ``q__type``.
+(``r<index>_<n>``, a flat ``$and`` starting with its ``q__type`` equality). durable_rules looks
+equality children up by hash, so only the alternatives for the fact's own event type are ever
+visited; the durable rules are packed into *shards* (separate durable rulesets) holding at most
+:data:`SHARD_SIZE` alternatives per event type, so no fact can pass more than that many tests.
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def rule_key(index: int) -> str:
 
 def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
     compiler = _Compiler()
-    durable_rules: list[tuple[str, Expr]] = []
+    durable_rules: list[tuple[str, Expr, str | None]] = []
     rules: dict[str, dict[str, Any]] = {}
     errors: list[RuleError] = []
     for rule in ruleset.rules:
@@ -231,7 +232,7 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
             continue
         for n, tests in enumerate(alternatives):
             expr = tests[0] if len(tests) == 1 else {"$and": tests}
-            durable_rules.append((f"{key}_{n}", {"all": [{"m": expr}]}))
+            durable_rules.append((f"{key}_{n}", {"all": [{"m": expr}]}, tests[0].get("q__type")))
         rules[key] = {
             "id": rule.id,
             "priority": rule.priority,
@@ -248,5 +249,22 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
             f"{MAX_SHAPED_KEYS} per ruleset: split the ruleset"
         )
         raise RulesetInvalid([RuleError(None, "rules", message)])
-    shards = [dict(durable_rules[i : i + SHARD_SIZE]) for i in range(0, len(durable_rules), SHARD_SIZE)]
-    return CompiledRuleset(ruleset.name, shards, fields, rules)
+    return CompiledRuleset(ruleset.name, _pack(durable_rules), fields, rules)
+
+
+def _pack(durable_rules: list[tuple[str, Expr, str | None]]) -> list[dict[str, Any]]:
+    """First-fit: each shard takes at most SHARD_SIZE durable rules per event type."""
+    shards: list[dict[str, Any]] = []
+    counts: list[dict[str | None, int]] = []
+    for key, definition, event_type in durable_rules:
+        for index, count in enumerate(counts):
+            if count.get(event_type, 0) < SHARD_SIZE:
+                shard = shards[index]
+                break
+        else:
+            shard, count = {}, {}
+            shards.append(shard)
+            counts.append(count)
+        shard[key] = definition
+        count[event_type] = count.get(event_type, 0) + 1
+    return shards

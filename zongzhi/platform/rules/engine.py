@@ -51,18 +51,21 @@ class _Loaded:
     version: int
     handles: list[int]
     shaper: Shaper
-    firings: dict[str, Firing]
+    firings: dict[str, tuple[tuple[int, int], Firing]]  # rule key -> (sort key, firing)
 
 
-def _firings(name: str, version: int, compiled: CompiledRuleset) -> dict[str, Firing]:
+def _firings(name: str, version: int, compiled: CompiledRuleset) -> dict[str, tuple[tuple[int, int], Firing]]:
     return {
-        key: Firing(
-            name,
-            version,
-            meta["id"],
-            meta["priority"],
-            tuple((action, params) for action, params in meta["actions"]),
-            meta["index"],
+        key: (
+            (-meta["priority"], meta["index"]),
+            Firing(
+                name,
+                version,
+                meta["id"],
+                meta["priority"],
+                tuple((action, params) for action, params in meta["actions"]),
+                meta["index"],
+            ),
         )
         for key, meta in compiled.rules.items()
     }
@@ -70,12 +73,6 @@ def _firings(name: str, version: int, compiled: CompiledRuleset) -> dict[str, Fi
 
 def durable_name(name: str, version: int, shard: int) -> str:
     return f"{name}__v{version}__s{shard}"
-
-
-def _rule_key(message: str) -> str:
-    """The rule key of a queued action message ``{"r12_0":{"m":{...}}}`` without parsing the fact:
-    the rule's key ``r12`` (``_0`` names which of its alternatives matched)."""
-    return message[2 : message.index("_", 2)]
 
 
 class Engine:
@@ -130,36 +127,53 @@ class Engine:
         Sorted by priority (highest first), then by the order of ``versions``, then by rule order.
         The fact must carry its event type in ``fact["type"]``.
         """
-        found: list[tuple[int, int, int, Firing]] = []
+        found: list[tuple[tuple[int, int, int], Firing]] = []
         with _LOCK:
             for position, key in enumerate(versions):
                 loaded = self._loaded.get(key)
                 if loaded is None:
                     raise KeyError(f"ruleset {key[0]} v{key[1]} is not loaded")
-                for firing in self._run(loaded, fact):
-                    found.append((-firing.priority, position, firing.rule_index, firing))
-        found.sort(key=lambda item: item[:3])
-        return [item[3] for item in found]
+                found.extend(self._run(loaded, fact, position))
+        found.sort(key=_first)
+        return [firing for _, firing in found]
 
-    def _run(self, loaded: _Loaded, fact: dict[str, Any]) -> list[Firing]:
+    def _run(self, loaded: _Loaded, fact: dict[str, Any], position: int) -> list[tuple[Any, Firing]]:
         message = json.dumps(loaded.shaper.shape(fact, next(_FACT_IDS), _SID), ensure_ascii=False)
-        keys: list[str] = []
+        keys: dict[str, None] = {}
+        assert_fact, start, advance, retract = (
+            dre.assert_fact,
+            dre.start_action_for_state,
+            dre.complete_and_start_action,
+            dre.retract_fact,
+        )
         for handle in loaded.handles:
             try:
-                result = dre.assert_fact(handle, message)
+                state_handle = assert_fact(handle, message)[1]
             except dre.error as exc:
                 where = f"{loaded.name} v{loaded.version}"
                 raise EngineError(f"durable_rules rejected a fact for {where}: {exc}") from None
             try:
-                state_handle = result[1]
-                pending = dre.start_action_for_state(handle, state_handle)
-                while pending:
-                    keys.append(_rule_key(pending[1] if isinstance(pending, tuple) else pending))
-                    pending = dre.complete_and_start_action(handle, state_handle)
+                pending = start(handle, state_handle)
+                if pending:
+                    # Queued action messages look like {"r12_0":{"m":{...}}}: r12 is the rule.
+                    text = pending[1]
+                    keys[text[2 : text.index("_", 2)]] = None
+                    text = advance(handle, state_handle)
+                    while text:
+                        keys[text[2 : text.index("_", 2)]] = None
+                        text = advance(handle, state_handle)
             finally:
-                dre.retract_fact(handle, message)
+                retract(handle, message)
         rules = loaded.firings
-        return [rules[key] for key in dict.fromkeys(keys)]
+        found = []
+        for key in keys:
+            (priority, index), firing = rules[key]
+            found.append(((priority, position, index), firing))
+        return found
+
+
+def _first(item: tuple[Any, Firing]) -> Any:
+    return item[0]
 
 
 _engine: Engine | None = None
