@@ -18,7 +18,9 @@ from tortoise import Tortoise
 
 from tests.world import World, build_world
 from zongzhi.platform import db as zdb
-from zongzhi.platform import outbox, security
+from zongzhi.platform import outbox, runtime, security
+from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform.rules import get_engine
 from zongzhi.platform.settings import Settings
 
 POSTGRES_URL = os.environ.get("ZONGZHI_TEST_POSTGRES_URL", "")
@@ -86,7 +88,17 @@ async def world(settings: Settings) -> World:
     """An empty database holding only the test county."""
     await _truncate()
     outbox.set_publishers([])
+    active_versions.invalidate()
+    get_engine().retain([])
     return await build_world()
+
+
+@pytest.fixture
+async def rules(world: World) -> World:
+    """The core rules installed and events evaluated in-process after each commit, as embedded."""
+    await runtime.install_rulesets()
+    outbox.set_publishers([runtime.inline_publisher])
+    return world
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
-from zongzhi.platform import db, security
+from zongzhi.platform import runtime, security
 from zongzhi.platform.graphql_http import GraphQLEndpoint
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
@@ -30,19 +31,23 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_db:
-            await db.init(settings)
+        await runtime.startup(settings, manage_db=manage_db)
         await store.ensure_ready()
+        background = None
+        if settings.event_mode == "inline":
+            background = asyncio.create_task(runtime.background_loop(settings, store))
         log.info(
-            "zongzhi ready: database %s, storage %s",
+            "zongzhi ready: database %s, events %s, storage %s",
             "sqlite" if settings.is_sqlite else "postgres",
+            settings.event_mode,
             settings.storage,
         )
         try:
             yield
         finally:
-            if manage_db:
-                await db.close()
+            if background is not None:
+                background.cancel()
+            await runtime.shutdown(manage_db=manage_db)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -154,6 +154,71 @@ def schema_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("worker")
+def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.worker import run_worker
+
+    asyncio.run(db.migrate(settings))
+    run_worker(args.concurrency, settings.log_level.lower())
+    return 0
+
+
+@command("beat")
+def beat(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.worker import run_beat
+
+    run_beat(settings.log_level.lower(), args.schedule or str(settings.data_dir / "celerybeat-schedule"))
+    return 0
+
+
+@command("rules lint")
+def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
+
+    failed = 0
+    for path in args.files:
+        try:
+            name, compiled = compile_source(open(path, encoding="utf-8").read())
+        except RulesetRejected as rejected:
+            failed += 1
+            for error in rejected.details["errors"]:
+                line = f":{error['line']}" if error["line"] else ""
+                rule = f" rule {error['rule']!r}" if error["rule"] else ""
+                print(f"{path}{line}:{rule} field {error['field']!r}: {error['message']}")
+            continue
+        print(f"{path}: ruleset {name!r} is valid ({len(compiled.get('rules', compiled))} rules)")
+    return 1 if failed else 0
+
+
+@command("rules simulate")
+def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from zongzhi.platform.services.rulesets import RulesetRejected, simulate_on_facts
+
+    facts = [json.loads(line) for line in open(args.events, encoding="utf-8") if line.strip()]
+    try:
+        results = simulate_on_facts(open(args.file, encoding="utf-8").read(), facts)
+    except RulesetRejected as rejected:
+        print(rejected.message, file=sys.stderr)
+        return 1
+    for i, (fact, firings) in enumerate(zip(facts, results, strict=True), start=1):
+        print(
+            json.dumps(
+                {
+                    "event": i,
+                    "type": fact.get("type"),
+                    "fired": [
+                        {"rule": f.rule_id, "priority": f.priority, "actions": [{n: p} for n, p in f.actions]}
+                        for f in firings
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -193,6 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+
+    p = sub.add_parser("worker", help="run a Celery worker (rule evaluation, deliveries)")
+    p.add_argument("--concurrency", type=int, default=2)
+
+    p = sub.add_parser("beat", help="run Celery beat (republish, deadline tick, clean-up)")
+    p.add_argument("--schedule", help="beat schedule file (default: <data dir>/celerybeat-schedule)")
+
+    p = sub.add_parser("rules", help="rule authoring tools")
+    rsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    r = rsub.add_parser("lint", help="validate ruleset files; errors name rule, field and line")
+    r.add_argument("files", nargs="+")
+    r = rsub.add_parser("simulate", help="show what a ruleset would fire on facts (one JSON per line)")
+    r.add_argument("file")
+    r.add_argument("--events", required=True, help="a .jsonl file of facts")
 
     p = sub.add_parser("schema", help="the GraphQL schema")
     ssub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -11,11 +11,18 @@ from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.queries import Query
+from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
 NODE_IMPLEMENTATIONS = [
-    types.Center, types.Department, types.Grid, types.Person, types.User, types.Case, types.CaseEvent,
+    types.Center,
+    types.Department,
+    types.Grid,
+    types.Person,
+    types.User,
+    types.Case,
+    types.CaseEvent,
     types.Assignment,
 ]
 
@@ -27,8 +34,8 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, EvidenceQuery, *extra_queries))
-    mutation = merge_types("Mutation", (Mutation, EvidenceMutation, *extra_mutations))
+    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, *extra_queries))
+    mutation = merge_types("Mutation", (Mutation, EvidenceMutation, RulesMutation, *extra_mutations))
     return strawberry.Schema(
         query=query,
         mutation=mutation,

@@ -53,8 +53,13 @@ class Center(Node):
     @classmethod
     def of(cls, m: models.Center) -> Center:
         return cls(
-            id=strawberry.ID(to_global_id("Center", m.id)), code=m.code, name=m.name, level=m.level,
-            active=m.active, pk=m.id, parent_id=m.parent_id,
+            id=strawberry.ID(to_global_id("Center", m.id)),
+            code=m.code,
+            name=m.name,
+            level=m.level,
+            active=m.active,
+            pk=m.id,
+            parent_id=m.parent_id,
         )
 
     @strawberry.field
@@ -116,8 +121,14 @@ class Grid(Node):
     @classmethod
     def of(cls, m: models.Grid) -> Grid:
         return cls(
-            id=strawberry.ID(to_global_id("Grid", m.id)), code=m.code, name=m.name, level=m.level,
-            polygon=m.polygon, pk=m.id, center_id=m.center_id, parent_id=m.parent_id,
+            id=strawberry.ID(to_global_id("Grid", m.id)),
+            code=m.code,
+            name=m.name,
+            level=m.level,
+            polygon=m.polygon,
+            pk=m.id,
+            center_id=m.center_id,
+            parent_id=m.parent_id,
         )
 
     @strawberry.field
@@ -132,7 +143,9 @@ class Grid(Node):
         return Grid.of(row) if row else None
 
 
-@strawberry.type(description="人员: a resident. ID and phone numbers are masked unless your role may see them.")
+@strawberry.type(
+    description="人员: a resident. ID and phone numbers are masked unless your role may see them."
+)
 class Person(Node):
     name: str
     address: str
@@ -141,7 +154,9 @@ class Person(Node):
 
     @classmethod
     def of(cls, m: models.Person) -> Person:
-        return cls(id=strawberry.ID(to_global_id("Person", m.id)), name=m.name, address=m.address, tags=m.tags, m=m)
+        return cls(
+            id=strawberry.ID(to_global_id("Person", m.id)), name=m.name, address=m.address, tags=m.tags, m=m
+        )
 
     def _reveal(self, info: Info) -> bool:
         actor = info.context.require_actor()
@@ -184,8 +199,13 @@ class User(Node):
     @classmethod
     def of(cls, m: models.User) -> User:
         return cls(
-            id=strawberry.ID(to_global_id("User", m.id)), username=m.username, display_name=m.display_name,
-            roles=[codes.Role(r) for r in m.roles], specialties=m.specialties, title=m.title, m=m,
+            id=strawberry.ID(to_global_id("User", m.id)),
+            username=m.username,
+            display_name=m.display_name,
+            roles=[codes.Role(r) for r in m.roles],
+            specialties=m.specialties,
+            title=m.title,
+            m=m,
         )
 
     @strawberry.field
@@ -234,8 +254,13 @@ class CaseEvent(Node):
         from zongzhi.platform.event_types import EVENT_TYPES
 
         return cls(
-            id=strawberry.ID(to_global_id("CaseEvent", m.id)), type=m.type, label=EVENT_TYPES.get(m.type, m.type),
-            at=m.at, actor_label=m.actor_label, payload=m.payload, depth=m.depth,
+            id=strawberry.ID(to_global_id("CaseEvent", m.id)),
+            type=m.type,
+            label=EVENT_TYPES.get(m.type, m.type),
+            at=m.at,
+            actor_label=m.actor_label,
+            payload=m.payload,
+            depth=m.depth,
         )
 
 
@@ -255,9 +280,17 @@ class Assignment(Node):
     @classmethod
     def of(cls, m: models.Assignment) -> Assignment:
         return cls(
-            id=strawberry.ID(to_global_id("Assignment", m.id)), unit_kind=m.unit_kind, mode=m.mode, lead=m.lead,
-            due=m.due, created_at=m.created_at, accepted_at=m.accepted_at, returned_at=m.returned_at,
-            return_reason=m.return_reason, finished_at=m.finished_at, m=m,
+            id=strawberry.ID(to_global_id("Assignment", m.id)),
+            unit_kind=m.unit_kind,
+            mode=m.mode,
+            lead=m.lead,
+            due=m.due,
+            created_at=m.created_at,
+            accepted_at=m.accepted_at,
+            returned_at=m.returned_at,
+            return_reason=m.return_reason,
+            finished_at=m.finished_at,
+            m=m,
         )
 
     @strawberry.field
@@ -266,7 +299,9 @@ class Assignment(Node):
 
     @strawberry.field
     async def center(self, info: Info) -> Center | None:
-        return Center.of(await info.context.loaders.center.load(self.m.center_id)) if self.m.center_id else None
+        return (
+            Center.of(await info.context.loaders.center.load(self.m.center_id)) if self.m.center_id else None
+        )
 
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
@@ -328,11 +363,27 @@ class Case(Node):
     @classmethod
     def of(cls, m: models.Case) -> Case:
         return cls(
-            id=strawberry.ID(to_global_id("Case", m.id)), number=m.number, title=m.title, description=m.description,
-            severity=m.severity, complexity=m.complexity, risk=m.risk, status=m.status, tags=m.tags,
-            outcome=m.outcome, agreement=m.agreement, amount=m.amount, satisfaction=m.satisfaction,
-            executed=m.executed, reject_reason=m.reject_reason, created_at=m.created_at, updated_at=m.updated_at,
-            accepted_at=m.accepted_at, concluded_at=m.concluded_at, closed_at=m.closed_at, m=m,
+            id=strawberry.ID(to_global_id("Case", m.id)),
+            number=m.number,
+            title=m.title,
+            description=m.description,
+            severity=m.severity,
+            complexity=m.complexity,
+            risk=m.risk,
+            status=m.status,
+            tags=m.tags,
+            outcome=m.outcome,
+            agreement=m.agreement,
+            amount=m.amount,
+            satisfaction=m.satisfaction,
+            executed=m.executed,
+            reject_reason=m.reject_reason,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+            accepted_at=m.accepted_at,
+            concluded_at=m.concluded_at,
+            closed_at=m.closed_at,
+            m=m,
         )
 
     @strawberry.field
@@ -364,7 +415,9 @@ class Case(Node):
         from zongzhi.platform.services.lifecycle import OPEN
 
         overdue = bool(
-            self.m.resolve_by and self.m.status in OPEN and self.m.resolve_by < datetime.now(self.m.resolve_by.tzinfo)
+            self.m.resolve_by
+            and self.m.status in OPEN
+            and self.m.resolve_by < datetime.now(self.m.resolve_by.tzinfo)
         )
         return Deadlines(respond_by=self.m.respond_by, resolve_by=self.m.resolve_by, overdue=overdue)
 
@@ -410,6 +463,28 @@ class Case(Node):
 
         return [EvidenceFile.of(e) for e in await info.context.loaders.evidence.load(self.m.id)]
 
+    @strawberry.field(description="Departments summoned to the case (吹哨报到).")
+    async def whistles(self) -> list[Whistle]:
+        rows = await models.Whistle.filter(case_id=self.m.id).order_by("id")
+        return [
+            Whistle(
+                id=strawberry.ID(to_global_id("Whistle", w.id)),
+                due=w.due,
+                answered_at=w.answered_at,
+                answer=w.answer,
+                department_id=w.department_id,
+            )
+            for w in rows
+        ]
+
+    @strawberry.field(description="When the case must have had its follow-up visit, if a rule asked for one.")
+    def followup_due(self) -> datetime | None:
+        return self.m.followup_due
+
+    @strawberry.field(description="Why the deadline is what it is (e.g. a calendar fallback).")
+    def deadline_note(self) -> str:
+        return self.m.deadline_note
+
     @strawberry.field
     async def followups(self, info: Info) -> list[FollowUp]:
         rows = await info.context.loaders.followups.load(self.m.id)
@@ -417,6 +492,18 @@ class Case(Node):
             FollowUp(method=f.method, satisfaction=f.satisfaction, executed=f.executed, note=f.note, at=f.at)
             for f in rows
         ]
+
+
+@strawberry.type(description="吹哨报到: a department summoned to the case and whether it reported in.")
+class Whistle(Node):
+    due: datetime
+    answered_at: datetime | None
+    answer: str
+    department_id: Private[int]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        return Department.of(await info.context.loaders.department.load(self.department_id))
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from tortoise.exceptions import IntegrityError
 
+from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import (
     CATEGORIES,
@@ -765,8 +766,13 @@ async def set_deadline(
         if respond_by is not None:
             case.respond_by = respond_by
         if resolve_by is not None:
+            set_at = now()
+            share = security.settings().deadline_warning_share
             case.resolve_by = resolve_by
-        await _save(case, "respond_by", "resolve_by")
+            case.warn_at = set_at + (resolve_by - set_at) * share if resolve_by > set_at else resolve_by
+            case.warned_at = case.overdue_at = None
+        case.deadline_note = note[:200]
+        await _save(case, "respond_by", "resolve_by", "warn_at", "warned_at", "overdue_at", "deadline_note")
         await record_event(
             case,
             "case.deadline_set",

@@ -1,0 +1,160 @@
+"""Evaluate one event: fact → active rulesets → Decisions → actions through the services.
+
+At-least-once delivery, exactly-once effects: each action's Decision row and the changes it makes
+commit in one transaction, and the Decision is unique on (event, ruleset, version, rule, action
+index). A re-delivered event finds its decisions already there and skips them, so a worker killed
+halfway redoes only what did not commit. An action that raises is rolled back and recorded as an
+error decision; the other actions still run.
+
+Consequences are evaluated in turn (their outbox rows publish after commit) up to ``MAX_DEPTH``,
+and a rule never fires on an event in its own chain of consequences for the same case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from zongzhi.platform import rule_actions
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.facts import build_fact
+from zongzhi.platform.models import Case, CaseEvent, Decision, Ruleset, RulesetVersion
+from zongzhi.platform.outbox import caused_by, change, mark_processed
+from zongzhi.platform.rules import Firing, get_engine, registry
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 5
+ACTIVE_TTL_SECONDS = 1.0
+
+
+class ActiveVersions:
+    """The active ruleset versions, re-read at most once a second, loaded into this process's engine.
+
+    Activation is a database write, so every worker sees it on its next refresh (within about a
+    second) without a restart; the engine keeps a version loaded until it is no longer active.
+    """
+
+    def __init__(self) -> None:
+        self._versions: list[tuple[str, int]] = []
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._read_at = 0.0
+
+    async def get(self) -> list[tuple[str, int]]:
+        if time.monotonic() - self._read_at < ACTIVE_TTL_SECONDS:
+            return self._versions
+        async with self._lock:
+            if time.monotonic() - self._read_at < ACTIVE_TTL_SECONDS:
+                return self._versions
+            rows = (
+                await RulesetVersion.filter(status="active")
+                .select_related("ruleset")
+                .order_by("ruleset__name")
+            )
+            engine = get_engine()
+            loaded = set(engine.loaded())
+            versions = []
+            for row in rows:
+                key = (row.ruleset.name, row.version)
+                if key not in loaded:
+                    engine.load(row.ruleset.name, row.version, row.compiled)
+                versions.append(key)
+            engine.retain(versions + [k for k in engine.loaded() if k[0].startswith("__simulate")])
+            self._versions = versions
+            self._read_at = time.monotonic()
+            return versions
+
+
+active_versions = ActiveVersions()
+
+
+async def _chain_rules(event: CaseEvent) -> set[str]:
+    """The rules whose actions led to this event (walking its causes)."""
+    rules: set[str] = set()
+    current: CaseEvent | None = event
+    while current is not None and current.rule:
+        rules.add(current.rule)
+        current = await CaseEvent.get_or_none(id=current.cause_id) if current.cause_id else None
+    return rules
+
+
+async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], event: CaseEvent) -> None:
+    rule_key = f"{firing.ruleset}/{firing.rule_id}"
+    key = {
+        "event_id": event.id,
+        "ruleset": firing.ruleset,
+        "version": firing.version,
+        "rule_id": firing.rule_id,
+        "action_index": index,
+    }
+    if await Decision.exists(**key):
+        return
+    spec = registry.get(name)
+    actor = Actor.system_actor(f"规则 {rule_key} v{firing.version}", plugin=None)
+    try:
+        async with change(), caused_by(event.id, event.depth, rule_key):
+            decision = await Decision.create(**key, case_id=event.case_id, action=name, params=params)
+            if spec is None or spec.handler is None:
+                raise ServiceError(f"action {name!r} has no handler in this process")
+            case = await Case.get(id=event.case_id)
+            result = await spec.handler(
+                rule_actions.ActionContext(case=case, event=event, actor=actor), params
+            )
+            if result:
+                decision.params = params | {"result": result}
+                await decision.save(update_fields=["params"])
+    except IntegrityError:
+        return  # another delivery of the same event made this decision first
+    except Exception as exc:
+        message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, ServiceError):
+            log.exception("rule action %s of %s failed on event %s", name, rule_key, event.id)
+        try:
+            await Decision.create(
+                **key,
+                case_id=event.case_id,
+                action=name,
+                params=params,
+                outcome="error",
+                error=message[:2000],
+            )
+        except IntegrityError:
+            pass
+
+
+async def evaluate_event(event_id: int) -> list[Firing]:
+    """Evaluate one event against every active ruleset and apply what fires. Safe to repeat."""
+    event = await CaseEvent.get_or_none(id=event_id)
+    if event is None:
+        return []
+    firings: list[Firing] = []
+    if event.depth < MAX_DEPTH:
+        versions = await active_versions.get()
+        if versions:
+            fact = await build_fact(event)
+            own_chain = await _chain_rules(event)
+            firings = [
+                f
+                for f in get_engine().evaluate(fact, versions)
+                if f"{f.ruleset}/{f.rule_id}" not in own_chain
+            ]
+            for firing in firings:
+                for index, (name, params) in enumerate(firing.actions):
+                    await _apply(firing, index, name, params, event)
+    await mark_processed(event.id)
+    return firings
+
+
+async def ruleset_names() -> list[str]:
+    return list(await Ruleset.all().order_by("name").values_list("name", flat=True))
+
+
+rule_actions.install()

@@ -1,0 +1,86 @@
+"""Start-up shared by the API, the worker and the CLI: database, secrets, rulesets, event publishing.
+
+``event_mode=inline`` (embedded): committed events are evaluated in-process right after commit, and
+``background_loop`` does what Celery beat does in production (republish, deadline tick, orphans).
+``event_mode=celery``: committed events go to the broker; workers evaluate them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from importlib import resources
+
+from zongzhi.platform import db, outbox, security
+from zongzhi.platform.models import Outbox
+from zongzhi.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def core_rules_source() -> str:
+    return resources.files("zongzhi.platform").joinpath("core_rules.yaml").read_text(encoding="utf-8")
+
+
+async def inline_publisher(rows: list[Outbox]) -> None:
+    from zongzhi.platform.evaluation import evaluate_event
+
+    for row in rows:
+        if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
+            await evaluate_event(row.event_id)
+
+
+async def celery_publisher(rows: list[Outbox]) -> None:
+    from zongzhi.platform.worker import send_evaluation
+
+    for row in rows:
+        if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
+            await asyncio.to_thread(send_evaluation, row.event_id)
+
+
+def publishers_for(settings: Settings) -> list[outbox.Publisher]:
+    if settings.event_mode == "celery":
+        return [celery_publisher]
+    if settings.event_mode == "inline":
+        return [inline_publisher]
+    raise ValueError(f"ZONGZHI_EVENT_MODE must be inline or celery, not {settings.event_mode!r}")
+
+
+async def install_rulesets() -> None:
+    from zongzhi.platform.services import rulesets
+
+    await rulesets.install("core", core_rules_source(), owner_plugin=None)
+
+
+async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool = True) -> None:
+    security.configure(settings)
+    if manage_db:
+        await db.init(settings, run_migrations=migrate)
+    await install_rulesets()
+    outbox.set_publishers(publishers_for(settings))
+
+
+async def shutdown(*, manage_db: bool = True) -> None:
+    outbox.set_publishers([])
+    if manage_db:
+        await db.close()
+
+
+async def background_loop(settings: Settings, store) -> None:
+    """The embedded mode's beat: republish every 10 s, deadlines every minute, orphans every hour."""
+    from zongzhi.platform.services.deadlines import tick
+    from zongzhi.platform.tasks_evidence import remove_orphans
+
+    ticks = 0
+    while True:
+        await asyncio.sleep(10)
+        ticks += 1
+        try:
+            await outbox.republish_pending()
+            if ticks % 6 == 0:
+                await tick()
+            if ticks % 360 == 0:
+                await remove_orphans(store, timedelta(hours=settings.evidence_orphan_hours))
+        except Exception:
+            log.exception("background loop step failed")

@@ -1,0 +1,152 @@
+"""Rule authoring: drafts, simulation, activation and rollback, without a redeploy.
+
+A draft is validated and compiled when saved, so a version in the database always compiles. At
+most one version of a ruleset is active; activating another (newer or older: that is rollback)
+retires the current one in the same transaction, and workers pick it up on their next refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.codes import Role
+from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from zongzhi.platform.facts import build_fact
+from zongzhi.platform.models import AuditLog, CaseEvent, Ruleset, RulesetVersion
+from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
+
+#: Event types that plugins add (filled by the plugin manager at start-up).
+EXTRA_EVENT_TYPES: set[str] = set()
+
+
+class RulesetRejected(ServiceError):
+    """A draft that does not validate; ``errors`` lists each problem with its rule, field and line."""
+
+    code = "RULESET_INVALID"
+
+    def __init__(self, invalid: RulesetInvalid) -> None:
+        errors = [
+            {"rule": e.rule_id, "field": e.field_path, "message": e.message, "line": e.line}
+            for e in invalid.errors
+        ]
+        first = errors[0] if errors else {}
+        super().__init__(str(invalid), field=first.get("field"), details={"errors": errors})
+
+
+def require_author(actor: Actor) -> None:
+    if not actor.has(Role.rule_author, Role.admin):
+        raise Forbidden("rule authoring needs the rule_author role")
+
+
+def compile_source(source: str, expected_name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Validate and compile YAML; returns (ruleset name, compiled form). Raises ``RulesetRejected``."""
+    try:
+        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+    except RulesetInvalid as invalid:
+        raise RulesetRejected(invalid) from None
+    if expected_name is not None and parsed.name != expected_name:
+        raise ValidationFailed(
+            f"the source declares ruleset {parsed.name!r}, not {expected_name!r}", field="source.ruleset"
+        )
+    return parsed.name, compile_ruleset(parsed).to_dict()
+
+
+async def save_draft(
+    actor: Actor | None, name: str, source: str, *, owner_plugin: str | None = None
+) -> RulesetVersion:
+    """Store a new draft version (actor ``None``: a plugin installing its own ruleset)."""
+    if actor is not None:
+        require_author(actor)
+    _, compiled = compile_source(source, expected_name=name)
+    async with in_transaction():
+        ruleset, _ = await Ruleset.get_or_create(name=name, defaults={"owner_plugin": owner_plugin})
+        last = await RulesetVersion.filter(ruleset=ruleset).order_by("-version").first()
+        version = await RulesetVersion.create(
+            ruleset=ruleset,
+            version=(last.version + 1) if last else 1,
+            source=source,
+            compiled=compiled,
+            author_id=actor.user_id if actor else None,
+        )
+        await AuditLog.create(
+            actor_id=actor.user_id if actor else None,
+            action="ruleset.draft",
+            target=f"{name} v{version.version}",
+        )
+    return version
+
+
+async def get_version(name: str, version: int) -> RulesetVersion:
+    row = await RulesetVersion.get_or_none(ruleset__name=name, version=version).select_related("ruleset")
+    if row is None:
+        raise NotFound(f"no version {version} of ruleset {name!r}", field="version")
+    return row
+
+
+async def activate(actor: Actor | None, name: str, version: int) -> RulesetVersion:
+    """Make ``version`` the active one (rollback is activating an older version)."""
+    if actor is not None:
+        require_author(actor)
+    row = await get_version(name, version)
+    async with in_transaction():
+        now = datetime.now(UTC)
+        await (
+            RulesetVersion.filter(ruleset_id=row.ruleset_id, status="active")
+            .exclude(id=row.id)
+            .update(status="retired")
+        )
+        row.status, row.activated_at = "active", now
+        await row.save(update_fields=["status", "activated_at"])
+        await AuditLog.create(
+            actor_id=actor.user_id if actor else None, action="ruleset.activate", target=f"{name} v{version}"
+        )
+    from zongzhi.platform.evaluation import active_versions
+
+    active_versions.invalidate()
+    return row
+
+
+async def install(name: str, source: str, owner_plugin: str | None) -> RulesetVersion | None:
+    """Install a shipped ruleset: version 1 active when first seen; a changed source later becomes a
+    new draft, so a rule author's tuning of the active version is never overwritten."""
+    ruleset = await Ruleset.get_or_none(name=name)
+    if ruleset is None:
+        first = await save_draft(None, name, source, owner_plugin=owner_plugin)
+        return await activate(None, name, first.version)
+    if await RulesetVersion.filter(ruleset=ruleset, source=source).exists():
+        return None
+    return await save_draft(None, name, source, owner_plugin=owner_plugin)
+
+
+@dataclass
+class Simulation:
+    event_id: int | None
+    case_id: int | None
+    event_type: str
+    firings: list[Firing]
+
+
+async def simulate_on_events(actor: Actor, source: str, event_ids: list[int]) -> list[Simulation]:
+    """What ``source`` would do on these past events: rules fired and actions, nothing written."""
+    require_author(actor)
+    try:
+        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+    except RulesetInvalid as invalid:
+        raise RulesetRejected(invalid) from None
+    events = await CaseEvent.filter(id__in=event_ids).order_by("id")
+    facts = [await build_fact(e) for e in events]
+    results = simulate(parsed, facts)
+    return [Simulation(e.id, e.case_id, e.type, f) for e, f in zip(events, results, strict=True)]
+
+
+def simulate_on_facts(source: str, facts: list[dict[str, Any]]) -> list[list[Firing]]:
+    try:
+        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+    except RulesetInvalid as invalid:
+        raise RulesetRejected(invalid) from None
+    return simulate(parsed, facts)

@@ -1,0 +1,37 @@
+"""吹哨报到: a summoned department reports in before its deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.models import Case, Whistle
+from zongzhi.platform.outbox import change, record_event
+
+
+async def answer(actor: Actor, whistle_id: int, answer_text: str) -> Whistle:
+    if not answer_text or not answer_text.strip():
+        raise ValidationFailed("say what the department will do", field="answer")
+    whistle = await Whistle.get_or_none(id=whistle_id)
+    if whistle is None:
+        raise NotFound(f"no whistle {whistle_id}", field="whistleId")
+    if not actor.system and actor.department_id != whistle.department_id:
+        if not await scoped_cases(actor).filter(id=whistle.case_id).exists():
+            raise NotFound(f"no whistle {whistle_id}", field="whistleId")
+        raise Forbidden("only the summoned department reports in")
+    async with change():
+        claimed = await Whistle.filter(id=whistle.id, answered_at=None).update(
+            answered_at=datetime.now(UTC), answer=answer_text.strip()
+        )
+        if not claimed:
+            raise InvalidTransition("this whistle was already answered")
+        case = await Case.get(id=whistle.case_id)
+        await record_event(
+            case,
+            "case.whistle_answered",
+            actor,
+            {"whistle_id": whistle.id, "department_id": whistle.department_id, "answer": answer_text.strip()},
+        )
+    return await Whistle.get(id=whistle.id)

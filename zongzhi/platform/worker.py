@@ -1,0 +1,132 @@
+"""Celery: the distributed half of the event pipeline (``zongzhi worker`` / ``zongzhi beat``).
+
+Celery has no asyncio support, so each worker process keeps one event loop with the ORM initialised
+on it, and every task runs its async body on that loop. Tasks acknowledge late and are rejected on a
+lost worker, so a killed worker's task is delivered again; the outbox republisher is the second net
+(it resends events that were never processed), and evaluation is idempotent per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from zongzhi.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVALUATE = "zongzhi.evaluate_event"
+REPUBLISH = "zongzhi.republish_outbox"
+DEADLINES = "zongzhi.deadline_tick"
+ORPHANS = "zongzhi.remove_orphan_evidence"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("zongzhi", broker=settings.broker_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue="zongzhi",
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 600},
+        timezone="Asia/Shanghai",
+        beat_schedule={
+            "republish-outbox": {"task": REPUBLISH, "schedule": 10.0},
+            "deadline-tick": {"task": DEADLINES, "schedule": 60.0},
+            "remove-orphan-evidence": {"task": ORPHANS, "schedule": 3600.0},
+        },
+    )
+    return app
+
+
+settings = Settings.from_env()
+celery_app = make_celery(settings)
+
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``coro`` on this process's loop, starting the ORM on first use."""
+    global _loop
+    if _loop is None:
+        from zongzhi.platform import runtime
+
+        _loop = asyncio.new_event_loop()
+        _loop.run_until_complete(runtime.startup(settings, migrate=False))
+    return _loop.run_until_complete(coro)
+
+
+@worker_process_init.connect
+def _start_process(**_: Any) -> None:
+    _run(asyncio.sleep(0))
+
+
+@worker_process_shutdown.connect
+def _stop_process(**_: Any) -> None:
+    if _loop is not None:
+        from zongzhi.platform import runtime
+
+        _loop.run_until_complete(runtime.shutdown())
+
+
+def send_evaluation(event_id: int) -> None:
+    """Queue one event for evaluation; fails fast (and the outbox keeps it) if the broker is down."""
+    celery_app.send_task(
+        EVALUATE,
+        args=[event_id],
+        retry=True,
+        retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+    )
+
+
+@celery_app.task(name=EVALUATE)
+def evaluate_event(event_id: int) -> int:
+    from zongzhi.platform.evaluation import evaluate_event as evaluate
+
+    return len(_run(evaluate(event_id)))
+
+
+@celery_app.task(name=REPUBLISH)
+def republish_outbox() -> int:
+    from zongzhi.platform.outbox import republish_pending
+
+    return _run(republish_pending())
+
+
+@celery_app.task(name=DEADLINES)
+def deadline_tick() -> dict[str, int]:
+    from zongzhi.platform.services.deadlines import tick
+
+    return _run(tick())
+
+
+@celery_app.task(name=ORPHANS)
+def remove_orphan_evidence() -> int:
+    from zongzhi.platform.tasks_evidence import remove_orphans
+    from zongzhi.storage import build_store
+
+    return _run(remove_orphans(build_store(settings), timedelta(hours=settings.evidence_orphan_hours)))
+
+
+def run_worker(concurrency: int, loglevel: str) -> None:
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--loglevel={loglevel}",
+            f"--concurrency={concurrency}",
+            "--queues=zongzhi",
+            "--without-gossip",
+        ]
+    )
+
+
+def run_beat(loglevel: str, schedule_file: str) -> None:
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
