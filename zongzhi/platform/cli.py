@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from zongzhi.platform import db, security
@@ -178,7 +179,7 @@ def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for path in args.files:
         try:
-            name, compiled = compile_source(open(path, encoding="utf-8").read())
+            name, compiled = compile_source(Path(path).read_text(encoding="utf-8"))
         except RulesetRejected as rejected:
             failed += 1
             for error in rejected.details["errors"]:
@@ -196,9 +197,10 @@ def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
     from zongzhi.platform.services.rulesets import RulesetRejected, simulate_on_facts
 
-    facts = [json.loads(line) for line in open(args.events, encoding="utf-8") if line.strip()]
+    lines = Path(args.events).read_text(encoding="utf-8").splitlines()
+    facts = [json.loads(line) for line in lines if line.strip()]
     try:
-        results = simulate_on_facts(open(args.file, encoding="utf-8").read(), facts)
+        results = simulate_on_facts(Path(args.file).read_text(encoding="utf-8"), facts)
     except RulesetRejected as rejected:
         print(rejected.message, file=sys.stderr)
         return 1

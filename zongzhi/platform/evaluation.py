@@ -13,6 +13,7 @@ and a rule never fires on an event in its own chain of consequences for the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -117,7 +118,7 @@ async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], 
         message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, ServiceError):
             log.exception("rule action %s of %s failed on event %s", name, rule_key, event.id)
-        try:
+        with contextlib.suppress(IntegrityError):
             await Decision.create(
                 **key,
                 case_id=event.case_id,
@@ -126,8 +127,6 @@ async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], 
                 outcome="error",
                 error=message[:2000],
             )
-        except IntegrityError:
-            pass
 
 
 async def evaluate_event(event_id: int) -> list[Firing]:
