@@ -61,7 +61,8 @@ async def _span_deadline(case: Case, span: dict[str, int], start: datetime) -> t
 
 
 async def deadline(ctx: ActionContext, params: dict[str, Any]) -> dict:
-    start = ctx.case.created_at
+    # Counted from receipt for a new case (its receipt time may be back-dated), else from the event.
+    start = ctx.case.created_at if ctx.event.type == "case.received" else ctx.event.at
     respond_by = resolve_by = None
     notes: list[str] = []
     if "respond_in" in params:
