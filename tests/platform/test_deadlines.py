@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tests.casework import actor, new_case
 from zongzhi.platform.codes import CaseStatus
 from zongzhi.platform.models import CalendarDay, Case, CaseEvent, Decision
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.deadlines import tick
 from zongzhi.platform.workdays import add_span, load_official_days
-from tests.casework import actor, new_case
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -41,7 +41,9 @@ async def test_loaded_official_days_win_and_local_closures_apply(world):
     deadline = await add_span(_cst(2027, 1, 1, 10), {"working_days": 2})
     # 2 Jan (Sat) and 3 Jan (Sun) rest, 4 Jan loaded as a holiday: 5 Jan is the first, 6 Jan the second.
     assert deadline.at == _cst(2027, 1, 6, 23, 59, 59)
-    await CalendarDay.create(day=date(2026, 10, 12), workday=False, center=world.centers["ta"], note="台风停工")
+    await CalendarDay.create(
+        day=date(2026, 10, 12), workday=False, center=world.centers["ta"], note="台风停工"
+    )
     local = await add_span(_cst(2026, 10, 9, 10), {"working_days": 2}, [world.centers["ta"].id])
     assert local.at == _cst(2026, 10, 13, 23, 59, 59)
 
@@ -49,8 +51,14 @@ async def test_loaded_official_days_win_and_local_closures_apply(world):
 async def test_core_rule_sets_the_deadline_on_the_official_calendar(rules):
     world = rules
     case, _ = await svc.intake(
-        svc.CaseInput(title="装修纠纷", category="contract", channel="window", complexity="complex",
-                      center_id=world.centers["ta"].id, received_at=_cst(2026, 10, 9, 10)),
+        svc.CaseInput(
+            title="装修纠纷",
+            category="contract",
+            channel="window",
+            complexity="complex",
+            center_id=world.centers["ta"].id,
+            received_at=_cst(2026, 10, 9, 10),
+        ),
         await actor(world, "a_staff"),
     )
     case = await Case.get(id=case.id)
@@ -64,7 +72,9 @@ async def test_tick_warns_and_marks_overdue_once(world):
     await svc.set_deadline(staff, case.id, resolve_by=start + timedelta(hours=10))
     assert await tick(start + timedelta(hours=7)) == {"warnings": 0, "overdue": 0, "whistles": 0}
     assert (await tick(start + timedelta(hours=8, minutes=30)))["warnings"] == 1
-    assert (await tick(start + timedelta(hours=9)))["warnings"] == 0, "once per deadline, also on a later tick"
+    assert (await tick(start + timedelta(hours=9)))["warnings"] == 0, (
+        "once per deadline, also on a later tick"
+    )
     assert (await tick(start + timedelta(hours=11)))["overdue"] == 1
     assert (await tick(start + timedelta(hours=12)))["overdue"] == 0
     types = [e.type for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
@@ -88,5 +98,35 @@ async def test_overdue_escalates_village_to_township_to_county(rules):
     assert case.center_id == world.centers["county"].id
     await tick(case.resolve_by + timedelta(minutes=1))
     assert (await Case.get(id=case.id)).center_id == world.centers["county"].id, "the county is the top"
-    assert await Decision.filter(case_id=case.id, rule_id="escalate-overdue", outcome="ok", action="escalate").count() == 2
+    assert (
+        await Decision.filter(
+            case_id=case.id, rule_id="escalate-overdue", outcome="ok", action="escalate"
+        ).count()
+        == 2
+    )
     assert case.status == CaseStatus.received
+
+
+async def test_calendar_over_graphql(client, world):
+    from tests.gql import GraphQLErrors, gql
+    from zongzhi.platform.schema.ids import to_global_id
+
+    load = 'mutation { loadOfficialCalendar(year: 2027, holidays: ["2027-01-01"], workdays: ["2027-02-14"]) }'
+    assert (await gql(client, world.tokens["admin"], load))["loadOfficialCalendar"] == 2
+    try:
+        await gql(client, world.tokens["county_staff"], load)
+        raise AssertionError("staff may not load the national calendar")
+    except GraphQLErrors as err:
+        assert err.code == "FORBIDDEN"
+    closure = 'mutation($c: ID!) { addLocalClosure(centerId: $c, day: "2026-10-12", note: "台风") }'
+    assert await gql(
+        client, world.tokens["a_staff"], closure, {"c": to_global_id("Center", world.centers["ta"].id)}
+    )
+    try:
+        await gql(
+            client, world.tokens["b_staff"], closure, {"c": to_global_id("Center", world.centers["ta"].id)}
+        )
+        raise AssertionError("another township may not close this one")
+    except GraphQLErrors as err:
+        assert err.code == "FORBIDDEN"
+    assert await CalendarDay.filter(center_id=world.centers["ta"].id).count() == 1

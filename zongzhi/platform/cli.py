@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from zongzhi.platform import db, security
+from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | int]
@@ -221,6 +222,29 @@ def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("calendar load")
+async def calendar_load(args: argparse.Namespace, settings: Settings) -> int:
+    import yaml
+
+    from zongzhi.platform.errors import ValidationFailed
+    from zongzhi.platform.workdays import load_official_days, official_year
+
+    data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
+    try:
+        days = official_year(
+            int(data["year"]), list(data.get("holidays", [])), list(data.get("workdays", []))
+        )
+    except (KeyError, TypeError, ValueError, ValidationFailed) as exc:
+        print(f"{args.file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    await db.init(settings)
+    try:
+        print(f"stored {await load_official_days(days)} days for {data['year']}")
+    finally:
+        await db.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -275,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--events", required=True, help="a .jsonl file of facts")
 
+    p = sub.add_parser("calendar", help="the working-day calendar")
+    csub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = csub.add_parser("load", help="load a year's official holidays and make-up workdays from YAML")
+    c.add_argument("file", help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...]")
+
     p = sub.add_parser("schema", help="the GraphQL schema")
     ssub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     e = ssub.add_parser("export", help="write the SDL (default: schema.graphql)")
@@ -290,9 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     security.configure(settings)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
-    result = _commands[name](args, settings)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
+    try:
+        result = _commands[name](args, settings)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+    except ServiceError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"zongzhi {name}: {exc.message}{where}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 

@@ -99,3 +99,17 @@ async def load_official_days(year_days: list[tuple[date, bool, str]]) -> int:
     for day, workday, note in year_days:
         await CalendarDay.update_or_create(day=day, center=None, defaults={"workday": workday, "note": note})
     return len(year_days)
+
+
+def official_year(year: int, holidays: list[date], workdays: list[date]) -> list[tuple[date, bool, str]]:
+    """Validate one year's published schedule: holidays (放假) and make-up workdays (调休上班)."""
+    from zongzhi.platform.errors import ValidationFailed
+
+    for name, days in (("holidays", holidays), ("workdays", workdays)):
+        for i, d in enumerate(days):
+            if d.year != year:
+                raise ValidationFailed(f"{d} is not in {year}", field=f"{name}[{i}]")
+    both = set(holidays) & set(workdays)
+    if both:
+        raise ValidationFailed(f"{min(both)} is both a holiday and a workday", field="workdays")
+    return [(d, False, "法定节假日") for d in holidays] + [(d, True, "调休上班") for d in workdays]

@@ -7,6 +7,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
+from zongzhi.platform.schema.calendar import CalendarMutation
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
@@ -35,7 +36,8 @@ def build_schema(
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
     query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, *extra_queries))
-    mutation = merge_types("Mutation", (Mutation, EvidenceMutation, RulesMutation, *extra_mutations))
+    mutations = (Mutation, EvidenceMutation, RulesMutation, CalendarMutation, *extra_mutations)
+    mutation = merge_types("Mutation", mutations)
     return strawberry.Schema(
         query=query,
         mutation=mutation,
