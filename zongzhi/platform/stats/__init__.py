@@ -1,0 +1,20 @@
+"""Statistics, hot spots and early warning (分析研判 / 指挥调度), computed in the database.
+
+Every figure is defined in ``definitions``; ``figures.statistics`` computes them for a center
+subtree (``scope``) and a ``period``; ``hotspots`` and ``warnings`` serve the map and the
+dispatcher's screen; plugins add docking figures through ``register_docking_figures``.
+"""
+
+from zongzhi.platform.stats.docking import register_docking_figures, unregister_docking_figures
+from zongzhi.platform.stats.period import Period, parse_period
+from zongzhi.platform.stats.scope import Scope, scope_for, scope_of_center
+
+__all__ = [
+    "Period",
+    "Scope",
+    "parse_period",
+    "register_docking_figures",
+    "scope_for",
+    "scope_of_center",
+    "unregister_docking_figures",
+]
