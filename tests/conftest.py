@@ -18,7 +18,7 @@ from tortoise import Tortoise
 
 from tests.world import World, build_world
 from zongzhi.platform import db as zdb
-from zongzhi.platform import outbox, runtime, security
+from zongzhi.platform import outbox, plugins, runtime, security
 from zongzhi.platform.evaluation import active_versions
 from zongzhi.platform.rules import get_engine
 from zongzhi.platform.settings import Settings
@@ -94,8 +94,9 @@ async def world(settings: Settings) -> World:
 
 
 @pytest.fixture
-async def rules(world: World) -> World:
-    """The core rules installed and events evaluated in-process after each commit, as embedded."""
+async def rules(settings: Settings, world: World) -> World:
+    """The core and plugin rules installed, events evaluated in-process after each commit (embedded)."""
+    plugins.load(settings)
     await runtime.install_rulesets()
     outbox.set_publishers([runtime.inline_publisher])
     return world

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
-from zongzhi.platform import runtime, security
+from zongzhi.platform import plugins, runtime, security
 from zongzhi.platform.graphql_http import GraphQLEndpoint
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
@@ -21,12 +21,19 @@ from zongzhi.storage import build_store, evidence_routes
 log = logging.getLogger(__name__)
 
 
+def build_app_schema(settings: Settings, loaded: plugins.Plugins):
+    """The core schema with the fields and types of the loaded plugins merged in."""
+    queries, mutations, extra_types = loaded.graphql_parts()
+    return build_schema(settings, extra_queries=queries, extra_mutations=mutations, extra_types=extra_types)
+
+
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """Build the app. ``manage_db=False`` when the caller (tests, CLI) already initialised the ORM."""
     settings = settings or Settings.from_env()
     security.configure(settings)
+    loaded = plugins.load(settings)
     store = build_store(settings)
-    schema = build_schema(settings)
+    schema = build_app_schema(settings, loaded)
     graphql = GraphQLEndpoint(schema, settings)
 
     @contextlib.asynccontextmanager
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         *evidence_routes(store),
+        *loaded.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -144,9 +144,10 @@ async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("schema export")
 def schema_export(args: argparse.Namespace, settings: Settings) -> int:
-    from zongzhi.platform.schema import build_schema
+    from zongzhi.platform import plugins
+    from zongzhi.platform.app import build_app_schema
 
-    sdl = build_schema(settings).as_str() + "\n"
+    sdl = build_app_schema(settings, plugins.load(settings, builtin_only=True)).as_str() + "\n"
     if args.output == "-":
         sys.stdout.write(sdl)
     else:
@@ -245,6 +246,81 @@ async def calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("plugins list")
+def plugins_list(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import plugins
+
+    for info in plugins.load(settings).describe():
+        print(f"{info.name} {info.version}  ({info.source})")
+        print(f"    hooks: {', '.join(info.hooks)}")
+    if settings.disabled_plugins:
+        print(f"disabled: {', '.join(settings.disabled_plugins)}")
+    return 0
+
+
+async def _admin_actor():
+    from zongzhi.platform.actor import Actor
+
+    return Actor.system_actor("命令行管理员")
+
+
+@command("partners create")
+async def partners_create(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import partners, plugins
+
+    plugins.load(settings)
+    await db.init(settings)
+    try:
+        credential, secret = await partners.create_credential(
+            await _admin_actor(), args.plugin, args.name, args.callback or "", args.center
+        )
+    finally:
+        await db.close()
+    print(f"key id: {credential.key_id}")
+    print(f"secret: {secret}")
+    print("(the secret is shown only now)")
+    return 0
+
+
+@command("partners rotate")
+async def partners_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import partners
+
+    await db.init(settings)
+    try:
+        print(f"secret: {await partners.rotate_secret(await _admin_actor(), args.key_id)}")
+    finally:
+        await db.close()
+    return 0
+
+
+@command("partners revoke")
+async def partners_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import partners
+
+    await db.init(settings)
+    try:
+        await partners.revoke(await _admin_actor(), args.key_id)
+    finally:
+        await db.close()
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+@command("partners list")
+async def partners_list(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import PartnerCredential
+
+    await db.init(settings)
+    try:
+        for c in await PartnerCredential.all().order_by("plugin", "id"):
+            state = "active" if c.active else "revoked"
+            print(f"{c.key_id:28} {c.plugin:18} {state:8} {c.name}  {c.callback_url}")
+    finally:
+        await db.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -303,6 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     c = csub.add_parser("load", help="load a year's official holidays and make-up workdays from YAML")
     c.add_argument("file", help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...]")
+
+    p = sub.add_parser("plugins", help="docking and other plugins")
+    psub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    psub.add_parser("list", help="loaded plugins: name, version, source and hooks")
+
+    p = sub.add_parser("partners", help="partner agencies' credentials")
+    ptsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    pc = ptsub.add_parser("create", help="create a credential and print its secret once")
+    pc.add_argument("plugin", help="e.g. court_docking")
+    pc.add_argument("name", help="the partner, e.g. 示范县人民法院")
+    pc.add_argument("--callback", help="the partner's callback URL for outbound results")
+    pc.add_argument("--center", help="12-digit code of the center its cases go to by default")
+    pr = ptsub.add_parser("rotate", help="issue a new secret (the old one stops working)")
+    pr.add_argument("key_id")
+    pv = ptsub.add_parser("revoke", help="revoke a credential")
+    pv.add_argument("key_id")
+    ptsub.add_parser("list", help="list credentials")
 
     p = sub.add_parser("schema", help="the GraphQL schema")
     ssub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -28,7 +28,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             }
         },
         "use_tz": True,
-        "timezone": "Asia/Shanghai",
+        # Stored in UTC. SQLite compares datetimes as text, so every stored value and every query
+        # bound must be in one zone; code passes aware UTC datetimes (see schema.queries._utc).
+        "timezone": "UTC",
     }
 
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import rule_actions
+from zongzhi.platform import plugins, rule_actions
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.facts import build_fact
-from zongzhi.platform.models import Case, CaseEvent, Decision, Ruleset, RulesetVersion
+from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
 from zongzhi.platform.outbox import caused_by, change, mark_processed
 from zongzhi.platform.rules import Firing, get_engine, registry
 
@@ -60,6 +60,10 @@ class ActiveVersions:
                 .select_related("ruleset")
                 .order_by("ruleset__name")
             )
+            loaded_plugins = plugins.current()
+            enabled = set(loaded_plugins.names()) if loaded_plugins else set()
+            # A disabled plugin's rulesets stay in the database but are not evaluated.
+            rows = [r for r in rows if r.ruleset.owner_plugin is None or r.ruleset.owner_plugin in enabled]
             engine = get_engine()
             loaded = set(engine.loaded())
             versions = []
@@ -75,6 +79,26 @@ class ActiveVersions:
 
 
 active_versions = ActiveVersions()
+
+
+async def _finish_with_started_versions(
+    event: CaseEvent, versions: list[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """``versions``, except that a ruleset which already decided on ``event`` keeps that version.
+
+    A delivery that died after some of the event's actions committed is redone; if a new version was
+    activated meanwhile, finishing with it would have the event evaluated by both versions. The old
+    version is loaded again when needed; the next refresh of the active versions unloads it.
+    """
+    started = dict(await Decision.filter(event_id=event.id).values_list("ruleset", "version"))
+    pinned = [(name, started.get(name, version)) for name, version in versions]
+    engine = get_engine()
+    loaded = set(engine.loaded())
+    for name, version in pinned:
+        if (name, version) not in loaded:
+            row = await RulesetVersion.get(ruleset__name=name, version=version)
+            engine.load(name, version, row.compiled)
+    return pinned
 
 
 async def _chain_rules(event: CaseEvent) -> set[str]:
@@ -134,12 +158,17 @@ async def evaluate_event(event_id: int) -> list[Firing]:
     event = await CaseEvent.get_or_none(id=event_id)
     if event is None:
         return []
+    if await Outbox.filter(event_id=event.id, processed_at__isnull=False).exists():
+        # Delivered again after it was handled (a worker died before acknowledging, or the
+        # republisher raced it): with a newer version active by now, evaluating it again would fire.
+        return []
     firings: list[Firing] = []
     if event.depth < MAX_DEPTH:
         versions = await active_versions.get()
         if versions:
             fact = await build_fact(event)
             own_chain = await _chain_rules(event)
+            versions = await _finish_with_started_versions(event, versions)
             firings = [
                 f
                 for f in get_engine().evaluate(fact, versions)
@@ -148,6 +177,9 @@ async def evaluate_event(event_id: int) -> list[Firing]:
             for firing in firings:
                 for index, (name, params) in enumerate(firing.actions):
                     await _apply(firing, index, name, params, event)
+    loaded = plugins.current()
+    if loaded is not None:
+        await loaded.case_event(event, await Case.get(id=event.case_id))
     await mark_processed(event.id)
     return firings
 

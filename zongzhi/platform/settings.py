@@ -110,6 +110,24 @@ class Settings:
         "Share of a deadline's time after which `case.deadline_warning` is emitted.",
         float,
     )
+    delivery_max_attempts: int = _setting(
+        "ZONGZHI_DELIVERY_MAX_ATTEMPTS",
+        "6",
+        "Attempts at a partner callback before it is marked failed.",
+        int,
+    )
+    delivery_backoff_seconds: float = _setting(
+        "ZONGZHI_DELIVERY_BACKOFF_SECONDS",
+        "10",
+        "First retry delay of a partner callback; each further retry waits twice as long.",
+        float,
+    )
+    webhook_window_seconds: int = _setting(
+        "ZONGZHI_WEBHOOK_WINDOW_SECONDS",
+        "300",
+        "How old a signed partner request may be (replay window).",
+        int,
+    )
     disabled_plugins: tuple[str, ...] = _setting(
         "ZONGZHI_DISABLED_PLUGINS", "", "Comma-separated plugin names to leave unloaded.", _list
     )

@@ -124,3 +124,17 @@ async def test_statistics_free_roles_cannot_mutate(client, world):
             },
         )
     assert err.value.code == "FORBIDDEN"
+
+
+async def test_date_filters_accept_china_time(client, world):
+    """A bound given in +08:00 selects the same cases as in UTC (SQLite compares datetimes as text)."""
+    case = await new_case(world)
+    stamp = case.created_at
+    q = "query($f: CaseFilter) { cases(filter: $f) { totalCount } }"
+    china = stamp.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    for bound, expected in [
+        (china - __import__("datetime").timedelta(minutes=1), 1),
+        (china + __import__("datetime").timedelta(minutes=1), 0),
+    ]:
+        data = await gql(client, world.tokens["a_staff"], q, {"f": {"createdFrom": bound.isoformat()}})
+        assert data["cases"]["totalCount"] == expected

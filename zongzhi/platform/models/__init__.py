@@ -11,6 +11,7 @@ from zongzhi.platform.models.cases import (
 )
 from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
+from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
 from zongzhi.platform.models.system import AuditLog, Notification, Outbox
@@ -22,6 +23,7 @@ MODEL_MODULES = [
     "zongzhi.platform.models.system",
     "zongzhi.platform.models.evidence",
     "zongzhi.platform.models.rules",
+    "zongzhi.platform.models.partners",
 ]
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "Center",
     "CenterDepartment",
     "Decision",
+    "Delivery",
+    "DeliveryAttempt",
     "Department",
     "Evidence",
     "EvidenceAccess",
@@ -44,6 +48,8 @@ __all__ = [
     "Grid",
     "Notification",
     "Outbox",
+    "PartnerCredential",
+    "PartnerRecord",
     "Person",
     "Ruleset",
     "RulesetVersion",

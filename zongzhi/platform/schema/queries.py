@@ -37,6 +37,12 @@ class CaseFilter:
     text: str | None = strawberry.field(default=None, description="Matches number, title or description")
 
 
+def _utc(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationFailed("give a time zone (e.g. +08:00)", field=field)
+    return value.astimezone(UTC)
+
+
 def _encode_cursor(created_at: datetime, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode()
 
@@ -81,10 +87,11 @@ async def _filtered_cases(info: Info, f: CaseFilter | None):
         query = query.filter(center_path__startswith=center.path)
     if f.grid_id:
         query = query.filter(grid_id=pk_of(f.grid_id, "Grid", "filter.gridId"))
+    # Compared in UTC: SQLite compares the stored text, so every bound must use the stored zone.
     if f.created_from:
-        query = query.filter(created_at__gte=f.created_from)
+        query = query.filter(created_at__gte=_utc(f.created_from, "filter.createdFrom"))
     if f.created_to:
-        query = query.filter(created_at__lt=f.created_to)
+        query = query.filter(created_at__lt=_utc(f.created_to, "filter.createdTo"))
     if f.overdue is not None:
         now = datetime.now(UTC)
         late = Q(status__in=list(OPEN), resolve_by__lt=now)

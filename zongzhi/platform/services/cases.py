@@ -87,6 +87,7 @@ class CaseInput:
     external_channel: str | None = None
     external_id: str | None = None
     received_at: datetime | None = None
+    extra_payload: dict = field(default_factory=dict)
 
 
 def _validate_case_input(data: CaseInput, actor: Actor) -> None:
@@ -221,7 +222,7 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
                 case,
                 "case.received",
                 actor,
-                {"channel": case.channel, "category": case.category, "parties": parties},
+                {"channel": case.channel, "category": case.category, "parties": parties} | data.extra_payload,
             )
     except IntegrityError:
         existing = await find_existing(data, actor)
@@ -677,6 +678,19 @@ async def reopen(actor: Actor, case_id: int, reason: str) -> Case:
         case.concluded_at = case.closed_at = None
         await _save(case, "status", "concluded_at", "closed_at")
         await record_event(case, "case.reopened", actor, {"reason": reason.strip(), "from": str(previous)})
+    return case
+
+
+async def note_event(actor: Actor, case_id: int, event_type: str, payload: dict) -> Case:
+    """A plugin's own fact on the timeline (a court's answer, a request sent out); no status change."""
+    from zongzhi.platform.event_types import EVENT_TYPES
+
+    if event_type not in EVENT_TYPES:
+        raise ValidationFailed(f"unknown event type {event_type!r}", field="type")
+    async with change():
+        case = await get_case(actor, case_id)
+        await _save(case)
+        await record_event(case, event_type, actor, payload)
     return case
 
 

@@ -1,0 +1,371 @@
+"""What every docking plugin shares: partner credentials, signed webhooks and outbound deliveries.
+
+Signing, both ways: ``X-Zongzhi-Key`` names the credential, ``X-Zongzhi-Timestamp`` is Unix
+seconds, and ``X-Zongzhi-Signature`` is the hex HMAC-SHA256 of ``<timestamp>.<raw body>`` under the
+partner's secret. Inbound requests outside the replay window, with a bad signature, an unknown or
+revoked key, or a key of another plugin get 401 and store nothing.
+
+Deliveries are rows first: ``queue_delivery`` stores one (unique per event, partner and kind, so a
+re-delivered event queues nothing new), then ``deliver_due`` sends what is due, retrying with
+exponential backoff until it is sent or ``failed``; an admin can retry a failed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from tortoise.exceptions import IntegrityError
+
+from zongzhi.platform import security
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.codes import Role
+from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.models import (
+    AuditLog,
+    Case,
+    CaseEvent,
+    Center,
+    Delivery,
+    DeliveryAttempt,
+    PartnerCredential,
+)
+
+log = logging.getLogger(__name__)
+
+KEY_HEADER = "X-Zongzhi-Key"
+TIMESTAMP_HEADER = "X-Zongzhi-Timestamp"
+SIGNATURE_HEADER = "X-Zongzhi-Signature"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(key_id: str, secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    timestamp = str(int(now if now is not None else time.time()))
+    return {
+        KEY_HEADER: key_id,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        "Content-Type": "application/json",
+    }
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.has(Role.admin):
+        raise Forbidden("partner credentials are managed by an admin")
+
+
+async def create_credential(
+    actor: Actor, plugin: str, name: str, callback_url: str = "", center_code: str | None = None
+) -> tuple[PartnerCredential, str]:
+    """A new credential; the secret is returned once, stored only encrypted."""
+    _require_admin(actor)
+    from zongzhi.platform.plugins import current
+
+    plugins = current()
+    if plugins is not None and plugin not in plugins.names():
+        raise ValidationFailed(f"no plugin {plugin!r} is loaded", field="plugin")
+    if callback_url and not callback_url.startswith(("http://", "https://")):
+        raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")
+    center = None
+    if center_code:
+        center = await Center.get_or_none(code=center_code)
+        if center is None:
+            raise ValidationFailed(f"no center {center_code}", field="centerCode")
+    secret = secrets.token_urlsafe(32)
+    credential = await PartnerCredential.create(
+        plugin=plugin,
+        name=name,
+        key_id=f"{plugin[:12]}-{secrets.token_hex(6)}",
+        secret_enc=security.cipher().encrypt(secret),
+        callback_url=callback_url,
+        center=center,
+    )
+    await AuditLog.create(actor_id=actor.user_id, action="partner.create", target=credential.key_id)
+    return credential, secret
+
+
+async def _credential(key_id: str) -> PartnerCredential:
+    credential = await PartnerCredential.get_or_none(key_id=key_id)
+    if credential is None:
+        raise NotFound(f"no partner credential {key_id}", field="keyId")
+    return credential
+
+
+async def rotate_secret(actor: Actor, key_id: str) -> str:
+    _require_admin(actor)
+    credential = await _credential(key_id)
+    secret = secrets.token_urlsafe(32)
+    credential.secret_enc = security.cipher().encrypt(secret)
+    credential.rotated_at = datetime.now(UTC)
+    await credential.save(update_fields=["secret_enc", "rotated_at"])
+    await AuditLog.create(actor_id=actor.user_id, action="partner.rotate", target=key_id)
+    return secret
+
+
+async def revoke(actor: Actor, key_id: str) -> None:
+    _require_admin(actor)
+    credential = await _credential(key_id)
+    credential.active, credential.revoked_at = False, datetime.now(UTC)
+    await credential.save(update_fields=["active", "revoked_at"])
+    await AuditLog.create(actor_id=actor.user_id, action="partner.revoke", target=key_id)
+
+
+def secret_of(credential: PartnerCredential) -> str:
+    return security.cipher().decrypt(credential.secret_enc)
+
+
+def partner_actor(credential: PartnerCredential) -> Actor:
+    return Actor.system_actor(credential.name, plugin=credential.plugin)
+
+
+# --- inbound -------------------------------------------------------------------------------
+
+
+class PartnerAuthError(Exception):
+    pass
+
+
+@dataclass
+class VerifiedRequest:
+    credential: PartnerCredential
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def unauthorized(reason: str) -> JSONResponse:
+    return JSONResponse({"error": "unauthorized", "reason": reason}, status_code=401)
+
+
+def invalid(errors: list[dict[str, str]]) -> JSONResponse:
+    """422 with one ``{"field", "message"}`` per problem."""
+    return JSONResponse({"error": "invalid payload", "errors": errors}, status_code=422)
+
+
+async def verify_request(request: Request, plugin: str) -> VerifiedRequest:
+    """Check key, timestamp window and signature; raises ``PartnerAuthError`` with the reason."""
+    key_id = request.headers.get(KEY_HEADER, "")
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    body = await request.body()
+    if not (key_id and timestamp and signature):
+        raise PartnerAuthError("missing signature headers")
+    credential = await PartnerCredential.get_or_none(key_id=key_id)
+    if credential is None or not credential.active or credential.plugin != plugin:
+        raise PartnerAuthError("unknown partner")
+    try:
+        age = abs(time.time() - int(timestamp))
+    except ValueError:
+        raise PartnerAuthError("bad timestamp") from None
+    if age > security.settings().webhook_window_seconds:
+        raise PartnerAuthError("timestamp outside the replay window")
+    if not hmac.compare_digest(sign(secret_of(credential), timestamp, body), signature):
+        raise PartnerAuthError("bad signature")
+    return VerifiedRequest(credential=credential, body=body)
+
+
+# --- outbound ------------------------------------------------------------------------------
+
+
+_kicker: list[Any] = []
+
+
+def set_kicker(kick: Any) -> None:
+    """What ``queue_delivery`` calls after storing a delivery (send it now rather than at the sweep)."""
+    _kicker[:] = [kick]
+
+
+async def queue_delivery(
+    plugin: str,
+    credential: PartnerCredential,
+    kind: str,
+    payload: dict,
+    *,
+    case: Case | None,
+    event: CaseEvent | None,
+) -> Delivery | None:
+    """Store a delivery to the partner's callback (nothing if this event already queued one)."""
+    if not credential.callback_url:
+        return None
+    try:
+        delivery = await Delivery.create(
+            plugin=plugin,
+            credential=credential,
+            case=case,
+            event=event,
+            kind=kind,
+            payload=payload,
+            next_attempt_at=datetime.now(UTC),
+        )
+    except IntegrityError:
+        return None
+    for kick in _kicker:
+        try:
+            kick()
+        except Exception as exc:  # the periodic sweep sends it anyway
+            log.warning("could not trigger delivery %s now: %s", delivery.id, exc)
+    return delivery
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=security.settings().delivery_backoff_seconds * 2 ** max(attempts - 1, 0))
+
+
+async def attempt(delivery: Delivery, client: httpx.AsyncClient | None = None) -> bool:
+    """One try at sending ``delivery``; records the attempt and schedules the next one."""
+    credential = await PartnerCredential.get(id=delivery.credential_id)
+    body = json.dumps(
+        {"delivery_id": delivery.id, "kind": delivery.kind, "payload": delivery.payload}, ensure_ascii=False
+    ).encode()
+    started = time.monotonic()
+    status_code, error = None, ""
+    try:
+        own = client is None
+        client = client or httpx.AsyncClient(timeout=10)
+        try:
+            response = await client.post(
+                credential.callback_url,
+                content=body,
+                headers=signed_headers(credential.key_id, secret_of(credential), body),
+            )
+        finally:
+            if own:
+                await client.aclose()
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}: {response.text[:200]}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    await DeliveryAttempt.create(
+        delivery=delivery,
+        status_code=status_code,
+        error=error,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    delivery.attempts += 1
+    now = datetime.now(UTC)
+    if not error:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = (
+            "sent",
+            now,
+            None,
+            "",
+        )
+    elif delivery.attempts >= security.settings().delivery_max_attempts:
+        delivery.status, delivery.next_attempt_at, delivery.last_error = "failed", None, error
+    else:
+        delivery.next_attempt_at, delivery.last_error = now + _backoff(delivery.attempts), error
+    await delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at", "last_error"])
+    return not error
+
+
+async def deliver_due(limit: int = 100) -> int:
+    """Send every pending delivery whose time has come; returns how many were sent."""
+    now = datetime.now(UTC)
+    due = await Delivery.filter(status="pending", next_attempt_at__lte=now).order_by("id").limit(limit)
+    sent = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        for delivery in due:
+            claimed = await Delivery.filter(
+                id=delivery.id, status="pending", attempts=delivery.attempts
+            ).update(next_attempt_at=now + timedelta(minutes=5))
+            if claimed:
+                sent += await attempt(delivery, client)
+    return sent
+
+
+async def retry_delivery(actor: Actor, delivery_id: int) -> Delivery:
+    """An admin sends a failed delivery again, from a fresh count of attempts."""
+    _require_admin(actor)
+    delivery = await Delivery.get_or_none(id=delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}", field="deliveryId")
+    delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, datetime.now(UTC)
+    await delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    await AuditLog.create(actor_id=actor.user_id, action="delivery.retry", target=str(delivery_id))
+    await attempt(delivery)
+    return await Delivery.get(id=delivery_id)
+
+
+# --- shared intake -------------------------------------------------------------------------
+
+
+def payload_errors(schema: dict, data: Any) -> list[dict[str, str]]:
+    """Field errors of ``data`` against a JSON Schema, with dotted field paths (``parties[0].name``)."""
+    import jsonschema
+
+    errors = []
+    for error in sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path)
+    ):
+        path = ""
+        for part in error.absolute_path:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if error.validator == "required":
+            missing = error.message.split("'")[1]
+            path = f"{path}.{missing}" if path else missing
+        errors.append({"field": path or "(body)", "message": error.message})
+    return errors
+
+
+async def read_payload(request: Request, plugin: str, schema: dict) -> VerifiedRequest | JSONResponse:
+    """The verified, schema-valid request, or the 401/422 response to send instead."""
+    try:
+        verified = await verify_request(request, plugin)
+    except PartnerAuthError as exc:
+        return unauthorized(str(exc))
+    try:
+        data = verified.json()
+    except ValueError:
+        return invalid([{"field": "(body)", "message": "the body is not JSON"}])
+    problems = payload_errors(schema, data)
+    if problems:
+        return invalid(problems)
+    return verified
+
+
+async def partner_case(
+    credential: PartnerCredential, channel: str, external_id: str, data: Any, record: dict
+) -> tuple[Case, bool]:
+    """Register (or find again) the case a partner sent, and keep the plugin's record of it."""
+    from zongzhi.platform.models import PartnerRecord
+    from zongzhi.platform.services.cases import intake
+
+    data.channel, data.external_channel, data.external_id = channel, channel, external_id
+    case, created = await intake(data, partner_actor(credential))
+    if created:
+        await PartnerRecord.get_or_create(
+            case=case, plugin=credential.plugin, defaults={"credential": credential, "data": record}
+        )
+    return case, created
+
+
+def case_response(case: Case, created: bool) -> JSONResponse:
+    from zongzhi.platform.schema.ids import to_global_id
+
+    return JSONResponse(
+        {
+            "case_id": to_global_id("Case", case.id),
+            "number": case.number,
+            "status": str(case.status),
+            "created": created,
+        },
+        status_code=201 if created else 200,
+    )
