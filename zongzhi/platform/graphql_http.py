@@ -10,14 +10,18 @@ older clients. GraphiQL (a browser GET for HTML) opens without a token; everythi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.models import AuditLog
@@ -64,10 +68,40 @@ async def bearer_actor(header: str | None) -> Actor | None:
     return await actor_for_user(user) if user else None
 
 
+@dataclass
+class WebSocketContext(Context):
+    """A subscription connection's context: the actor comes from ``connectionParams``."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+def _token_of(params: dict[str, Any]) -> str | None:
+    """``{"Authorization": "Bearer <token>"}`` (as HTTP) or ``{"token": "<token>"}``."""
+    for key in ("Authorization", "authorization"):
+        if isinstance(params.get(key), str):
+            return params[key]
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) and token else None
+
+
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: Any, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.settings = settings
+
+    async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
+        """graphql-transport-ws ``connection_init``: authenticate once; refuse (4403) without a token."""
+        params = getattr(context, "connection_params", None) or {}
+        actor = await bearer_actor(_token_of(params))
+        if actor is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.actor = actor
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,6 +143,8 @@ class GraphQLEndpoint(GraphQL):
         )
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            return WebSocketContext(settings=self.settings, actor=None, request=request, response=response)
         actor = getattr(request.state, "actor", None) if hasattr(request, "state") else None
         context = Context(settings=self.settings, actor=actor, request=request, response=response)
         if request is not None and hasattr(request, "state"):

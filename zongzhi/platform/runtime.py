@@ -39,11 +39,19 @@ async def celery_publisher(rows: list[Outbox]) -> None:
             await asyncio.to_thread(send_evaluation, row.event_id)
 
 
+def board_publisher(settings: Settings) -> outbox.Publisher:
+    """Announces committed events to the dispatch board (in-process, or through Redis if configured)."""
+    from zongzhi.platform import broadcast
+
+    broadcast.configure(settings)
+    return broadcast.announce
+
+
 def publishers_for(settings: Settings) -> list[outbox.Publisher]:
     if settings.event_mode == "celery":
-        return [celery_publisher]
+        return [celery_publisher, board_publisher(settings)]
     if settings.event_mode == "inline":
-        return [inline_publisher]
+        return [inline_publisher, board_publisher(settings)]
     raise ValueError(f"ZONGZHI_EVENT_MODE must be inline or celery, not {settings.event_mode!r}")
 
 

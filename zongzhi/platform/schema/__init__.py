@@ -13,6 +13,8 @@ from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.queries import Query
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
+from zongzhi.platform.schema.stats import StatsQuery
+from zongzhi.platform.schema.subscriptions import Subscription
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -35,12 +37,13 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, *extra_queries))
+    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, StatsQuery, *extra_queries))
     mutations = (Mutation, EvidenceMutation, RulesMutation, CalendarMutation, *extra_mutations)
     mutation = merge_types("Mutation", mutations)
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=Subscription,
         types=[*NODE_IMPLEMENTATIONS, *extra_types],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.query_depth_max),

@@ -1,0 +1,416 @@
+"""GraphQL for 分析研判 and 指挥调度: statistics, hot spots, early warning and the report.
+
+Every rate's definition is the description of its field (texts from ``stats.definitions``), so
+GraphiQL shows exactly what a number means. All of them are jurisdiction-scoped: the center asked
+for must be in the asker's subtree (default: the asker's own center).
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from zongzhi.platform import models
+from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.schema import types
+from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.stats import definitions as d
+from zongzhi.platform.stats import figures, hotspots, warnings
+from zongzhi.platform.stats.period import Period, between, parse_period
+from zongzhi.platform.stats.scope import Scope, scope_for
+
+
+@strawberry.enum(description="Calendar buckets of a trend, in China time (weeks start on Monday).")
+class TrendUnit(enum.Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@strawberry.type(description="What a statistics field means.")
+class Definition:
+    name: str
+    text: str
+
+
+@strawberry.type(description="A count under a code (or a center) with its label.")
+class CountItem:
+    key: str
+    label: str
+    count: int
+
+    @classmethod
+    def list_of(cls, items: list[figures.Count]) -> list[CountItem]:
+        return [cls(key=i.key, label=i.label, count=i.count) for i in items]
+
+
+@strawberry.type(description="numerator / denominator; value is null when the denominator is 0.")
+class Rate:
+    numerator: int
+    denominator: int
+    value: float | None = strawberry.field(description="Between 0 and 1; null when the denominator is 0.")
+
+    @classmethod
+    def of(cls, r: figures.Rate) -> Rate:
+        return cls(numerator=r.numerator, denominator=r.denominator, value=r.value)
+
+
+@strawberry.type(
+    description="Elapsed times in hours: how many were measured, their average and 90th percentile."
+)
+class Durations:
+    count: int
+    average_hours: float | None
+    p90_hours: float | None = strawberry.field(description="90th percentile, continuous (percentile_cont).")
+
+    @classmethod
+    def of(cls, x: figures.Durations) -> Durations:
+        return cls(count=x.count, average_hours=x.average_hours, p90_hours=x.p90_hours)
+
+
+@strawberry.type(description=d.SATISFACTION)
+class SatisfactionFigures:
+    count: int = strawberry.field(description="Follow-ups in the period.")
+    average: float | None
+    distribution: list[CountItem] = strawberry.field(description="How many of each rating, 5 down to 1.")
+    execution_rate: Rate = strawberry.field(description=d.EXECUTION_RATE)
+
+
+@strawberry.type
+class DepartmentCount:
+    department_id: strawberry.ID | None
+    name: str
+    count: int
+
+
+@strawberry.type
+class TrendPoint:
+    start: date = strawberry.field(description="First day of the bucket (China time).")
+    received: int
+    resolved: int
+    failed: int
+
+
+@strawberry.type(description="A figure contributed by a docking plugin.")
+class DockingFigure:
+    key: str
+    value: strawberry.scalars.JSON
+
+
+@strawberry.type(description=d.DOCKING)
+class DockingFigures:
+    source: str
+    figures: list[DockingFigure]
+    error: str | None
+
+
+@strawberry.type
+class StatsPeriod:
+    label: str
+    start: date = strawberry.field(description="First day (China time).")
+    end: date = strawberry.field(description="Last day, inclusive (China time).")
+
+    @classmethod
+    def of(cls, p: Period) -> StatsPeriod:
+        from datetime import timedelta
+
+        return cls(label=p.label, start=p.start, end=p.end - timedelta(days=1))
+
+
+@strawberry.type(description="Statistics of a center and its subtree over a period (分析研判).")
+class Statistics:
+    center: types.Center
+    period: StatsPeriod
+    received: int = strawberry.field(description=d.RECEIVED)
+    by_status: list[CountItem] = strawberry.field(description="Received in the period, by current status.")
+    by_channel: list[CountItem] = strawberry.field(description="Received in the period, by channel.")
+    by_category: list[CountItem] = strawberry.field(description="Received in the period, by category.")
+    by_kind: list[CountItem] = strawberry.field(description="Received in the period, by kind.")
+    by_risk: list[CountItem] = strawberry.field(description="Received in the period, by current risk.")
+    by_center: list[CountItem] = strawberry.field(description=d.BY_CENTER)
+    concluded: int = strawberry.field(description=d.CONCLUDED)
+    resolved: int = strawberry.field(description="case.resolved events in the period.")
+    failed: int = strawberry.field(description="case.failed events in the period.")
+    resolution_rate: Rate = strawberry.field(description=d.RESOLUTION_RATE)
+    closure_rate: Rate = strawberry.field(description=d.CLOSURE_RATE)
+    on_time_rate: Rate = strawberry.field(description=d.ON_TIME_RATE)
+    time_to_accept: Durations = strawberry.field(description=d.TIME_TO_ACCEPT)
+    time_to_conclude: Durations = strawberry.field(description=d.TIME_TO_CONCLUDE)
+    satisfaction: SatisfactionFigures
+    returns: list[DepartmentCount] = strawberry.field(description=d.RETURNS)
+    escalations: int = strawberry.field(description=d.ESCALATIONS)
+    open_now: int = strawberry.field(description="Open cases now, whatever the period.")
+    overdue_now: int = strawberry.field(description=d.OVERDUE_NOW)
+    high_risk_open: int = strawberry.field(description=d.HIGH_RISK_OPEN)
+    trend_unit: TrendUnit
+    trend: list[TrendPoint] = strawberry.field(description=d.TREND)
+    docking: list[DockingFigures]
+
+    @classmethod
+    def of(cls, s: figures.Statistics) -> Statistics:
+        sat = s.satisfaction
+        return cls(
+            center=types.Center.of(s.scope.center),
+            period=StatsPeriod.of(s.period),
+            received=s.received,
+            by_status=CountItem.list_of(s.by_status),
+            by_channel=CountItem.list_of(s.by_channel),
+            by_category=CountItem.list_of(s.by_category),
+            by_kind=CountItem.list_of(s.by_kind),
+            by_risk=CountItem.list_of(s.by_risk),
+            by_center=CountItem.list_of(s.by_center),
+            concluded=s.concluded,
+            resolved=s.resolved,
+            failed=s.failed,
+            resolution_rate=Rate.of(s.resolution_rate),
+            closure_rate=Rate.of(s.closure_rate),
+            on_time_rate=Rate.of(s.on_time_rate),
+            time_to_accept=Durations.of(s.time_to_accept),
+            time_to_conclude=Durations.of(s.time_to_conclude),
+            satisfaction=SatisfactionFigures(
+                count=sat.count,
+                average=sat.average,
+                distribution=CountItem.list_of(sat.distribution),
+                execution_rate=Rate.of(sat.execution_rate),
+            ),
+            returns=[
+                DepartmentCount(
+                    department_id=strawberry.ID(to_global_id("Department", r.department_id))
+                    if r.department_id
+                    else None,
+                    name=r.name,
+                    count=r.count,
+                )
+                for r in s.returns
+            ],
+            escalations=s.escalations,
+            open_now=s.open_now,
+            overdue_now=s.overdue_now,
+            high_risk_open=s.high_risk_open,
+            trend_unit=TrendUnit(s.trend_unit),
+            trend=[
+                TrendPoint(start=p.start, received=p.received, resolved=p.resolved, failed=p.failed)
+                for p in s.trend
+            ],
+            docking=[
+                DockingFigures(
+                    source=x.source,
+                    figures=[DockingFigure(key=k, value=v) for k, v in x.figures.items()],
+                    error=x.error,
+                )
+                for x in s.docking
+            ],
+        )
+
+
+@strawberry.type(description=d.HOT_SPOTS)
+class HotSpot:
+    key: str = strawberry.field(description="Grid code or category code.")
+    label: str
+    count: int
+    previous: int = strawberry.field(description="Count in the previous period.")
+    change: int
+    growth: float | None = strawberry.field(description="change / previous; null when previous is 0.")
+    grid: types.Grid | None
+
+    @classmethod
+    def of(cls, h: hotspots.HotSpot) -> HotSpot:
+        return cls(
+            key=h.key,
+            label=h.label,
+            count=h.count,
+            previous=h.previous,
+            change=h.change,
+            growth=h.growth,
+            grid=types.Grid.of(h.grid) if h.grid else None,
+        )
+
+
+@strawberry.type(description="热点问题: cases per grid and per category against the previous period.")
+class HotSpots:
+    period: StatsPeriod
+    previous_period: StatsPeriod
+    by_grid: list[HotSpot]
+    by_category: list[HotSpot]
+    spots: strawberry.Private[hotspots.HotSpots]
+
+    @strawberry.field(description=d.RISING)
+    def rising(self, limit: int = 10) -> list[HotSpot]:
+        return [HotSpot.of(h) for h in self.spots.rising(max(1, min(limit, 100)))]
+
+    @strawberry.field(
+        description="The scope's grids that have a polygon as a GeoJSON FeatureCollection; each feature's "
+        "properties carry grid, name, count, previous, change and growth."
+    )
+    def geojson(self) -> strawberry.scalars.JSON:
+        return self.spots.geojson()
+
+    @classmethod
+    def of(cls, h: hotspots.HotSpots) -> HotSpots:
+        return cls(
+            period=StatsPeriod.of(h.period),
+            previous_period=StatsPeriod.of(h.previous_period),
+            by_grid=[HotSpot.of(x) for x in h.by_grid],
+            by_category=[HotSpot.of(x) for x in h.by_category],
+            spots=h,
+        )
+
+
+@strawberry.type(description="A person party to repeated cases in the window.")
+class RepeatedParty:
+    person: types.Person | None
+    count: int
+    last_at: datetime | None
+
+
+@strawberry.type(description="An address with repeated cases in the window.")
+class RepeatedAddress:
+    address: str
+    count: int
+    last_at: datetime | None
+
+
+@strawberry.type(description="A whistle (吹哨) past its response time with no answer.")
+class UnansweredWhistle:
+    whistle: types.Whistle
+    case: types.Case
+
+
+@strawberry.type(
+    description="预警: what a dispatcher's screen watches. Poll it, or subscribe to earlyWarning."
+)
+class EarlyWarning:
+    at: datetime
+    window_days: int
+    min_cases: int
+    repeated_parties: list[RepeatedParty] = strawberry.field(
+        description="People party to at least minCases cases received in the last windowDays days."
+    )
+    repeated_addresses: list[RepeatedAddress] = strawberry.field(
+        description="Addresses with at least minCases cases received in the last windowDays days."
+    )
+    high_risk_open: list[types.Case] = strawberry.field(description="Open high-risk cases, newest first.")
+    unanswered_whistles: list[UnansweredWhistle]
+    near_deadline: list[types.Case] = strawberry.field(
+        description="Open cases past their warning time, deadline not yet passed; soonest first."
+    )
+    overdue: list[types.Case] = strawberry.field(description="Open cases past their deadline; oldest first.")
+
+
+def _whistle(w: models.Whistle) -> types.Whistle:
+    return types.Whistle(
+        id=strawberry.ID(to_global_id("Whistle", w.id)),
+        due=w.due,
+        answered_at=w.answered_at,
+        answer=w.answer,
+        department_id=w.department_id,
+    )
+
+
+async def early_warning_for(scope: Scope, window_days: int, min_cases: int, limit: int) -> EarlyWarning:
+    if not 1 <= window_days <= 366:
+        raise ValidationFailed("windowDays is 1 to 366", field="windowDays")
+    if min_cases < 2:
+        raise ValidationFailed("minCases is at least 2", field="minCases")
+    limit = max(1, min(limit, warnings.LIST_CAP))
+    now = datetime.now().astimezone()
+    parties = await warnings.repeated_parties(scope, window_days, min_cases, now, limit)
+    addresses = await warnings.repeated_addresses(scope, window_days, min_cases, now, limit)
+    whistles = await warnings.unanswered_whistles(scope, now, limit)
+    whistle_cases = {c.id: c for c in await models.Case.filter(id__in=[w.case_id for w in whistles])}
+    return EarlyWarning(
+        at=now,
+        window_days=window_days,
+        min_cases=min_cases,
+        repeated_parties=[
+            RepeatedParty(
+                person=types.Person.of(r.person) if r.person else None, count=r.count, last_at=r.last_at
+            )
+            for r in parties
+        ],
+        repeated_addresses=[
+            RepeatedAddress(address=r.key, count=r.count, last_at=r.last_at) for r in addresses
+        ],
+        high_risk_open=[types.Case.of(c) for c in await warnings.high_risk_open(scope, limit)],
+        unanswered_whistles=[
+            UnansweredWhistle(whistle=_whistle(w), case=types.Case.of(whistle_cases[w.case_id]))
+            for w in whistles
+        ],
+        near_deadline=[types.Case.of(c) for c in await warnings.near_deadline(scope, now, limit)],
+        overdue=[types.Case.of(c) for c in await warnings.overdue(scope, now, limit)],
+    )
+
+
+def period_of(period: str | None, start: date | None, end: date | None) -> Period:
+    if period and (start or end):
+        raise ValidationFailed("give either period or from/to, not both", field="period")
+    if period:
+        return parse_period(period)
+    if start and end:
+        if (end - start).days > 3660:
+            raise ValidationFailed("a period is at most ten years", field="to")
+        return between(start, end)
+    raise ValidationFailed("give a period (2026-10) or both from and to", field="period")
+
+
+async def scope_of(info: Info, center_id: strawberry.ID | None) -> Scope:
+    pk = pk_of(center_id, "Center", "centerId") if center_id else None
+    return await scope_for(actor_of(info), pk)
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(
+        description="Statistics of a center's subtree (default: your center) for a period: `period` as "
+        "2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05, or `from` and `to` (inclusive days, China time)."
+    )
+    async def statistics(
+        self,
+        info: Info,
+        center_id: strawberry.ID | None = None,
+        period: str | None = None,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+        trend_unit: TrendUnit | None = None,
+    ) -> Statistics:
+        scope = await scope_of(info, center_id)
+        p = period_of(period, from_, to)
+        unit = trend_unit.value if trend_unit else None
+        return Statistics.of(await figures.statistics(scope, p, unit=unit))
+
+    @strawberry.field(description=d.HOT_SPOTS)
+    async def hot_spots(
+        self,
+        info: Info,
+        center_id: strawberry.ID | None = None,
+        period: str | None = None,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+    ) -> HotSpots:
+        scope = await scope_of(info, center_id)
+        return HotSpots.of(await hotspots.hot_spots(scope, period_of(period, from_, to)))
+
+    @strawberry.field(description="预警 lists for a dispatcher's screen; see EarlyWarning.")
+    async def early_warning(
+        self,
+        info: Info,
+        center_id: strawberry.ID | None = None,
+        window_days: int = 90,
+        min_cases: int = 3,
+        limit: int = 50,
+    ) -> EarlyWarning:
+        scope = await scope_of(info, center_id)
+        return await early_warning_for(scope, window_days, min_cases, limit)
+
+    @strawberry.field(description="The definition of every figure, as the README and reports give them.")
+    def stats_definitions(self) -> list[Definition]:
+        return [Definition(name=k, text=v) for k, v in d.ALL.items()]
+
+
+def encode_pdf(data: bytes) -> str:
+    return base64.b64encode(data).decode()
