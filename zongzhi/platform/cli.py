@@ -53,7 +53,10 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform import demo as demo_data
 
     async def prepare() -> list[tuple[str, str, str]]:
-        await db.init(settings)
+        from zongzhi.platform import runtime
+
+        # The demo is seeded through the same pipeline as real use: rules run on every event.
+        await runtime.startup(settings)
         try:
             if args.reset or not await demo_data.is_seeded():
                 print(f"Seeding the demo county ({args.cases} cases)...", flush=True)
@@ -63,7 +66,7 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
                 for u in await demo_data.demo_users()
             ]
         finally:
-            await db.close()
+            await runtime.shutdown()
 
     if args.reset and settings.is_sqlite:
         db_file = settings.data_dir / "zongzhi.sqlite3"

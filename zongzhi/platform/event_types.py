@@ -35,6 +35,7 @@ EVENT_TYPES: dict[str, str] = {
     "case.whistle_unanswered": "吹哨未报到",
     "case.followup_required": "须回访",
     "evidence.added": "证据上传",
+    "evidence.withdrawn": "证据撤回",
 }
 
 

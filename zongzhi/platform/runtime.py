@@ -31,12 +31,17 @@ async def inline_publisher(rows: list[Outbox]) -> None:
             await evaluate_event(row.event_id)
 
 
-async def celery_publisher(rows: list[Outbox]) -> None:
-    from zongzhi.platform.worker import send_evaluation
+def celery_publisher(broker_url: str) -> outbox.Publisher:
+    """Sends committed events to ``broker_url``: the settings' broker, not the environment's."""
 
-    for row in rows:
-        if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
-            await asyncio.to_thread(send_evaluation, row.event_id)
+    async def publish(rows: list[Outbox]) -> None:
+        from zongzhi.platform.worker import send_evaluation
+
+        for row in rows:
+            if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
+                await asyncio.to_thread(send_evaluation, row.event_id, broker_url)
+
+    return publish
 
 
 def board_publisher(settings: Settings) -> outbox.Publisher:
@@ -49,7 +54,7 @@ def board_publisher(settings: Settings) -> outbox.Publisher:
 
 def publishers_for(settings: Settings) -> list[outbox.Publisher]:
     if settings.event_mode == "celery":
-        return [celery_publisher, board_publisher(settings)]
+        return [celery_publisher(settings.broker_url), board_publisher(settings)]
     if settings.event_mode == "inline":
         return [inline_publisher, board_publisher(settings)]
     raise ValueError(f"ZONGZHI_EVENT_MODE must be inline or celery, not {settings.event_mode!r}")

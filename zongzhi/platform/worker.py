@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,8 +28,8 @@ DEADLINES = "zongzhi.deadline_tick"
 ORPHANS = "zongzhi.remove_orphan_evidence"
 
 
-def make_celery(settings: Settings) -> Celery:
-    app = Celery("zongzhi", broker=settings.broker_url)
+def make_celery(settings: Settings, *, current: bool = True) -> Celery:
+    app = Celery("zongzhi", broker=settings.broker_url, set_as_current=current)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -77,9 +78,26 @@ def _stop_process(**_: Any) -> None:
         _loop.run_until_complete(runtime.shutdown())
 
 
-def send_evaluation(event_id: int) -> None:
+_senders: dict[str, Celery] = {}
+
+
+def sender_for(broker_url: str) -> Celery:
+    """The app that sends to ``broker_url``.
+
+    ``celery_app`` takes its broker from the environment when this module is imported, but a process
+    may be started with other settings (``create_app(settings)``, ``runtime.startup(settings)``):
+    their broker is the one its events must reach.
+    """
+    if broker_url == celery_app.conf.broker_url:
+        return celery_app
+    if broker_url not in _senders:
+        _senders[broker_url] = make_celery(replace(settings, broker_url=broker_url), current=False)
+    return _senders[broker_url]
+
+
+def send_evaluation(event_id: int, broker_url: str | None = None) -> None:
     """Queue one event for evaluation; fails fast (and the outbox keeps it) if the broker is down."""
-    celery_app.send_task(
+    sender_for(broker_url or settings.broker_url).send_task(
         EVALUATE,
         args=[event_id],
         retry=True,
