@@ -324,6 +324,37 @@ async def partners_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("report")
+async def report(args: argparse.Namespace, settings: Settings) -> int:
+    """分析研判报告 for a center's subtree and a period, as md, csv or pdf (to a file or stdout)."""
+    from zongzhi.platform.models import Center
+    from zongzhi.platform.reports import build_report, render
+    from zongzhi.platform.stats import parse_period, scope_of_center
+
+    try:
+        period = parse_period(args.period)
+    except ServiceError as exc:
+        print(f"--period: {exc.message}", file=sys.stderr)
+        return 2
+    await db.init(settings)
+    try:
+        center = await Center.get_or_none(code=args.center)
+        if center is None:
+            print(f"no center with code {args.center}", file=sys.stderr)
+            return 2
+        data = render(await build_report(await scope_of_center(center), period), args.format)
+    finally:
+        await db.close()
+    output = args.output or f"report-{args.center}-{period.label}.{args.format}"
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(data)
+        print(f"wrote {output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -363,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+
+    p = sub.add_parser("report", help="write the analysis report of a center and its subtree for a period")
+    p.add_argument("--center", required=True, help="12-digit code of the center")
+    p.add_argument("--period", required=True, help="2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
+    p.add_argument("--format", choices=["md", "csv", "pdf"], default="md")
+    p.add_argument("--output", "-o", help="file ('-': stdout); default report-CODE-PERIOD.FMT")
 
     p = sub.add_parser("worker", help="run a Celery worker (rule evaluation, deliveries)")
     p.add_argument("--concurrency", type=int, default=2)

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.tools import merge_types
 
-from zongzhi.platform import models
+from zongzhi.platform import models, reports
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
@@ -364,7 +365,7 @@ async def scope_of(info: Info, center_id: strawberry.ID | None) -> Scope:
 
 
 @strawberry.type
-class StatsQuery:
+class FiguresQuery:
     @strawberry.field(
         description="Statistics of a center's subtree (default: your center) for a period: `period` as "
         "2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05, or `from` and `to` (inclusive days, China time)."
@@ -414,3 +415,71 @@ class StatsQuery:
 
 def encode_pdf(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@strawberry.type(description="A case line in a report's overdue or high-risk list.")
+class ReportCase:
+    number: str
+    title: str
+    status: str
+    risk: str
+    center: str
+    created_at: datetime
+    resolve_by: datetime | None
+
+
+@strawberry.type(
+    description="分析研判报告: the report `zongzhi report` writes, as data and as Markdown, CSV or PDF."
+)
+class Report:
+    title: str
+    generated_at: datetime
+    statistics: Statistics
+    hot_spots: HotSpots
+    overdue: list[ReportCase]
+    high_risk: list[ReportCase]
+    report: strawberry.Private[reports.Report]
+
+    @strawberry.field(description="The report as Markdown.")
+    def markdown(self) -> str:
+        return reports.render(self.report, "md").decode("utf-8")
+
+    @strawberry.field(description="The report as one CSV (UTF-8): a section column, then the table's own.")
+    def csv(self) -> str:
+        return reports.render(self.report, "csv").decode("utf-8-sig")
+
+    @strawberry.field(description="The report as a PDF with charts, base64-encoded.")
+    def pdf_base64(self) -> str:
+        return encode_pdf(reports.render(self.report, "pdf"))
+
+    @classmethod
+    def of(cls, r: reports.Report) -> Report:
+        def lines(items: list) -> list[ReportCase]:
+            return [ReportCase(**vars(c)) for c in items]
+
+        return cls(
+            title=r.title,
+            generated_at=r.generated_at,
+            statistics=Statistics.of(r.stats),
+            hot_spots=HotSpots.of(r.spots),
+            overdue=lines(r.overdue),
+            high_risk=lines(r.high_risk),
+            report=r,
+        )
+
+
+@strawberry.type
+class ReportQuery:
+    @strawberry.field(description="The analysis report of a center's subtree (default: yours) for a period.")
+    async def report(
+        self,
+        info: Info,
+        period: str,
+        center_id: strawberry.ID | None = None,
+    ) -> Report:
+        scope = await scope_of(info, center_id)
+        return Report.of(await reports.build_report(scope, parse_period(period)))
+
+
+#: What ``build_schema`` merges into ``Query``.
+StatsQuery = merge_types("StatsQuery", (FiguresQuery, ReportQuery))

@@ -1,0 +1,109 @@
+"""Everything a report shows, gathered once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from zongzhi.platform.models import Case, Center
+from zongzhi.platform.stats import warnings
+from zongzhi.platform.stats.figures import Rate, Statistics, statistics
+from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
+from zongzhi.platform.stats.period import TZ, Period
+from zongzhi.platform.stats.scope import Scope
+
+LIST_LIMIT = 30
+TOP_SPOTS = 10
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    number: str
+    title: str
+    status: str
+    risk: str
+    center: str
+    created_at: datetime
+    resolve_by: datetime | None
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    generated_at: datetime
+    stats: Statistics
+    spots: HotSpots
+    overdue: list[CaseLine]
+    high_risk: list[CaseLine]
+
+    @property
+    def period(self) -> Period:
+        return self.stats.period
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The headline figures as (label, formatted value) pairs."""
+        s = self.stats
+        sat = s.satisfaction
+        return [
+            ("受理案件 Received", str(s.received)),
+            ("调处结束 Concluded", f"{s.concluded}（成功 {s.resolved}，失败 {s.failed}）"),
+            ("化解成功率 Resolution rate", percent(s.resolution_rate)),
+            ("办结率 Closure rate", percent(s.closure_rate)),
+            ("按期办结率 On-time rate", percent(s.on_time_rate)),
+            ("平均受理时长 Avg time to accept", hours(s.time_to_accept.average_hours)),
+            ("受理时长P90 p90 time to accept", hours(s.time_to_accept.p90_hours)),
+            ("平均办理时长 Avg time to conclude", hours(s.time_to_conclude.average_hours)),
+            ("办理时长P90 p90 time to conclude", hours(s.time_to_conclude.p90_hours)),
+            ("满意度 Satisfaction", f"{sat.average:.2f} / 5（{sat.count} 次回访）" if sat.average else "—"),
+            ("执行到位率 Execution rate", percent(sat.execution_rate)),
+            ("退回 Returns", str(sum(r.count for r in s.returns))),
+            ("上报升级 Escalations", str(s.escalations)),
+            ("在办 Open now", str(s.open_now)),
+            ("超期 Overdue now", str(s.overdue_now)),
+            ("高风险在办 High-risk open", str(s.high_risk_open)),
+        ]
+
+
+def percent(rate: Rate) -> str:
+    if rate.value is None:
+        return "—（无数据）"
+    return f"{rate.value * 100:.1f}%（{rate.numerator}/{rate.denominator}）"
+
+
+def hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} 小时" if value < 72 else f"{value / 24:.1f} 天"
+
+
+async def _lines(cases: list[Case]) -> list[CaseLine]:
+    names = dict(await Center.filter(id__in={c.center_id for c in cases}).values_list("id", "name"))
+    return [
+        CaseLine(
+            c.number,
+            c.title,
+            c.status.label,
+            c.risk.label,
+            names.get(c.center_id, ""),
+            c.created_at,
+            c.resolve_by,
+        )
+        for c in cases
+    ]
+
+
+async def build_report(scope: Scope, period: Period, *, now: datetime | None = None) -> Report:
+    now = now or datetime.now(UTC)
+    stats = await statistics(scope, period, now=now)
+    spots = await hot_spots(scope, period)
+    overdue = await warnings.overdue(scope, now, LIST_LIMIT)
+    high_risk = await warnings.high_risk_open(scope, LIST_LIMIT)
+    title = f"{scope.center.name} 矛盾纠纷分析研判报告（{period.label}）"
+    return Report(
+        title=title,
+        generated_at=now.astimezone(TZ),
+        stats=stats,
+        spots=spots,
+        overdue=await _lines(overdue),
+        high_risk=await _lines(high_risk),
+    )

@@ -1,0 +1,58 @@
+"""The report's tables as rows of text, shared by the Markdown, CSV and PDF renderers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from zongzhi.platform.reports.build import CaseLine, Report
+from zongzhi.platform.stats.figures import Count
+from zongzhi.platform.stats.period import TZ
+
+Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n / total * 100:.1f}%" if total else "—"
+
+
+def count_table(title: str, items: list[Count], total: int, *, keep_zero: bool = False) -> Table:
+    rows = [[i.label, str(i.count), _share(i.count, total)] for i in items if keep_zero or i.count]
+    return title, ["项目", "件数", "占比"], rows
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def case_table(title: str, lines: list[CaseLine]) -> Table:
+    rows = [[c.number, c.title, c.center, c.status, c.risk, _when(c.resolve_by)] for c in lines]
+    return title, ["编号", "标题", "承办中心", "状态", "风险", "办结期限"], rows
+
+
+def tables(report: Report) -> list[Table]:
+    s = report.stats
+    spots = report.spots
+    out: list[Table] = [
+        ("核心指标 Headline figures", ["指标", "数值"], [list(x) for x in report.headline()]),
+        count_table("按类别 By category", s.by_category, s.received),
+        count_table("按来源渠道 By channel", s.by_channel, s.received),
+        count_table("按下级中心 By center", s.by_center, s.received, keep_zero=True),
+        count_table("按状态 By status", s.by_status, s.received),
+        (
+            f"热点网格 Top hot spots（对比 {spots.previous_period.label}）",
+            ["网格", "本期", "上期", "变化"],
+            [[h.label, str(h.count), str(h.previous), f"{h.change:+d}"] for h in spots.top(10) if h.count],
+        ),
+        (
+            "上升最快网格 Fastest rising grids",
+            ["网格", "本期", "上期", "变化"],
+            [[h.label, str(h.count), str(h.previous), f"{h.change:+d}"] for h in spots.rising(10)],
+        ),
+        ("部门退回 Returns by department", ["部门", "退回次数"], [[r.name, str(r.count)] for r in s.returns]),
+        case_table("超期案件 Overdue cases", report.overdue),
+        case_table("高风险在办案件 High-risk open cases", report.high_risk),
+    ]
+    docking_rows = [[d.source, k, str(v)] for d in s.docking for k, v in d.figures.items()]
+    docking_rows += [[d.source, "error", d.error] for d in s.docking if d.error]
+    out.append(("对接数据 Docking figures", ["来源", "指标", "数值"], docking_rows))
+    return out
