@@ -26,7 +26,8 @@ from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.facts import build_fact
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
 from zongzhi.platform.outbox import caused_by, change, mark_processed
-from zongzhi.platform.rules import Firing, get_engine, registry
+from zongzhi.platform.rules import Firing, get_engine, parse_ruleset, registry
+from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,18 @@ class ActiveVersions:
         self._versions: list[tuple[str, int]] = []
         self._read_at = 0.0
         self._lock = asyncio.Lock()
+        self._interest: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        #: Event types some active rule listens to, and the fact paths active rules read.
+        self.event_types: frozenset[str] = frozenset()
+        self.paths: frozenset[str] = frozenset()
+
+    def _interest_of(self, row: RulesetVersion) -> tuple[frozenset[str], frozenset[str]]:
+        if row.source not in self._interest:
+            parsed = parse_ruleset(row.source, extra_event_types=EXTRA_EVENT_TYPES)
+            types = frozenset(t for rule in parsed.rules for t in rule.on)
+            paths = frozenset(f["path"] for f in row.compiled.get("fields", []))
+            self._interest[row.source] = (types, paths)
+        return self._interest[row.source]
 
     def invalidate(self) -> None:
         self._read_at = 0.0
@@ -73,6 +86,9 @@ class ActiveVersions:
                     engine.load(row.ruleset.name, row.version, row.compiled)
                 versions.append(key)
             engine.retain(versions + [k for k in engine.loaded() if k[0].startswith("__simulate")])
+            interests = [self._interest_of(row) for row in rows]
+            self.event_types = frozenset().union(*(t for t, _ in interests))
+            self.paths = frozenset().union(*(p for _, p in interests))
             self._versions = versions
             self._read_at = time.monotonic()
             return versions
@@ -120,8 +136,6 @@ async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], 
         "rule_id": firing.rule_id,
         "action_index": index,
     }
-    if await Decision.exists(**key):
-        return
     spec = registry.get(name)
     actor = Actor.system_actor(f"规则 {rule_key} v{firing.version}", plugin=None)
     try:
@@ -165,8 +179,9 @@ async def evaluate_event(event_id: int) -> list[Firing]:
     firings: list[Firing] = []
     if event.depth < MAX_DEPTH:
         versions = await active_versions.get()
-        if versions:
-            fact = await build_fact(event)
+        # Most consequences (routed, deadline set, notified...) have no rule listening: skip them.
+        if versions and event.type in active_versions.event_types:
+            fact = await build_fact(event, paths=active_versions.paths)
             own_chain = await _chain_rules(event)
             versions = await _finish_with_started_versions(event, versions)
             firings = [

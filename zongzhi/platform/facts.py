@@ -46,7 +46,15 @@ async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
     return {"count": len(parties), "prior_cases_90d": prior, "same_pair_cases_90d": same_pair}
 
 
-async def build_fact(event: CaseEvent, case: Case | None = None) -> dict[str, Any]:
+async def build_fact(
+    event: CaseEvent, case: Case | None = None, paths: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The fact for ``event``. With ``paths`` (what the active rules read), the history counts no
+    rule reads are left out: they are the costly part, and most rulesets never look at them."""
+
+    def wanted(prefix: str) -> bool:
+        return paths is None or any(p == prefix or p.startswith(prefix + ".") for p in paths)
+
     case = case or await Case.get(id=event.case_id)
     now = datetime.now(UTC)
     since = case.created_at - HISTORY
@@ -56,12 +64,12 @@ async def build_fact(event: CaseEvent, case: Case | None = None) -> dict[str, An
     chain = [ancestors[i] for i in ancestor_ids if i in ancestors]
     grid = await Grid.get_or_none(id=case.grid_id) if case.grid_id else None
     address_cases = 0
-    if case.address:
+    if case.address and wanted("address_cases_90d"):
         address_cases = (
             await Case.filter(address=case.address, created_at__gte=since).exclude(id=case.id).count()
         )
     grid_category = 0
-    if case.grid_id:
+    if case.grid_id and wanted("grid_category_cases_90d"):
         grid_category = (
             await Case.filter(grid_id=case.grid_id, category=case.category, created_at__gte=since)
             .exclude(id=case.id)
@@ -98,7 +106,7 @@ async def build_fact(event: CaseEvent, case: Case | None = None) -> dict[str, An
             "has_parent": center.parent_id is not None,
         },
         "grid": {"id": grid.id, "code": grid.code} if grid else {},
-        "party": await _party_counts(case, since),
+        "party": await _party_counts(case, since) if wanted("party") else {},
         "address_cases_90d": address_cases,
         "grid_category_cases_90d": grid_category,
     }

@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 from importlib import resources
 
-from zongzhi.platform import db, outbox, security
+from zongzhi.platform import db, outbox, partners, plugins, security
 from zongzhi.platform.models import Outbox
 from zongzhi.platform.settings import Settings
 
@@ -61,17 +61,47 @@ def publishers_for(settings: Settings) -> list[outbox.Publisher]:
 
 
 async def install_rulesets() -> None:
+    """The core rules and every loaded plugin's rulesets (new ones active, changed ones as drafts)."""
     from zongzhi.platform.services import rulesets
 
     await rulesets.install("core", core_rules_source(), owner_plugin=None)
+    loaded = plugins.current()
+    if loaded is not None:
+        await loaded.install_rulesets()
+
+
+def delivery_kicker(settings: Settings):
+    """How a freshly queued partner delivery gets sent at once (the periodic sweep is the net)."""
+    if settings.event_mode == "celery":
+
+        def kick() -> None:
+            from zongzhi.platform.worker import send_delivery_sweep
+
+            send_delivery_sweep(settings.broker_url)
+
+        return kick
+
+    def kick_inline() -> None:
+        from zongzhi.platform.partners import deliver_due
+
+        task = asyncio.get_running_loop().create_task(deliver_due())
+        _background_tasks.add(task)
+        task.add_done_callback(_background_tasks.discard)
+
+    return kick_inline
+
+
+_background_tasks: set[asyncio.Task] = set()
 
 
 async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool = True) -> None:
     security.configure(settings)
+    plugins.load(settings)
     if manage_db:
         await db.init(settings, run_migrations=migrate)
     await install_rulesets()
     outbox.set_publishers(publishers_for(settings))
+    partners.set_kicker(delivery_kicker(settings))
 
 
 async def shutdown(*, manage_db: bool = True) -> None:
@@ -81,7 +111,7 @@ async def shutdown(*, manage_db: bool = True) -> None:
 
 
 async def background_loop(settings: Settings, store) -> None:
-    """The embedded mode's beat: republish every 10 s, deadlines every minute, orphans every hour."""
+    """The embedded mode's beat: republish and deliver every 10 s, deadlines every minute, orphans hourly."""
     from zongzhi.platform.services.deadlines import tick
     from zongzhi.platform.tasks_evidence import remove_orphans
 
@@ -91,6 +121,7 @@ async def background_loop(settings: Settings, store) -> None:
         ticks += 1
         try:
             await outbox.republish_pending()
+            await partners.deliver_due()
             if ticks % 6 == 0:
                 await tick()
             if ticks % 360 == 0:

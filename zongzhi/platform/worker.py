@@ -26,6 +26,7 @@ EVALUATE = "zongzhi.evaluate_event"
 REPUBLISH = "zongzhi.republish_outbox"
 DEADLINES = "zongzhi.deadline_tick"
 ORPHANS = "zongzhi.remove_orphan_evidence"
+DELIVER = "zongzhi.deliver_due"
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
@@ -43,6 +44,7 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
             "republish-outbox": {"task": REPUBLISH, "schedule": 10.0},
             "deadline-tick": {"task": DEADLINES, "schedule": 60.0},
             "remove-orphan-evidence": {"task": ORPHANS, "schedule": 3600.0},
+            "deliver-due": {"task": DELIVER, "schedule": 10.0},
         },
     )
     return app
@@ -103,6 +105,17 @@ def send_evaluation(event_id: int, broker_url: str | None = None) -> None:
         retry=True,
         retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
     )
+
+
+def send_delivery_sweep(broker_url: str | None = None) -> None:
+    sender_for(broker_url or settings.broker_url).send_task(DELIVER, retry=False)
+
+
+@celery_app.task(name=DELIVER)
+def deliver_due() -> int:
+    from zongzhi.platform.partners import deliver_due as sweep
+
+    return _run(sweep())
 
 
 @celery_app.task(name=EVALUATE)

@@ -11,6 +11,7 @@ from zongzhi.platform.schema.calendar import CalendarMutation
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
+from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.stats import StatsQuery
@@ -37,8 +38,15 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, StatsQuery, *extra_queries))
-    mutations = (Mutation, EvidenceMutation, RulesMutation, CalendarMutation, *extra_mutations)
+    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, PartnersQuery, StatsQuery, *extra_queries))
+    mutations = (
+        Mutation,
+        EvidenceMutation,
+        RulesMutation,
+        CalendarMutation,
+        PartnersMutation,
+        *extra_mutations,
+    )
     mutation = merge_types("Mutation", mutations)
     return strawberry.Schema(
         query=query,

@@ -1,0 +1,197 @@
+"""Case intake through GraphQL into PostgreSQL with the rules evaluated, and case-list latency.
+
+Starts ``zongzhi serve`` (uvicorn workers, embedded event mode: every event is evaluated in the API
+process right after its commit) against a fresh PostgreSQL database seeded with the demo county,
+then drives ``createCase`` from concurrent clients on loopback and prints cases/s and latencies,
+and the p50/p95 of a 50-case list page. Prints figures; asserts nothing.
+
+    python bench/intake.py --postgres postgres://zongzhi@127.0.0.1:55432/postgres --cases 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+CREATE = """mutation($i: CreateCaseInput!) { createCase(input: $i) { created case { id } } }"""
+PAGE = """{ cases(first: 50) { totalCount edges { node { number status center { name } grid { name }
+  parties { role person { name idNumber } } lastEvent { type at } } } } }"""
+
+
+def _db_url(server: str, name: str) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(url: str, data_dir: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ZONGZHI_DATABASE_URL": url,
+        "ZONGZHI_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "ZONGZHI_DATA_DIR": data_dir,
+        "ZONGZHI_LOG_LEVEL": "WARNING",
+        "ZONGZHI_EVENT_MODE": "inline",
+    }
+
+
+def _zongzhi(*args: str, env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+async def _grid_ids(client: httpx.AsyncClient, token: str) -> list[str]:
+    r = await client.post(
+        "/graphql", json={"query": "{ grids { id } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return [g["id"] for g in r.json()["data"]["grids"]]
+
+
+async def drive(base: str, token: str, n: int, concurrency: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        grids = await _grid_ids(client, token)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(n):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                body = {
+                    "query": CREATE,
+                    "variables": {
+                        "i": {
+                            "title": f"压测案件{i}",
+                            "category": ["neighbor", "labor", "contract", "marriage_family"][i % 4],
+                            "gridId": grids[i % len(grids)],
+                            "clientRequestId": f"bench-{i}",
+                            "complexity": ["simple", "complex", "difficult"][i % 3],
+                            "parties": [{"role": "applicant", "person": {"name": f"申请人{i}"}}],
+                        }
+                    },
+                }
+                started = time.perf_counter()
+                r = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+                latencies.append(time.perf_counter() - started)
+                if r.status_code != 200 or r.json().get("errors"):
+                    raise RuntimeError(r.text[:300])
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+async def page_latency(base: str, token: str, rounds: int) -> list[float]:
+    out = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            r = await client.post(
+                "/graphql", json={"query": PAGE}, headers={"Authorization": f"Bearer {token}"}
+            )
+            out.append(time.perf_counter() - started)
+            r.raise_for_status()
+    return out
+
+
+def _pct(values: list[float], p: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres", required=True, help="a PostgreSQL server URL (a database is created in it)"
+    )
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    name = f"zz_bench_{uuid.uuid4().hex[:8]}"
+    admin = _db_url(args.postgres, "postgres").replace("postgres://", "postgresql://", 1)
+
+    async def create_db() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create_db())
+    data_dir = tempfile.mkdtemp()
+    env = _env(_db_url(args.postgres, name), data_dir)
+    _zongzhi("demo", "--no-serve", "--cases", "0", env=env)
+    token = _zongzhi("tokens", "create", "county_dispatcher", env=env).strip()
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zongzhi.platform.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        asyncio.run(drive(base, token, 100, args.concurrency))  # warm-up
+        elapsed, latencies = asyncio.run(drive(base, token, args.cases, args.concurrency))
+        print(
+            f"intake: {args.cases} cases in {elapsed:.1f} s = {args.cases / elapsed:.0f} cases/s "
+            f"({args.workers} uvicorn workers, {args.concurrency} concurrent clients, rules evaluated inline)"
+        )
+        print(f"  createCase latency p50 {_pct(latencies, 0.5):.1f} ms, p95 {_pct(latencies, 0.95):.1f} ms")
+        pages = asyncio.run(page_latency(base, token, 50))
+        print(
+            f"case list page (50 cases, nested) on {args.cases + 100} cases: "
+            f"p50 {_pct(pages, 0.5):.1f} ms, p95 {_pct(pages, 0.95):.1f} ms, mean {statistics.mean(pages) * 1000:.1f} ms"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+        async def drop_db() -> None:
+            conn = await asyncpg.connect(admin)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+        asyncio.run(drop_db())
+
+
+if __name__ == "__main__":
+    main()
