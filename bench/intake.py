@@ -179,7 +179,8 @@ def main() -> None:
         pages = asyncio.run(page_latency(base, token, 50))
         print(
             f"case list page (50 cases, nested) on {args.cases + 100} cases: "
-            f"p50 {_pct(pages, 0.5):.1f} ms, p95 {_pct(pages, 0.95):.1f} ms, mean {statistics.mean(pages) * 1000:.1f} ms"
+            f"p50 {_pct(pages, 0.5):.1f} ms, p95 {_pct(pages, 0.95):.1f} ms, "
+            f"mean {statistics.mean(pages) * 1000:.1f} ms"
         )
     finally:
         server.terminate()

@@ -38,7 +38,8 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, EvidenceQuery, RulesQuery, PartnersQuery, StatsQuery, *extra_queries))
+    queries = (Query, EvidenceQuery, RulesQuery, PartnersQuery, StatsQuery, *extra_queries)
+    query = merge_types("Query", queries)
     mutations = (
         Mutation,
         EvidenceMutation,
