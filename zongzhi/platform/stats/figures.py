@@ -136,10 +136,9 @@ def _events_where(sql: Sql, scope: Scope, period: Period, types: tuple[str, ...]
     )
 
 
-async def _dimension_counts(scope: Scope, period: Period) -> dict[str, dict[str, int]]:
+def dimension_query(scope: Scope, period: Period) -> tuple[Sql, str]:
     """Received cases by every dimension in one statement (GROUPING SETS on PostgreSQL)."""
     sql = Sql()
-    out: dict[str, dict[str, int]] = {d: {} for d in DIMENSIONS}
     if sql.pg:
         where = _received_where(sql, scope, period)
         which = " ".join(f"WHEN GROUPING(c.{d}) = 0 THEN '{d}'" for d in DIMENSIONS)
@@ -153,7 +152,12 @@ async def _dimension_counts(scope: Scope, period: Period) -> dict[str, dict[str,
             where = _received_where(sql, scope, period)
             parts.append(f"SELECT '{d}' AS dim, c.{d} AS key, count(*) AS n {where} GROUP BY c.{d}")
         text = " UNION ALL ".join(parts)
-    for r in await rows(sql, text):
+    return sql, text
+
+
+async def _dimension_counts(scope: Scope, period: Period) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {d: {} for d in DIMENSIONS}
+    for r in await rows(*dimension_query(scope, period)):
         out[r["dim"]][str(r["key"])] = int(r["n"])
     return out
 

@@ -72,7 +72,8 @@ class HotSpots:
         return {"type": "FeatureCollection", "features": features}
 
 
-async def _counts(scope: Scope, period: Period, previous: Period, column: str) -> dict[Any, tuple[int, int]]:
+def counts_query(scope: Scope, period: Period, previous: Period, column: str) -> tuple[Sql, str]:
+    """Per ``column`` value: cases in ``period`` and in both periods, in one pass."""
     sql = Sql()
     current = sql.within("c.created_at", period.start_at, period.end_at)
     text = (
@@ -81,8 +82,12 @@ async def _counts(scope: Scope, period: Period, previous: Period, column: str) -
         f"AND {sql.within('c.created_at', previous.start_at, period.end_at)} "
         f"AND {column} IS NOT NULL GROUP BY {column}"
     )
+    return sql, text
+
+
+async def _counts(scope: Scope, period: Period, previous: Period, column: str) -> dict[Any, tuple[int, int]]:
     out = {}
-    for r in await rows(sql, text):
+    for r in await rows(*counts_query(scope, period, previous, column)):
         n = int(r["n"] or 0)
         out[r["key"]] = (n, int(r["total"]) - n)
     return out
