@@ -1,0 +1,132 @@
+"""The police_docking plugin's hook implementations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+
+from zongzhi.platform import partners
+from zongzhi.platform.hookspecs import hookimpl
+from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from zongzhi.plugins.police_docking import actions, schema, webhooks
+
+PLUGIN = "police_docking"
+
+#: Case events that go back to the police station, and what they are called there.
+OUTBOUND = {
+    "police.station_notified": "risk_alert",
+    "case.resolved": "mediation_succeeded",
+    "case.failed": "mediation_failed",
+    "case.rejected": "not_accepted",
+}
+
+RESOLVED = ["resolved", "closed", "followed_up"]
+
+
+@hookimpl
+def zongzhi_codes() -> dict[str, dict[str, str]]:
+    return {"event_types": {"police.station_notified": "通知派出所"}}
+
+
+@hookimpl
+def zongzhi_rule_actions() -> list[Any]:
+    return actions.action_specs()
+
+
+@hookimpl
+def zongzhi_rulesets() -> list[tuple[str, str]]:
+    source = (
+        resources.files("zongzhi.plugins.police_docking").joinpath("rules.yaml").read_text(encoding="utf-8")
+    )
+    return [("police_docking", source)]
+
+
+@hookimpl
+def zongzhi_routes() -> list[Any]:
+    return webhooks.routes
+
+
+@hookimpl
+def zongzhi_graphql_queries() -> list[type]:
+    return [schema.PoliceQuery]
+
+
+def _payload(kind: str, event: CaseEvent, case: Case, record: PartnerRecord) -> dict:
+    base = {
+        "incident_number": record.data["incident_number"],
+        "police_station": record.data["police_station"]["code"],
+        "zongzhi_number": case.number,
+    }
+    if kind == "risk_alert":
+        return base | {"risk": str(case.risk), "message": event.payload.get("message", "")}
+    if kind == "mediation_succeeded":
+        return base | {
+            "outcome": case.outcome,
+            "agreement": case.agreement,
+            "resolved_at": event.at.isoformat(),
+        }
+    if kind == "mediation_failed":
+        return base | {"outcome": case.outcome, "next_step": event.payload.get("next_step")}
+    return base | {"reason": case.reject_reason}
+
+
+@hookimpl
+async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
+    kind = OUTBOUND.get(event.type)
+    if kind is None or case.channel != webhooks.CHANNEL:
+        return
+    record = await PartnerRecord.get_or_none(case_id=case.id, plugin=PLUGIN)
+    if record is None or record.credential_id is None:
+        return
+    credential = await PartnerCredential.get(id=record.credential_id)
+    await partners.queue_delivery(
+        PLUGIN, credential, kind, _payload(kind, event, case, record), case=case, event=event
+    )
+
+
+async def resolved_count(cases: Any) -> int:
+    """Cases now concluded whose last conclusion was an agreement (a closed case may have failed)."""
+    concluded = Subquery(cases.filter(status__in=RESOLVED).values("id"))
+    last: dict[int, str] = {}
+    for case_id, kind in (
+        await CaseEvent.filter(case_id__in=concluded, type__in=["case.resolved", "case.failed"])
+        .order_by("id")
+        .values_list("case_id", "type")
+    ):
+        last[case_id] = kind
+    return sum(1 for kind in last.values() if kind == "case.resolved")
+
+
+@hookimpl
+def zongzhi_docking_figures() -> dict[str, Any]:
+    return {"police_docking": figures}
+
+
+async def figures(scope: Q | None, start: datetime, end: datetime) -> dict[str, int | float | None]:
+    """警调对接 figures for incidents received in [start, end).
+
+    ``pushed_to_centers``: incidents a center took on (dispatched to a handler, by the joint-handling
+    rule or by the center's staff); ``resolved``: mediated to agreement; ``resolution_rate``:
+    resolved / pushed.
+    """
+    cases = Case.filter(channel=webhooks.CHANNEL, created_at__gte=start, created_at__lt=end)
+    if scope is not None:
+        cases = cases.filter(scope)
+    received = await cases.count()
+    ids = Subquery(cases.values("id"))
+    pushed = (
+        await CaseEvent.filter(type="case.dispatched", case_id__in=ids)
+        .distinct()
+        .values_list("case_id", flat=True)
+    )
+    resolved = await resolved_count(cases)
+    pushed_count = len(set(pushed))
+    return {
+        "incidents_received": received,
+        "pushed_to_centers": pushed_count,
+        "resolved": resolved,
+        "resolution_rate": round(resolved / pushed_count, 4) if pushed_count else None,
+    }
