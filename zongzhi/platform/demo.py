@@ -1,8 +1,13 @@
 """Demo data for the embedded mode: one county, its townships and villages, and a few hundred cases.
 
 Cases are made through the services, so each has a real timeline, and are spread over every status,
-channel and category, with receipt dates over the past months. The generator is seeded, so two
-runs give the same county.
+channel and category, with receipt dates over the past year. The year has seasons, as the centers'
+reports describe them: wage arrears (劳资) before the Spring Festival, land and homestead disputes
+at spring ploughing and the autumn harvest, neighbours, noise and pollution in summer, property
+fees when heating starts; a few grids carry more cases than others and one grid's count rises over
+the last months, so statistics, hot spots and reports have something to show. Each case's timeline
+is then moved back to its receipt date, so rates and trends fall in the right months. The
+generator is seeded, so two runs give the same county.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import Case, Center, User
+from zongzhi.platform.models import Case, CaseEvent, Center, FollowUp, User
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.services.org import create_center, create_department, create_grid, station_department
@@ -59,6 +64,33 @@ TITLES = {
     "other": "其他求助事项",
 }
 KIND_OF = {"safety_hazard": "hazard", "livelihood_service": "service", "public_opinion": "opinion"}
+#: Relative case volume by month (1–12): peaks before the Spring Festival and in summer.
+MONTH_VOLUME = {
+    1: 1.5,
+    2: 1.3,
+    3: 1.0,
+    4: 1.1,
+    5: 0.9,
+    6: 1.0,
+    7: 1.3,
+    8: 1.3,
+    9: 1.0,
+    10: 1.1,
+    11: 0.9,
+    12: 1.4,
+}
+#: Seasonal weight of a category in the given months (others weigh 1).
+SEASONS: dict[str, tuple[set[int], float]] = {
+    "labor": ({12, 1, 2}, 5.0),
+    "land_forest": ({3, 4, 9, 10}, 3.0),
+    "housing_homestead": ({3, 4, 10}, 2.5),
+    "neighbor": ({6, 7, 8}, 2.0),
+    "environment": ({6, 7, 8}, 3.0),
+    "traffic": ({1, 2, 10}, 2.0),
+    "property_management": ({11, 12}, 2.5),
+    "marriage_family": ({2}, 2.0),
+}
+YEAR_DAYS = 365
 
 
 @dataclass
@@ -136,18 +168,24 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
     actors = {name: await actor_for_user(u) for name, u in users.items()}
     now = datetime.now(UTC)
     categories = CATEGORIES.codes()
+    grid_weight = [rng.choice([1, 1, 1, 2, 3, 5]) for _ in grids]
+    rising = len(grids) // 2  # this grid's cases grow over the last three months
     for n in range(n_cases):
-        grid = rng.choice(grids)
+        received = _receipt(rng, now)
+        age = (now - received).days
+        weights = [
+            w * (1 + 6 * max(0, 90 - age) / 90 if i == rising else 1) for i, w in enumerate(grid_weight)
+        ]
+        grid = rng.choices(grids, weights=weights)[0]
         village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
         township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
-        category = rng.choice(categories)
+        category = rng.choices(categories, weights=[_season(c, received.month) for c in categories])[0]
         channel = rng.choice(CHANNELS)
         filer = (
             actors[f"village{village_index}_grid"]
             if channel == "grid"
             else actors[f"village{village_index}_staff"]
         )
-        received = now - timedelta(days=rng.uniform(0, 180), hours=rng.uniform(0, 12))
         parties = [
             svc.PartyInput(
                 role=PartyRole.applicant,
@@ -183,16 +221,56 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
             ),
             filer,
         )
+        await _walk(rng, case, actors, township_index, village_index, depts, age)
+        await _backdate(rng, case.id, received, now)
         days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
-        await Case.filter(id=case.id).update(resolve_by=received + timedelta(days=days))
-        await _walk(rng, case, actors, township_index, village_index, depts)
+        await Case.filter(id=case.id).update(resolve_by=received + timedelta(days=days), warn_at=None)
     return Demo(county=county, users=users)
 
 
+def _receipt(rng: random.Random, now: datetime) -> datetime:
+    """A receipt time in the past year, months weighted by ``MONTH_VOLUME``, in working hours."""
+    top = max(MONTH_VOLUME.values())
+    while True:
+        day = now - timedelta(days=rng.uniform(0, YEAR_DAYS))
+        if rng.random() < MONTH_VOLUME[day.month] / top:
+            local = day.replace(hour=rng.randint(0, 9), minute=rng.randint(0, 59))  # 08:00–17:59 in UTC+8
+            return min(local, now - timedelta(minutes=5))
+
+
+def _season(category: str, month: int) -> float:
+    months, weight = SEASONS.get(category, (set(), 1.0))
+    return weight if month in months else 1.0
+
+
+async def _backdate(rng: random.Random, case_id: int, received: datetime, now: datetime) -> None:
+    """Move the case's timeline (made just now by the services) to follow its receipt date."""
+    at = received
+    first: dict[str, datetime] = {}
+    for event in await CaseEvent.filter(case_id=case_id).order_by("id"):
+        if event.type != "case.received":
+            slow = event.type in {"case.resolved", "case.failed", "case.followed_up"}
+            at = min(at + timedelta(hours=rng.uniform(1, 240) if slow else rng.uniform(0.5, 12)), now)
+        await CaseEvent.filter(id=event.id).update(at=at)
+        first.setdefault(event.type, at)
+    case = await Case.get(id=case_id)
+    changes: dict[str, datetime] = {"updated_at": at}
+    if case.accepted_at:
+        changes["accepted_at"] = first["case.accepted"]
+    if case.concluded_at:
+        ends = ("case.resolved", "case.failed", "case.rejected", "case.withdrawn")
+        changes["concluded_at"] = next(first[t] for t in ends if t in first)
+    if case.closed_at:
+        changes["closed_at"] = first["case.closed"]
+    await Case.filter(id=case_id).update(**changes)
+    if "case.followed_up" in first:
+        await FollowUp.filter(case_id=case_id).update(at=first["case.followed_up"])
+
+
 async def _walk(
-    rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict
+    rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict, age: int = 0
 ) -> None:
-    """Take a case some way along its lifecycle, stopping at a random step."""
+    """Take a case some way along its lifecycle, stopping at a random step (old cases mostly finished)."""
     staff, mediator = actors[f"township{t}_staff"], actors[f"township{t}_mediator"]
     stop = rng.choices(
         [
@@ -207,7 +285,7 @@ async def _walk(
             "followed_up",
             "withdrawn",
         ],
-        weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2],
+        weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2] if age < 45 else [1, 1, 3, 1, 3, 2, 3, 12, 72, 2],
     )[0]
     if stop == "received":
         return

@@ -130,7 +130,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def _category_chart(pages: _Pages, report: Report) -> None:
-    items = [c for c in report.stats.by_category if c.count][:15]
+    items = sorted((c for c in report.stats.by_category if c.count), key=lambda c: -c.count)[:15]
     pages.text("按类别受理件数 Cases by category", size=11, weight="bold", gap=0.02)
     ax = pages.axes(3.6, left=0.9)
     if not items:
