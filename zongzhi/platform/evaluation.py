@@ -127,7 +127,9 @@ async def _chain_rules(event: CaseEvent) -> set[str]:
     return rules
 
 
-async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], event: CaseEvent) -> None:
+async def _apply(
+    firing: Firing, index: int, name: str, params: dict[str, Any], event: CaseEvent, case: Case
+) -> None:
     rule_key = f"{firing.ruleset}/{firing.rule_id}"
     key = {
         "event_id": event.id,
@@ -140,16 +142,19 @@ async def _apply(firing: Firing, index: int, name: str, params: dict[str, Any], 
     actor = Actor.system_actor(f"规则 {rule_key} v{firing.version}", plugin=None)
     try:
         async with change(), caused_by(event.id, event.depth, rule_key):
-            decision = await Decision.create(**key, case_id=event.case_id, action=name, params=params)
             if spec is None or spec.handler is None:
                 raise ServiceError(f"action {name!r} has no handler in this process")
-            case = await Case.get(id=event.case_id)
             result = await spec.handler(
                 rule_actions.ActionContext(case=case, event=event, actor=actor), params
             )
-            if result:
-                decision.params = params | {"result": result}
-                await decision.save(update_fields=["params"])
+            # Written last, in the same transaction: a duplicate delivery fails here and rolls
+            # back the effects it had made, so each decision's effects commit exactly once.
+            await Decision.create(
+                **key,
+                case_id=event.case_id,
+                action=name,
+                params=params | {"result": result} if result else params,
+            )
     except IntegrityError:
         return  # another delivery of the same event made this decision first
     except Exception as exc:
@@ -181,7 +186,8 @@ async def evaluate_event(event_id: int) -> list[Firing]:
         versions = await active_versions.get()
         # Most consequences (routed, deadline set, notified...) have no rule listening: skip them.
         if versions and event.type in active_versions.event_types:
-            fact = await build_fact(event, paths=active_versions.paths)
+            case = await Case.get(id=event.case_id)
+            fact = await build_fact(event, case, paths=active_versions.paths)
             own_chain = await _chain_rules(event)
             versions = await _finish_with_started_versions(event, versions)
             firings = [
@@ -191,7 +197,7 @@ async def evaluate_event(event_id: int) -> list[Firing]:
             ]
             for firing in firings:
                 for index, (name, params) in enumerate(firing.actions):
-                    await _apply(firing, index, name, params, event)
+                    await _apply(firing, index, name, params, event, case)
     loaded = plugins.current()
     if loaded is not None:
         await loaded.case_event(event, await Case.get(id=event.case_id))

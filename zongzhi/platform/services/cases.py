@@ -250,8 +250,9 @@ async def get_case(actor: Actor, case_id: int) -> Case:
 
 async def _load_for_change(actor: Actor, case_id: int, step: str) -> Case:
     """Lock the case row for this transaction and check the step is allowed from its status."""
-    case = await get_case(actor, case_id)
-    case = await Case.filter(id=case.id).select_for_update().get()
+    case = await scoped_cases(actor).filter(id=case_id).select_for_update().first()
+    if case is None:
+        raise NotFound(f"no case {case_id} in your jurisdiction", field="caseId")
     lifecycle.check(step, case.status)
     return case
 
