@@ -132,8 +132,15 @@ async def _start(settings: Settings) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def example_client(installed, settings: Settings, world) -> AsyncIterator[httpx.AsyncClient]:
-    async with await _start(settings) as client:
-        yield client
+    # Deliveries are sent by the test's own ``deliver_due``, not by a kicker an earlier app's
+    # start-up may have left behind (it would race the test for the delivery).
+    kickers = list(partners._kicker)
+    partners.set_kicker(lambda: None)
+    try:
+        async with await _start(settings) as client:
+            yield client
+    finally:
+        partners._kicker[:] = kickers
 
 
 def referral(referral_id: str = "示检刑和〔2026〕12号", **overrides) -> dict:
