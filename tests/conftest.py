@@ -18,7 +18,7 @@ from tortoise import Tortoise
 
 from tests.world import World, build_world
 from zongzhi.platform import db as zdb
-from zongzhi.platform import outbox, plugins, runtime, security
+from zongzhi.platform import outbox, partners, plugins, runtime, security
 from zongzhi.platform.evaluation import active_versions
 from zongzhi.platform.rules import get_engine
 from zongzhi.platform.settings import Settings
@@ -88,6 +88,8 @@ async def world(settings: Settings) -> World:
     """An empty database holding only the test county."""
     await _truncate()
     outbox.set_publishers([])
+    # Deliveries are sent when a test calls deliver_due, never by a kicker an earlier app left behind.
+    partners.set_kicker(lambda: None)
     active_versions.invalidate()
     get_engine().retain([])
     return await build_world()

@@ -179,8 +179,10 @@ def beat(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("rules lint")
 def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import plugins
     from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
 
+    plugins.load(settings)  # their event types and actions are part of the language
     failed = 0
     for path in args.files:
         try:
@@ -200,8 +202,10 @@ def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
 def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
+    from zongzhi.platform import plugins
     from zongzhi.platform.services.rulesets import RulesetRejected, simulate_on_facts
 
+    plugins.load(settings)
     lines = Path(args.events).read_text(encoding="utf-8").splitlines()
     facts = [json.loads(line) for line in lines if line.strip()]
     try:

@@ -169,4 +169,5 @@ CHANNELS = CodeList(
 )
 
 #: Channels that partner plugins own; their cases arrive through signed webhooks, not intake.
-PARTNER_CHANNELS = frozenset({"court", "police", "petition"})
+#: Channels a plugin adds through its ``zongzhi_codes`` hook join this set.
+PARTNER_CHANNELS: set[str] = {"court", "police", "petition"}

@@ -14,7 +14,7 @@ from typing import Any
 import pluggy
 
 from zongzhi.platform import hookspecs
-from zongzhi.platform.codes import CATEGORIES, CHANNELS, KINDS
+from zongzhi.platform.codes import CATEGORIES, CHANNELS, KINDS, PARTNER_CHANNELS
 from zongzhi.platform.event_types import EVENT_TYPES
 from zongzhi.platform.settings import Settings
 
@@ -77,6 +77,7 @@ class Plugins:
                 KINDS.add(code, label)
             for code, label in codes.get("channels", {}).items():
                 CHANNELS.add(code, label)
+                PARTNER_CHANNELS.add(code)
             for code, label in codes.get("event_types", {}).items():
                 EVENT_TYPES.setdefault(code, label)
                 added.add(code)

@@ -106,6 +106,7 @@ async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool =
 
 async def shutdown(*, manage_db: bool = True) -> None:
     outbox.set_publishers([])
+    partners.set_kicker(lambda: None)
     if manage_db:
         await db.close()
 
