@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,6 +19,7 @@ import uvicorn
 import websockets
 
 from tests.casework import actor, new_case, take_to
+from tests.platform.worker_support import claim_redis_db, release_redis_db
 from tests.world import World
 from zongzhi.platform import broadcast
 from zongzhi.platform.codes import CaseStatus, Risk
@@ -141,27 +141,36 @@ def _worker_env(settings: Settings, broker: str) -> dict[str, str]:
         ZONGZHI_EVENT_MODE="celery",
         ZONGZHI_BROKER_URL=broker,
         ZONGZHI_REDIS_URL=REDIS_URL,
-        ZONGZHI_LOG_LEVEL="WARNING",
+        ZONGZHI_LOG_LEVEL="INFO",
     )
     return env
 
 
 @pytest.mark.redis
+@pytest.mark.postgres
 @pytest.mark.skipif(not REDIS_URL, reason="needs ZONGZHI_TEST_REDIS_URL")
-async def test_event_from_a_celery_worker_reaches_a_subscriber(settings: Settings, world: World) -> None:
-    """The worker process's deadline tick emits case.overdue; Redis carries it to this API process."""
+async def test_event_from_a_celery_worker_reaches_a_subscriber(
+    settings: Settings, world: World, tmp_path: Path
+) -> None:
+    """The worker process's deadline tick emits case.overdue; Redis carries it to this API process.
+
+    On PostgreSQL only: Celery workers are the production set-up; SQLite is the embedded,
+    single-process mode (and the session's SQLite file is not safe to share with a child process).
+    """
+    if settings.is_sqlite:
+        pytest.skip("Celery workers run against PostgreSQL")
     from celery import Celery
 
-    base = REDIS_URL.rsplit("/", 1)[0]
-    broker = f"{base}/{random.randint(5, 15)}"  # a broker database of its own: no other test's worker takes our task
+    broker = claim_redis_db(REDIS_URL)  # a broker database of its own: no other run's worker takes our task
     api_settings = replace(settings, redis_url=REDIS_URL, event_mode="celery", broker_url=broker)
     case = await new_case(world, grid="a1g1", filer="a1_grid")
     await Case.filter(id=case.id).update(resolve_by=datetime.now(UTC) - timedelta(hours=1))
+    log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "zongzhi"), "worker", "--concurrency", "1"],
         env=_worker_env(settings, broker),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         async with serving(api_settings) as url:
@@ -169,7 +178,10 @@ async def test_event_from_a_celery_worker_reaches_a_subscriber(settings: Setting
             town_a = await board(url, world.tokens["a_staff"], ["OVERDUE"])
             town_b = await board(url, world.tokens["b_staff"], ["OVERDUE"])
             Celery(broker=broker).send_task("zongzhi.deadline_tick", queue="zongzhi")
-            seen = await next_event(town_a, timeout=60)
+            try:
+                seen = await next_event(town_a, timeout=90)
+            except TimeoutError:
+                pytest.fail("no event from the worker; its log:\n" + (tmp_path / "worker.log").read_text())
             assert (seen["type"], seen["number"]) == ("case.overdue", case.number)
             assert await nothing_within(town_b, 1.0)
             await town_a.close()
@@ -181,4 +193,6 @@ async def test_event_from_a_celery_worker_reaches_a_subscriber(settings: Setting
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+        log.close()
+        release_redis_db(broker)
         broadcast.configure(replace(settings, redis_url=""))

@@ -165,16 +165,24 @@ def channel_for(settings: Settings) -> str:
 
 
 def configure(settings: Settings) -> Hub:
-    """Install the hub for ``settings`` (Redis when ``ZONGZHI_REDIS_URL`` is set) and return it."""
+    """Install the hub for ``settings`` (Redis when ``ZONGZHI_REDIS_URL`` is set) and return it.
+
+    A new Redis URL or database means a new channel: the old hub's listener is stopped, so no
+    subscriber is left listening on a channel nobody publishes to any more.
+    """
     global _hub
+    current = _hub
     if settings.redis_url:
-        current = _hub
-        if not (isinstance(current, RedisHub) and current.url == settings.redis_url):
-            _hub = RedisHub(settings.redis_url, channel_for(settings))
-        else:
-            current.channel = channel_for(settings)
-    elif type(_hub) is not Hub:
+        channel = channel_for(settings)
+        if isinstance(current, RedisHub) and (current.url, current.channel) == (settings.redis_url, channel):
+            return current
+        _hub = RedisHub(settings.redis_url, channel)
+    elif type(current) is Hub:
+        return current
+    else:
         _hub = Hub()
+    if isinstance(current, RedisHub) and current._listener is not None:
+        current._listener.cancel()
     return _hub
 
 
