@@ -369,3 +369,46 @@ def case_response(case: Case, created: bool) -> JSONResponse:
         },
         status_code=201 if created else 200,
     )
+
+
+#: A person as partners send one; plugins use it inside their payload schemas.
+PERSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 60},
+        "id_number": {"type": "string"},
+        "phone": {"type": "string"},
+        "address": {"type": "string", "maxLength": 255},
+    },
+    "additionalProperties": False,
+}
+
+#: A party: a person with a role in the case.
+PARTY_SCHEMA: dict[str, Any] = {
+    **PERSON_SCHEMA,
+    "required": ["name", "role"],
+    "properties": {**PERSON_SCHEMA["properties"], "role": {"enum": ["applicant", "respondent", "other"]}},
+}
+
+
+def party_input(person: dict, role: str | None = None) -> Any:
+    """A ``PartyInput`` from a payload person (``PERSON_SCHEMA``), with its own or the given role."""
+    from zongzhi.platform.codes import PartyRole
+    from zongzhi.platform.services.cases import PartyInput
+    from zongzhi.platform.services.people import PersonInput
+
+    return PartyInput(
+        role=PartyRole(role or person["role"]),
+        person=PersonInput(
+            person["name"], person.get("id_number"), person.get("phone"), person.get("address", "")
+        ),
+    )
+
+
+async def receiving_center(credential: PartnerCredential, area_code: str | None) -> Center | None:
+    """The center whose area code the partner gave, else the partner's own center, else ``None``."""
+    center = await Center.get_or_none(code=area_code) if area_code else None
+    if center is None and credential.center_id:
+        center = await Center.get_or_none(id=credential.center_id)
+    return center

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zongzhi.platform.partners import PARTY_SCHEMA
+
 #: The kinds of matter a procuratorate refers, with their Chinese labels.
 MATTERS = {
     "criminal_reconciliation": "刑事和解",
@@ -13,18 +15,6 @@ MATTERS = {
 #: The category a referral gets when it does not name one.
 DEFAULT_CATEGORY = {"criminal_reconciliation": "damages", "public_interest": "environment"}
 
-PARTY: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "role"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 60},
-        "role": {"enum": ["applicant", "respondent", "other"]},
-        "id_number": {"type": "string"},
-        "phone": {"type": "string"},
-        "address": {"type": "string", "maxLength": 255},
-    },
-    "additionalProperties": False,
-}
 
 REFERRAL: dict[str, Any] = {
     "type": "object",
@@ -43,7 +33,7 @@ REFERRAL: dict[str, Any] = {
         "referral_date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
         "category": {"type": "string"},
         "area_code": {"type": "string", "pattern": r"^\d{12}$", "description": "the parties' territory"},
-        "parties": {"type": "array", "minItems": 1, "items": PARTY},
+        "parties": {"type": "array", "minItems": 1, "items": PARTY_SCHEMA},
     },
     "additionalProperties": False,
     "if": {"properties": {"matter": {"const": "criminal_reconciliation"}}},

@@ -11,11 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES, PartyRole
+from zongzhi.platform.codes import CATEGORIES
 from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.models import Center
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.people import PersonInput
 
 from .payloads import DEFAULT_CATEGORY, MATTERS, REFERRAL
 
@@ -32,9 +30,7 @@ async def referral(request: Request) -> Response:
     category = data.get("category", DEFAULT_CATEGORY[data["matter"]])
     if category not in CATEGORIES:
         return partners.invalid([{"field": "category", "message": f"unknown category {category!r}"}])
-    center = await Center.get_or_none(code=data["area_code"]) if data.get("area_code") else None
-    if center is None and credential.center_id:
-        center = await Center.get_or_none(id=credential.center_id)
+    center = await partners.receiving_center(credential, data.get("area_code"))
     if center is None:
         return partners.invalid([{"field": "area_code", "message": "no center for this territory"}])
     label = MATTERS[data["matter"]]
@@ -43,13 +39,7 @@ async def referral(request: Request) -> Response:
         description=data["summary"],
         category=category,
         center_id=center.id,
-        parties=[
-            svc.PartyInput(
-                role=PartyRole(p["role"]),
-                person=PersonInput(p["name"], p.get("id_number"), p.get("phone"), p.get("address", "")),
-            )
-            for p in data["parties"]
-        ],
+        parties=[partners.party_input(p) for p in data["parties"]],
         extra_payload={"procuratorate": data["procuratorate"], "matter": data["matter"]},
     )
     record = {

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-PARTY = {
-    "type": "object",
-    "required": ["name", "role"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 60},
-        "role": {"enum": ["applicant", "respondent", "other"]},
-        "id_number": {"type": "string"},
-        "phone": {"type": "string"},
-        "address": {"type": "string", "maxLength": 255},
-    },
-    "additionalProperties": False,
-}
+from zongzhi.platform.partners import PARTY_SCHEMA
 
 REFERRAL = {
     "type": "object",
@@ -26,7 +15,7 @@ REFERRAL = {
         "referral_date": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
         "category": {"type": "string"},
         "area_code": {"type": "string", "pattern": r"^\d{12}$", "description": "the parties' territory"},
-        "parties": {"type": "array", "minItems": 1, "items": PARTY},
+        "parties": {"type": "array", "minItems": 1, "items": PARTY_SCHEMA},
     },
     "additionalProperties": False,
 }

@@ -7,11 +7,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES, PartyRole
+from zongzhi.platform.codes import CATEGORIES
 from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.models import Case, Center
+from zongzhi.platform.models import Case
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.people import PersonInput
 from zongzhi.plugins.court_docking.payloads import CONFIRMATION, REFERRAL
 
 PLUGIN = "court_docking"
@@ -27,9 +26,7 @@ async def referral(request: Request) -> Response:
     category = data.get("category", "contract")
     if category not in CATEGORIES:
         return partners.invalid([{"field": "category", "message": f"unknown category {category!r}"}])
-    center = await Center.get_or_none(code=data["area_code"]) if data.get("area_code") else None
-    if center is None:
-        center = await Center.get_or_none(id=credential.center_id) if credential.center_id else None
+    center = await partners.receiving_center(credential, data.get("area_code"))
     if center is None:
         return partners.invalid([{"field": "area_code", "message": "no center for this territory or court"}])
     case_input = svc.CaseInput(
@@ -37,13 +34,7 @@ async def referral(request: Request) -> Response:
         description=data["claim"],
         category=category,
         center_id=center.id,
-        parties=[
-            svc.PartyInput(
-                role=PartyRole(p["role"]),
-                person=PersonInput(p["name"], p.get("id_number"), p.get("phone"), p.get("address", "")),
-            )
-            for p in data["parties"]
-        ],
+        parties=[partners.party_input(p) for p in data["parties"]],
         extra_payload={"court": data["court"], "case_number": data["case_number"]},
     )
     record = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zongzhi.platform.partners import PERSON_SCHEMA
+
 #: 信访事项类型; only ``claim`` (申诉求决类) is taken for mediation.
 ITEM_TYPES: dict[str, str] = {
     "claim": "申诉求决类",
@@ -10,26 +12,14 @@ ITEM_TYPES: dict[str, str] = {
     "other": "其他类",
 }
 
-PERSON = {
-    "type": "object",
-    "required": ["name"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 60},
-        "id_number": {"type": "string"},
-        "phone": {"type": "string"},
-        "address": {"type": "string", "maxLength": 255},
-    },
-    "additionalProperties": False,
-}
-
 ITEM = {
     "type": "object",
     "required": ["item_number", "item_type", "petitioner", "matter", "office", "received_date"],
     "properties": {
         "item_number": {"type": "string", "minLength": 4, "maxLength": 80, "description": "信访件编号"},
         "item_type": {"enum": list(ITEM_TYPES)},
-        "petitioner": PERSON,
-        "respondent": {**PERSON, "description": "the other side of the dispute, if any"},
+        "petitioner": PERSON_SCHEMA,
+        "respondent": {**PERSON_SCHEMA, "description": "the other side of the dispute, if any"},
         "matter": {"type": "string", "minLength": 1, "maxLength": 4000, "description": "信访事项"},
         "category": {"type": "string", "description": "a case category code; other if absent"},
         "address": {"type": "string", "maxLength": 255},

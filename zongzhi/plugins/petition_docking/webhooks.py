@@ -10,13 +10,12 @@ from starlette.routing import Route
 from tortoise.exceptions import BaseORMException
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES, CaseStatus, PartyRole
+from zongzhi.platform.codes import CATEGORIES, CaseStatus
 from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.models import Case, Center
+from zongzhi.platform.models import Case
 from zongzhi.platform.outbox import change
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.people import PersonInput
 from zongzhi.plugins.petition_docking.payloads import ITEM, ITEM_TYPES
 
 PLUGIN = "petition_docking"
@@ -28,10 +27,6 @@ def refusal_reason(item_type: str) -> str:
         f"该信访件为{ITEM_TYPES[item_type]}事项，不属于申诉求决类，不纳入访调对接调解；"
         "请信访部门依《信访工作条例》按程序分类处理"
     )
-
-
-def _person(p: dict) -> PersonInput:
-    return PersonInput(p["name"], p.get("id_number"), p.get("phone"), p.get("address", ""))
 
 
 def _response(case: Case, created: bool) -> JSONResponse:
@@ -61,14 +56,12 @@ async def item(request: Request) -> Response:
     if category not in CATEGORIES:
         return partners.invalid([{"field": "category", "message": f"unknown category {category!r}"}])
     office = data["office"]
-    center = await Center.get_or_none(code=office["area_code"])
-    if center is None and credential.center_id:
-        center = await Center.get_or_none(id=credential.center_id)
+    center = await partners.receiving_center(credential, office["area_code"])
     if center is None:
         return partners.invalid([{"field": "office.area_code", "message": "no center for this office"}])
-    parties = [svc.PartyInput(role=PartyRole.applicant, person=_person(data["petitioner"]))]
+    parties = [partners.party_input(data["petitioner"], "applicant")]
     if data.get("respondent"):
-        parties.append(svc.PartyInput(role=PartyRole.respondent, person=_person(data["respondent"])))
+        parties.append(partners.party_input(data["respondent"], "respondent"))
     case_input = svc.CaseInput(
         title=f"访调对接：{data['matter'][:60]}",
         description=data["matter"],

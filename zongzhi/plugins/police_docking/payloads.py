@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zongzhi.platform.partners import PARTY_SCHEMA
+
 #: 警情类型 the plugin takes, and the case category each becomes.
 INCIDENT_TYPES: dict[str, str] = {
     "family": "marriage_family",
@@ -14,19 +16,6 @@ INCIDENT_TYPES: dict[str, str] = {
     "consumer": "consumer",
     "damages": "damages",
     "other": "other",
-}
-
-PERSON = {
-    "type": "object",
-    "required": ["name", "role"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 60},
-        "role": {"enum": ["applicant", "respondent", "other"], "description": "报警方 / 对方 / 其他"},
-        "id_number": {"type": "string"},
-        "phone": {"type": "string"},
-        "address": {"type": "string", "maxLength": 255},
-    },
-    "additionalProperties": False,
 }
 
 LOCATION = {
@@ -64,7 +53,7 @@ INCIDENT = {
         "location": LOCATION,
         "incident_type": {"enum": list(INCIDENT_TYPES)},
         "violence": {"type": "boolean", "description": "the officer saw violence or a threat of it"},
-        "persons": {"type": "array", "minItems": 1, "items": PERSON},
+        "persons": {"type": "array", "minItems": 1, "items": PARTY_SCHEMA},
         "officer_note": {"type": "string", "maxLength": 4000, "description": "民警处置意见"},
         "police_station": {
             "type": "object",

@@ -11,12 +11,10 @@ from starlette.routing import Route
 from tortoise.exceptions import BaseORMException
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import PartyRole
 from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.models import Case, Center, Department, Grid, PartnerCredential
 from zongzhi.platform.outbox import change
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.people import PersonInput
 from zongzhi.plugins.police_docking.payloads import INCIDENT, INCIDENT_TYPES
 
 PLUGIN = "police_docking"
@@ -127,13 +125,7 @@ async def incident(request: Request) -> Response:
         lng=location.get("lng"),
         address=address,
         tags=["110警情", *(["暴力苗头"] if violence else [])],
-        parties=[
-            svc.PartyInput(
-                role=PartyRole(p["role"]),
-                person=PersonInput(p["name"], p.get("id_number"), p.get("phone"), p.get("address", "")),
-            )
-            for p in data["persons"]
-        ],
+        parties=[partners.party_input(p) for p in data["persons"]],
         extra_payload={
             "incident_number": data["incident_number"],
             "police_station": station["code"],
