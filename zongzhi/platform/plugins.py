@@ -127,13 +127,28 @@ class Plugins:
 
 
 _current: Plugins | None = None
+_figure_sources: set[str] = set()
+
+
+def _register_figures(plugins: Plugins) -> None:
+    """Hand the plugins' docking figures to the statistics; a disabled plugin's figures go away."""
+    from zongzhi.platform.stats import register_docking_figures, unregister_docking_figures
+
+    figures = plugins.docking_figures()
+    for name in _figure_sources - set(figures):
+        unregister_docking_figures(name)
+    for name, fn in figures.items():
+        register_docking_figures(name, fn)
+    _figure_sources.clear()
+    _figure_sources.update(figures)
 
 
 def load(settings: Settings, *, builtin_only: bool = False) -> Plugins:
-    """Load the plugins for this process and add their vocabularies (idempotent per settings)."""
+    """Load the plugins for this process and add their vocabularies and figures (idempotent)."""
     global _current
     plugins = Plugins(settings, builtin_only=builtin_only)
     plugins.apply_vocabularies()
+    _register_figures(plugins)
     _current = plugins
     return plugins
 

@@ -234,3 +234,19 @@ async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, setti
     assert (await Case.get(id=case.id)).resolve_by is None, "the court's 30-day rule no longer runs"
     create_app(settings, manage_db=False)
     active_versions.invalidate()
+
+
+async def test_court_figures_reach_the_statistics(rules, client, partner_server):
+    world = rules
+    key, secret = await make_partner(world, partner_server, "court_docking")
+    await post_signed(client, REFERRALS, key, secret, referral())
+    await post_signed(client, REFERRALS, key, secret, referral("(2026)浙0110民诉前调9999号"))
+    data = await gql(
+        client,
+        world.tokens["county_staff"],
+        'query($c: ID!) { statistics(centerId: $c, period: "2026") { docking { source figures { key value } } } }',
+        {"c": to_global_id("Center", world.centers["county"].id)},
+    )
+    court = next(d for d in data["statistics"]["docking"] if d["source"] == "court_docking")
+    figures = {f["key"]: f["value"] for f in court["figures"]}
+    assert figures["referred"] == 2 and figures["diversion_rate"] == 1.0

@@ -100,7 +100,9 @@ class TrendPoint:
 @strawberry.type(description="A figure contributed by a docking plugin.")
 class DockingFigure:
     key: str
-    value: strawberry.scalars.JSON
+    value: strawberry.scalars.JSON | None = strawberry.field(
+        description="null: no data (e.g. a rate over zero cases)"
+    )
 
 
 @strawberry.type(description=d.DOCKING)

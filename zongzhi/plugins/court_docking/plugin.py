@@ -6,7 +6,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform import partners
 from zongzhi.platform.hookspecs import hookimpl
@@ -99,7 +99,7 @@ async def figures(scope: Q | None, start: datetime, end: datetime) -> dict[str, 
     mediated = await cases.exclude(status__in=["rejected", "withdrawn"]).count()
     resolved = await cases.filter(status__in=["resolved", "closed", "followed_up"], outcome__not="").count()
     failed = await cases.filter(status="failed").count()
-    ids = cases.values("id")
+    ids = Subquery(cases.values("id"))
     confirmations = await CaseEvent.filter(type="court.confirmed", case_id__in=ids).count()
     followed = await cases.filter(executed__isnull=False).count()
     executed = await cases.filter(executed=True).count()
