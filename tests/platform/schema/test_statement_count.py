@@ -9,7 +9,9 @@ from tests.gql import gql
 
 PAGE = """query($n: Int!) { cases(first: $n) { totalCount edges { cursor node {
   number status center { name parent { name } } grid { code }
-  parties { role person { name idNumber } } lastEvent { type at } } } pageInfo { hasNextPage } } }"""
+  parties { role person { name idNumber } } lastEvent { type at } whistles { due department { name } } } }
+  pageInfo { hasNextPage } } centers { name departments { residence department { name } }
+  children { name departments { residence } } } }"""
 
 
 class _Counter(logging.Handler):

@@ -14,12 +14,14 @@ from zongzhi.platform.models import (
     CaseEvent,
     CaseParty,
     Center,
+    CenterDepartment,
     Department,
     Evidence,
     FollowUp,
     Grid,
     Person,
     User,
+    Whistle,
 )
 
 
@@ -31,10 +33,14 @@ def by_id(model: type[Model]) -> DataLoader[int, Model | None]:
     return DataLoader(load_fn=load)
 
 
-def many_by(model: type[Model], fk: str, order: str = "id", **filters) -> DataLoader[int, list[Model]]:
+def many_by(
+    model: type[Model], fk: str, order: str = "id", related: tuple[str, ...] = (), **filters
+) -> DataLoader[int, list[Model]]:
     async def load(keys: Sequence[int]) -> list[list[Model]]:
         groups: dict[int, list[Model]] = defaultdict(list)
         query = model.filter(**{f"{fk}__in": list(set(keys))}, **filters).order_by(order)
+        if related:
+            query = query.select_related(*related)
         for row in await query:
             groups[getattr(row, fk)].append(row)
         return [groups.get(k, []) for k in keys]
@@ -96,3 +102,11 @@ class Loaders:
     @cached_property
     def center_grids(self) -> DataLoader:
         return many_by(Grid, "center_id", order="code")
+
+    @cached_property
+    def center_departments(self) -> DataLoader:
+        return many_by(CenterDepartment, "center_id", related=("department",))
+
+    @cached_property
+    def whistles(self) -> DataLoader:
+        return many_by(Whistle, "case_id")

@@ -82,8 +82,8 @@ class Center(Node):
         return [Grid.of(g) for g in await info.context.loaders.center_grids.load(self.pk)]
 
     @strawberry.field(description="Departments present at this center and how.")
-    async def departments(self) -> list[CenterDepartment]:
-        rows = await models.CenterDepartment.filter(center_id=self.pk).select_related("department")
+    async def departments(self, info: Info) -> list[CenterDepartment]:
+        rows = await info.context.loaders.center_departments.load(self.pk)
         return [CenterDepartment(department=Department.of(r.department), residence=r.residence) for r in rows]
 
 
@@ -464,8 +464,8 @@ class Case(Node):
         return [EvidenceFile.of(e) for e in await info.context.loaders.evidence.load(self.m.id)]
 
     @strawberry.field(description="Departments summoned to the case (吹哨报到).")
-    async def whistles(self) -> list[Whistle]:
-        rows = await models.Whistle.filter(case_id=self.m.id).order_by("id")
+    async def whistles(self, info: Info) -> list[Whistle]:
+        rows = await info.context.loaders.whistles.load(self.m.id)
         return [
             Whistle(
                 id=strawberry.ID(to_global_id("Whistle", w.id)),
