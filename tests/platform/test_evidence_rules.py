@@ -109,11 +109,13 @@ async def test_expired_links_are_refused(api, world, monkeypatch):
     case_id = await new_case(world)
     token = world.tokens["a1_grid"]
     data = png()
+    # Stored with the usual expiry: a one-second link ends at the next whole
+    # second, which may be milliseconds away, before its own PUT is sent.
+    stored = await api.upload(token, case_id, data)
     monkeypatch.setattr(evidence_service, "UPLOAD_URL_SECONDS", 1)
     monkeypatch.setattr(evidence_service, "DOWNLOAD_URL_SECONDS", 1)
     ticket = await api.request(token, case_id, "x.png", "image/png", len(data), sha(data))
-    link_of_stored = await api.upload(token, case_id, data)
-    link = await api.download_url(token, link_of_stored["id"])
+    link = await api.download_url(token, stored["id"])
     time.sleep(2.05 - (time.time() % 1))  # past the whole second the links expire at
     put = await api.put(ticket, data)
     assert put.status_code == 403 and "expired" in put.text

@@ -69,6 +69,14 @@ async def test_expired_token_is_refused(local):
     assert response.status_code == 403 and "expired" in response.text
 
 
+async def test_a_link_lives_at_least_as_long_as_asked(local, monkeypatch):
+    store, _ = local
+    monkeypatch.setattr(time, "time", lambda: 1_000.999)
+    url = await store.presign_get(evidence_key(1, "a.png"), "a.png", expires=1)
+    claims = store._signer.verify(url.rsplit("/", 1)[1], "GET", now=1_001.5)
+    assert claims["e"] == 1_002
+
+
 async def test_get_link_cannot_upload(local):
     store, http = local
     key = evidence_key(1, "a.png")

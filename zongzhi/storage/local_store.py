@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import mimetypes
 import os
 import re
@@ -128,7 +129,7 @@ class LocalEvidenceStore(EvidenceStore):
         self, key: str, content_type: str, expires: int = 300, size_limit: int | None = None
     ) -> PresignedUpload:
         self._path(key)
-        expires_at = int(time.time()) + expires
+        expires_at = _expiry(expires)
         limit = min(size_limit or self.max_bytes, self.max_bytes)
         url = self._url({"k": key, "m": "PUT", "e": expires_at, "n": limit})
         return PresignedUpload(url, "PUT", _at(expires_at), {"Content-Type": content_type})
@@ -142,7 +143,7 @@ class LocalEvidenceStore(EvidenceStore):
         upload_id = uuid.uuid4().hex
         updir = self._upload_dir(upload_id)
         await asyncio.to_thread(_write_new, updir, key)
-        expires_at = int(time.time()) + expires
+        expires_at = _expiry(expires)
         urls = [
             self._url({"k": key, "m": "PUT", "e": expires_at, "n": self.max_bytes, "u": upload_id, "p": n})
             for n in range(1, part_count + 1)
@@ -277,7 +278,7 @@ class LocalEvidenceStore(EvidenceStore):
 
     async def presign_get(self, key: str, filename: str, expires: int = 300) -> str:
         self._path(key)
-        return self._url({"k": key, "m": "GET", "e": int(time.time()) + expires, "f": filename})
+        return self._url({"k": key, "m": "GET", "e": _expiry(expires), "f": filename})
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
@@ -421,3 +422,12 @@ def _info(key: str, path: Path) -> ObjectInfo:
 
 def _at(unix: int) -> datetime:
     return datetime.fromtimestamp(unix, UTC)
+
+
+def _expiry(seconds: int) -> int:
+    """The whole second a link made now for ``seconds`` expires at.
+
+    Rounded up: rounding down would give a one-second link as little as a
+    millisecond of life.
+    """
+    return math.ceil(time.time() + seconds)
