@@ -78,6 +78,26 @@ async def test_get_runs_queries_but_not_mutations(client, world):
     assert r.status_code in (400, 405)
 
 
+async def test_a_repeated_document_is_parsed_and_validated_once_and_still_limited(client, world):
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, _parsed
+
+    cache = _get_validate_cache(DOCUMENT_CACHE_SIZE)
+    t = world.tokens["county_staff"]
+    before, parsed_before = cache.cache_info(), _parsed.cache_info()
+    for _ in range(3):
+        r = await _post(client, t, {"query": "{ me { username } } # cache probe"})
+        assert r.json()["data"]["me"]["username"] == "county_staff"
+    after = cache.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    assert _parsed.cache_info().hits - parsed_before.hits == 2
+    deep = "{ centers { " + "children { " * 14 + "name" + " }" * 15 + " } # cached too"
+    for _ in range(2):
+        r = await _post(client, t, {"query": deep})
+        assert "exceeds maximum operation depth" in r.json()["errors"][0]["message"]
+
+
 async def test_graphiql_opens_without_a_token(client, world):
     r = await client.get("/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 200 and "graphiql" in r.text.lower()

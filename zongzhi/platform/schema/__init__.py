@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.calendar import CalendarMutation
+from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.mutations import Mutation
@@ -49,15 +56,22 @@ def build_schema(
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
+    # The limit rules are built once: the validation cache is keyed by the rule classes, and a
+    # limiter made per request would make new ones each time and never hit the cache.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.query_depth_max).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.query_aliases_max).validation_rules,
+    ]
     return strawberry.Schema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
         types=[*NODE_IMPLEMENTATIONS, *extra_types],
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.query_depth_max),
             lambda: MaxTokensLimiter(max_token_count=settings.query_tokens_max),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.query_aliases_max),
+            lambda: AddValidationRules(limits),
+            ParsedDocuments,
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             CodedErrors,
         ],
     )
