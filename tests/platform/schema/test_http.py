@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.gql import raw
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -86,13 +88,14 @@ async def test_a_repeated_document_is_parsed_and_validated_once_and_still_limite
     cache = _get_validate_cache(DOCUMENT_CACHE_SIZE)
     t = world.tokens["county_staff"]
     before, parsed_before = cache.cache_info(), _parsed.cache_info()
+    probe = f"{{ me {{ username }} }} # cache probe {uuid.uuid4()}"
     for _ in range(3):
-        r = await _post(client, t, {"query": "{ me { username } } # cache probe"})
+        r = await _post(client, t, {"query": probe})
         assert r.json()["data"]["me"]["username"] == "county_staff"
     after = cache.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
     assert _parsed.cache_info().hits - parsed_before.hits == 2
-    deep = "{ centers { " + "children { " * 14 + "name" + " }" * 15 + " } # cached too"
+    deep = "{ centers { " + "children { " * 14 + "name" + " }" * 15 + f" }} # cached too {uuid.uuid4()}"
     for _ in range(2):
         r = await _post(client, t, {"query": deep})
         assert "exceeds maximum operation depth" in r.json()["errors"][0]["message"]
