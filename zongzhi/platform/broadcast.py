@@ -24,8 +24,8 @@ from typing import Any
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.jurisdiction import can_see_case
-from zongzhi.platform.models import CaseEvent, Outbox
-from zongzhi.platform.outbox import EVENT_TOPIC
+from zongzhi.platform.models import Case, CaseEvent
+from zongzhi.platform.outbox import EVENT_TOPIC, Committed
 from zongzhi.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -190,8 +190,7 @@ def hub() -> Hub:
     return _hub
 
 
-def message_for(event: CaseEvent) -> dict[str, Any]:
-    case = event.case
+def message_for(event: CaseEvent, case: Case) -> dict[str, Any]:
     at: datetime = event.at
     return {
         "event_id": event.id,
@@ -213,15 +212,23 @@ def message_for(event: CaseEvent) -> dict[str, Any]:
     }
 
 
-async def announce(rows: list[Outbox]) -> None:
-    """Outbox publisher: announce the committed events the board shows."""
-    ids = [r.event_id for r in rows if r.topic == EVENT_TOPIC and r.event_id is not None]
-    if not ids:
-        return
-    events = await CaseEvent.filter(id__in=ids, type__in=list(KINDS)).select_related("case").order_by("id")
-    for event in events:
+async def announce(items: list[Committed]) -> None:
+    """Outbox publisher: announce the committed events the board shows.
+
+    Events this process wrote are announced from the objects it committed; the others (sent
+    again by the republisher) are read back with their case.
+    """
+    shown = [i for i in items if i.row.topic == EVENT_TOPIC and i.row.event_id is not None]
+    at_hand = [(i.event, i.case) for i in shown if i.event is not None and i.case is not None]
+    missing = [i.row.event_id for i in shown if i.event is None or i.case is None]
+    if missing:
+        events = await CaseEvent.filter(id__in=missing).select_related("case")
+        at_hand.extend((event, event.case) for event in events)
+    for event, case in sorted(at_hand, key=lambda pair: pair[0].id):
+        if event.type not in KINDS:
+            continue
         try:
-            await _hub.publish(message_for(event))
+            await _hub.publish(message_for(event, case))
         except Exception as exc:
             log.warning("dispatch board: could not announce event %s: %s", event.id, exc)
 

@@ -25,7 +25,7 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.facts import build_fact
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
-from zongzhi.platform.outbox import caused_by, change, mark_processed
+from zongzhi.platform.outbox import Committed, caused_by, change, mark_handled, mark_processed
 from zongzhi.platform.rules import Firing, get_engine, parse_ruleset, registry
 from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
 
@@ -172,24 +172,35 @@ async def _apply(
             )
 
 
-async def evaluate_event(event_id: int) -> list[Firing]:
-    """Evaluate one event against every active ruleset and apply what fires. Safe to repeat."""
-    event = await CaseEvent.get_or_none(id=event_id)
-    if event is None:
-        return []
-    if await Outbox.filter(event_id=event.id, processed_at__isnull=False).exists():
-        # Delivered again after it was handled (a worker died before acknowledging, or the
-        # republisher raced it): with a newer version active by now, evaluating it again would fire.
-        return []
+async def evaluate_event(event_id: int, *, committed: Committed | None = None) -> list[Firing]:
+    """Evaluate one event against every active ruleset and apply what fires. Safe to repeat.
+
+    ``committed`` is the first delivery, in the process whose transaction just wrote the event:
+    the event is at hand, and nothing can have handled or decided on it yet.
+    """
+    first_delivery = committed is not None and committed.event is not None
+    if first_delivery:
+        event = committed.event
+    else:
+        event = await CaseEvent.get_or_none(id=event_id)
+        if event is None:
+            return []
+        if await Outbox.filter(event_id=event.id, processed_at__isnull=False).exists():
+            # Delivered again after it was handled (a worker died before acknowledging, or the
+            # republisher raced it): with a newer version active by now, evaluating it again would fire.
+            return []
     firings: list[Firing] = []
+    case: Case | None = None
     if event.depth < MAX_DEPTH:
         versions = await active_versions.get()
         # Most consequences (routed, deadline set, notified...) have no rule listening: skip them.
         if versions and event.type in active_versions.event_types:
-            case = await Case.get(id=event.case_id)
+            # The case as the event's own transaction committed it, when that was this process.
+            case = committed.case if first_delivery and committed.case else await Case.get(id=event.case_id)
             fact = await build_fact(event, case, paths=active_versions.paths)
             own_chain = await _chain_rules(event)
-            versions = await _finish_with_started_versions(event, versions)
+            if not first_delivery:
+                versions = await _finish_with_started_versions(event, versions)
             firings = [
                 f
                 for f in get_engine().evaluate(fact, versions)
@@ -200,8 +211,15 @@ async def evaluate_event(event_id: int) -> list[Firing]:
                     await _apply(firing, index, name, params, event, case)
     loaded = plugins.current()
     if loaded is not None:
-        await loaded.case_event(event, await Case.get(id=event.case_id))
-    await mark_processed(event.id)
+        if case is None and first_delivery:
+            case = committed.case
+        if case is None or firings:  # actions change the case: plugins see it as they left it
+            case = await Case.get(id=event.case_id)
+        await loaded.case_event(event, case)
+    if first_delivery:
+        await mark_handled(committed.row)
+    else:
+        await mark_processed(event.id)
     return firings
 
 

@@ -5,6 +5,9 @@ inside it. When the transaction commits, the outbox rows it wrote are handed to 
 the embedded mode the handlers run in-process; in production the publisher sends them to Celery.
 A crash between commit and publish leaves rows with ``published_at`` empty, and
 ``republish_pending`` (a periodic task) sends them again — evaluation is idempotent per event.
+
+Publishers receive ``Committed`` items: the row, and the event and case objects the transaction
+wrote, so the process that made a change need not read back what it has just written.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
@@ -25,10 +29,21 @@ log = logging.getLogger(__name__)
 
 EVENT_TOPIC = "case.event"
 
-_pending: ContextVar[list[int] | None] = ContextVar("zongzhi_outbox_pending", default=None)
+
+
+@dataclass
+class Committed:
+    """An outbox row to publish; ``event`` and ``case`` are there when this process wrote them."""
+
+    row: Outbox
+    event: CaseEvent | None = None
+    case: Case | None = None
+
+
+_pending: ContextVar[list[Committed] | None] = ContextVar("zongzhi_outbox_pending", default=None)
 _cause: ContextVar[tuple[int, int, str] | None] = ContextVar("zongzhi_event_cause", default=None)
 
-Publisher = Callable[[list[Outbox]], Awaitable[None]]
+Publisher = Callable[[list[Committed]], Awaitable[None]]
 _publishers: list[Publisher] = []
 
 
@@ -45,7 +60,7 @@ async def change() -> AsyncIterator[None]:
         # Nested: join the enclosing change; it publishes on its own commit.
         yield
         return
-    pending: list[int] = []
+    pending: list[Committed] = []
     token = _pending.set(pending)
     try:
         async with in_transaction():
@@ -53,7 +68,7 @@ async def change() -> AsyncIterator[None]:
     finally:
         _pending.reset(token)
     if pending:
-        await publish_ids(pending)
+        await publish(pending)
 
 
 @asynccontextmanager
@@ -89,33 +104,39 @@ async def record_event(case: Case, event_type: str, actor: Actor, payload: dict 
     )
     case.last_event_id = event.id
     await Case.filter(id=case.id).update(last_event_id=event.id)
-    pending.append(row.id)
+    pending.append(Committed(row, event, case))
     return event
 
 
-async def publish_ids(ids: list[int]) -> None:
-    rows = await Outbox.filter(id__in=ids, published_at=None).order_by("id")
-    await publish_rows(rows)
-
-
-async def publish_rows(rows: list[Outbox]) -> None:
-    if not rows:
+async def publish(items: list[Committed]) -> None:
+    """Hand committed rows to the publishers; a row they did not mark is marked published here."""
+    if not items:
         return
+    rows = [item.row for item in items]
     try:
         for publisher in _publishers:
-            await publisher(rows)
+            await publisher(items)
     except Exception as exc:  # the rows stay unpublished; the periodic task sends them again
         log.warning("outbox publish failed for %d rows: %s", len(rows), exc)
         await Outbox.filter(id__in=[r.id for r in rows]).update(last_error=str(exc)[:500])
         for row in rows:
             await Outbox.filter(id=row.id).update(attempts=row.attempts + 1)
         return
-    await Outbox.filter(id__in=[r.id for r in rows]).update(published_at=datetime.now(UTC))
+    unmarked = [r.id for r in rows if r.published_at is None]
+    if unmarked:
+        await Outbox.filter(id__in=unmarked).update(published_at=datetime.now(UTC))
 
 
 async def mark_processed(event_id: int) -> None:
     """The consumer finished with this event; it will not be sent again."""
     await Outbox.filter(event_id=event_id, processed_at=None).update(processed_at=datetime.now(UTC))
+
+
+async def mark_handled(row: Outbox) -> None:
+    """The process that committed ``row`` has also handled it: published and processed at once."""
+    at = datetime.now(UTC)
+    await Outbox.filter(id=row.id, processed_at=None).update(processed_at=at, published_at=at)
+    row.published_at = row.processed_at = at
 
 
 async def republish_pending(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
@@ -134,5 +155,7 @@ async def republish_pending(older_than: timedelta = timedelta(seconds=30), limit
     )
     if rows:
         await Outbox.filter(id__in=[r.id for r in rows]).update(published_at=None)
-    await publish_rows(list(rows))
+        for row in rows:
+            row.published_at = None
+    await publish([Committed(row) for row in rows])
     return len(rows)

@@ -13,7 +13,6 @@ from datetime import timedelta
 from importlib import resources
 
 from zongzhi.platform import db, outbox, partners, plugins, security
-from zongzhi.platform.models import Outbox
 from zongzhi.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,23 +22,23 @@ def core_rules_source() -> str:
     return resources.files("zongzhi.platform").joinpath("core_rules.yaml").read_text(encoding="utf-8")
 
 
-async def inline_publisher(rows: list[Outbox]) -> None:
+async def inline_publisher(items: list[outbox.Committed]) -> None:
     from zongzhi.platform.evaluation import evaluate_event
 
-    for row in rows:
-        if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
-            await evaluate_event(row.event_id)
+    for item in items:
+        if item.row.topic == outbox.EVENT_TOPIC and item.row.event_id is not None:
+            await evaluate_event(item.row.event_id, committed=item)
 
 
 def celery_publisher(broker_url: str) -> outbox.Publisher:
     """Sends committed events to ``broker_url``: the settings' broker, not the environment's."""
 
-    async def publish(rows: list[Outbox]) -> None:
+    async def publish(items: list[outbox.Committed]) -> None:
         from zongzhi.platform.worker import send_evaluation
 
-        for row in rows:
-            if row.topic == outbox.EVENT_TOPIC and row.event_id is not None:
-                await asyncio.to_thread(send_evaluation, row.event_id, broker_url)
+        for item in items:
+            if item.row.topic == outbox.EVENT_TOPIC and item.row.event_id is not None:
+                await asyncio.to_thread(send_evaluation, item.row.event_id, broker_url)
 
     return publish
 

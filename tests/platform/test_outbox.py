@@ -1,0 +1,85 @@
+"""After commit, the process that wrote an event hands it on without reading it back."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from tests.casework import actor
+from zongzhi.platform import broadcast, outbox, runtime
+from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
+from zongzhi.platform.services import cases as svc
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sql.append(record.getMessage())
+
+
+async def _intake_statements(world) -> tuple[Case, list[str]]:
+    logger = logging.getLogger("tortoise.db_client")
+    seen = _Statements()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(seen)
+    try:
+        data = svc.CaseInput(
+            title="楼上漏水",
+            category="neighbor",
+            channel="window",
+            center_id=world.centers["ta"].id,
+            grid_id=world.grids["a1g1"].id,
+        )
+        case, _ = await svc.intake(data, await actor(world, "a_staff"))
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+    return case, seen.sql
+
+
+def _reads(statements: list[str], table: str) -> list[str]:
+    return [s for s in statements if re.match(rf'\s*SELECT\b.*\bFROM "{table}"', s, re.S)]
+
+
+async def test_committed_events_are_evaluated_and_announced_without_reading_them_back(rules):
+    world = rules
+    messages = []
+    hub = broadcast.hub()
+    original = hub.publish
+
+    async def keep(message):
+        messages.append(message)
+        await original(message)
+
+    hub.publish = keep
+    outbox.set_publishers([runtime.inline_publisher, broadcast.announce])
+    try:
+        case, statements = await _intake_statements(world)
+    finally:
+        hub.publish = original
+    types = [e.type for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
+    assert types[:3] == ["case.received", "case.routed", "case.deadline_set"]
+    assert _reads(statements, "case_event") == [], "events are handed on as they were written"
+    assert _reads(statements, "outbox") == [], "so are their outbox rows"
+    rows = await Outbox.filter(event__case_id=case.id)
+    assert rows and all(r.published_at and r.processed_at for r in rows), "each marked in one update"
+    assert [m["type"] for m in messages if m["case_id"] == case.id][:1] == ["case.received"]
+    assert len([s for s in statements if "case_counter" in s]) == 1, "the number takes one statement"
+
+
+async def test_a_row_sent_again_is_read_back_and_evaluated_once(rules):
+    world = rules
+    case, _ = await _intake_statements(world)
+    received = await CaseEvent.get(case_id=case.id, type="case.received")
+    row = await Outbox.get(event_id=received.id)
+    decisions = await Decision.filter(event_id=received.id).count()
+    await Outbox.filter(id=row.id).update(processed_at=None)
+    await outbox.publish([outbox.Committed(await Outbox.get(id=row.id))])
+    types = [e.type for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
+    assert types.count("case.deadline_set") == 1, "the decisions made the first time are not made again"
+    assert (await Outbox.get(id=row.id)).processed_at is not None
+    assert decisions == 2 and await Decision.filter(event_id=received.id).count() == decisions
