@@ -82,3 +82,17 @@ async def test_parties_are_one_person_per_id_number(client, world):
     await gql(client, t, CREATE, {"i": _input(world, clientRequestId="a")})
     await gql(client, t, CREATE, {"i": _input(world, clientRequestId="b", title="又一次争吵")})
     assert await Person.all().count() == 1
+
+
+async def test_a_person_named_twice_in_one_role_is_one_party(client, world):
+    li_si = {"name": "李四", "idNumber": "11010519491231002X"}
+    parties = [
+        {"role": "applicant", "person": li_si},
+        {"role": "applicant", "person": li_si},
+        {"role": "respondent", "person": li_si},
+    ]
+    await gql(client, world.tokens["a_staff"], CREATE, {"i": _input(world, parties=parties)})
+    case = await Case.get()
+    assert sorted(await case.parties.all().values_list("role", flat=True)) == ["applicant", "respondent"]
+    received = await CaseEvent.get(case_id=case.id, type="case.received")
+    assert [p["role"] for p in received.payload["parties"]] == ["applicant", "respondent"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
 from zongzhi.platform import security
@@ -35,7 +36,6 @@ from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import (
     Assignment,
     Case,
-    CaseCounter,
     CaseParty,
     Center,
     Department,
@@ -129,11 +129,19 @@ async def _next_number(center: Center, at: datetime) -> str:
     county = await _county_code(center)
     day = at.astimezone(UTC).strftime("%Y%m%d")
     scope = f"{county}-{day}"
-    counter, _ = await CaseCounter.get_or_create(scope=scope)
-    counter = await CaseCounter.filter(id=counter.id).select_for_update().first()
-    counter.seq += 1
-    await counter.save(update_fields=["seq"])
-    return f"ZZ-{county}-{day}-{counter.seq:05d}"
+    return f"ZZ-{county}-{day}-{await _next_in_sequence(scope):05d}"
+
+
+async def _next_in_sequence(scope: str) -> int:
+    """One statement that creates or advances the counter and locks its row until commit."""
+    conn = Tortoise.get_connection("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(
+        f"INSERT INTO case_counter (scope, seq) VALUES ({mark}, 1) "
+        "ON CONFLICT (scope) DO UPDATE SET seq = case_counter.seq + 1 RETURNING seq",
+        [scope],
+    )
+    return int(rows[0]["seq"])
 
 
 async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | None]:
@@ -216,8 +224,11 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
                 if person_id is None:
                     person = await find_or_create_person(party.person, f"parties[{i}].person.")
                     person_id = person.id
-                await CaseParty.get_or_create(case=case, person_id=person_id, role=PartyRole(party.role))
-                parties.append({"person_id": person_id, "role": str(party.role)})
+                entry = {"person_id": person_id, "role": str(party.role)}
+                if entry in parties:  # the same person twice in one role: one party
+                    continue
+                await CaseParty.create(case=case, person_id=person_id, role=PartyRole(party.role))
+                parties.append(entry)
             await record_event(
                 case,
                 "case.received",
