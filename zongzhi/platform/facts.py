@@ -58,11 +58,19 @@ async def build_fact(
     case = case or await Case.get(id=event.case_id)
     now = datetime.now(UTC)
     since = case.created_at - HISTORY
-    center = await Center.get(id=case.center_id)
-    ancestor_ids = [int(p) for p in center.path.strip("/").split("/") if p]
-    ancestors = {c.id: c for c in await Center.filter(id__in=ancestor_ids)}
-    chain = [ancestors[i] for i in ancestor_ids if i in ancestors]
-    grid = await Grid.get_or_none(id=case.grid_id) if case.grid_id else None
+    # The case's center path lists the ids of its center and every ancestor: one query for all.
+    chain_ids = [int(p) for p in case.center_path.strip("/").split("/") if p]
+    by_id = {c.id: c for c in await Center.filter(id__in=[*chain_ids, case.center_id])}
+    center = by_id[case.center_id]
+    if center.path != case.center_path:  # a stale copy of the path: the center's own is the truth
+        chain_ids = [int(p) for p in center.path.strip("/").split("/") if p]
+        by_id = {c.id: c for c in await Center.filter(id__in=chain_ids)}
+    chain = [by_id[i] for i in chain_ids if i in by_id]
+    grid_fact: dict[str, Any] = {}
+    if case.grid_id:
+        grid_fact["id"] = case.grid_id
+        if wanted("grid.code"):
+            grid_fact["code"] = (await Grid.get(id=case.grid_id)).code
     address_cases = 0
     if case.address and wanted("address_cases_90d"):
         address_cases = (
@@ -105,7 +113,7 @@ async def build_fact(
             "ancestors": [c.code for c in chain],
             "has_parent": center.parent_id is not None,
         },
-        "grid": {"id": grid.id, "code": grid.code} if grid else {},
+        "grid": grid_fact,
         "party": await _party_counts(case, since) if wanted("party") else {},
         "address_cases_90d": address_cases,
         "grid_category_cases_90d": grid_category,

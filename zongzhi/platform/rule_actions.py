@@ -39,9 +39,9 @@ async def route(ctx: ActionContext, params: dict[str, Any]) -> dict:
     if to in {"village_of_grid", "township_of_grid", "county_of_grid"}:
         if case.grid_id is None:
             raise ValidationFailed("the case has no grid to route by", field="grid")
-        grid = await Grid.get(id=case.grid_id)
+        grid = await Grid.get(id=case.grid_id).select_related("center")
         level = CenterLevel(to.removesuffix("_of_grid"))
-        target = await ancestor_at(await Center.get(id=grid.center_id), level)
+        target = grid.center if grid.center.level == level else await ancestor_at(grid.center, level)
     elif to == "parent":
         owner = await Center.get(id=case.center_id)
         target = await Center.get_or_none(id=owner.parent_id) if owner.parent_id else None

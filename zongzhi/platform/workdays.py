@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from tortoise.expressions import Q
 
 from zongzhi.platform.models import CalendarDay
 
@@ -44,12 +45,17 @@ class WorkCalendar:
 
     @classmethod
     async def load(cls, start: date, end: date, center_ids: list[int] | None = None) -> WorkCalendar:
-        rows = await CalendarDay.filter(day__gte=start, day__lte=end).filter(center_id=None)
-        national = {r.day: r.workday for r in rows}
+        which = Q(center_id=None) | Q(center_id__in=center_ids) if center_ids else Q(center_id=None)
+        rows = await CalendarDay.filter(which, day__gte=start, day__lte=end).values_list(
+            "day", "workday", "center_id"
+        )
+        national: dict[date, bool] = {}
         local: dict[date, bool] = {}
-        if center_ids:
-            for r in await CalendarDay.filter(day__gte=start, day__lte=end, center_id__in=center_ids):
-                local[r.day] = local.get(r.day, True) and r.workday
+        for day, workday, center_id in rows:
+            if center_id is None:
+                national[day] = workday
+            else:
+                local[day] = local.get(day, True) and workday
         return cls(national, local)
 
     def is_workday(self, day: date) -> bool:

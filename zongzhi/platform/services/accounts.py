@@ -74,7 +74,8 @@ async def revoke_api_token(token_id: int) -> None:
 async def authenticate(token: str) -> User | None:
     """The active user a bearer token belongs to, or ``None``."""
     if token.startswith(TOKEN_PREFIX):
-        row = await ApiToken.get_or_none(token_hash=_hash(token)).select_related("user")
+        # With the user's center: building the request's actor then needs no further query.
+        row = await ApiToken.get_or_none(token_hash=_hash(token)).select_related("user__center")
         now = datetime.now(UTC)
         if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
             return None
@@ -83,5 +84,5 @@ async def authenticate(token: str) -> User | None:
         user_id = decode_jwt(token)
         if user_id is None:
             return None
-        user = await User.get_or_none(id=user_id)
+        user = await User.get_or_none(id=user_id).select_related("center")
     return user if user is not None and user.active else None
