@@ -1,0 +1,42 @@
+"""The fact an event becomes: the center's chain, and the grid's code only when a rule reads it."""
+
+from __future__ import annotations
+
+from tests.casework import new_case
+from zongzhi.platform.facts import build_fact
+from zongzhi.platform.models import Case, CaseEvent
+
+
+async def _received(world, **kw) -> tuple[CaseEvent, Case]:
+    case = await new_case(world, **kw)
+    return await CaseEvent.get(case_id=case.id, type="case.received"), case
+
+
+async def test_center_chain_and_grid(world):
+    event, case = await _received(world)
+    fact = await build_fact(event, case)
+    county, ta, va1 = (world.centers[k] for k in ("county", "ta", "va1"))
+    assert fact["center"] == {
+        "id": va1.id,
+        "code": va1.code,
+        "level": "village",
+        "ancestors": [county.code, ta.code, va1.code],
+        "has_parent": True,
+    }
+    assert fact["grid"] == {"id": world.grids["a1g1"].id, "code": "A1-G1"}
+
+
+async def test_grid_code_is_read_only_when_a_rule_reads_it(world):
+    event, case = await _received(world)
+    grid_id = world.grids["a1g1"].id
+    assert (await build_fact(event, case, paths=frozenset({"grid.id"})))["grid"] == {"id": grid_id}
+    wanted = await build_fact(event, case, paths=frozenset({"grid.code"}))
+    assert wanted["grid"] == {"id": grid_id, "code": "A1-G1"}
+
+
+async def test_a_stale_center_path_on_the_case_does_not_change_the_chain(world):
+    event, case = await _received(world)
+    case.center_path = world.centers["vb1"].path  # as if copied before a move
+    fact = await build_fact(event, case)
+    codes = [world.centers[k].code for k in ("county", "ta", "va1")]
+    assert fact["center"]["ancestors"] == codes
