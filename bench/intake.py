@@ -3,7 +3,8 @@
 Starts ``zongzhi serve`` (uvicorn workers, embedded event mode: every event is evaluated in the API
 process right after its commit) against a fresh PostgreSQL database seeded with the demo county,
 then drives ``createCase`` from concurrent clients on loopback and prints cases/s and latencies,
-and the p50/p95 of a 50-case list page. Prints figures; asserts nothing.
+and the p50/p95 of a 50-case list page, and where the CPU went during the intake run (the API
+processes, PostgreSQL's processes on this machine, this client). Prints figures; asserts nothing.
 
     python bench/intake.py --postgres postgres://zongzhi@127.0.0.1:55432/postgres --cases 3000
 """
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -32,6 +34,43 @@ PAGE = """{ cases(first: 50) { totalCount edges { node { number status center { 
 
 def _db_url(server: str, name: str) -> str:
     return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[str, list[int]]:
+    """This machine's PostgreSQL processes and every process by parent pid."""
+    postgres, children = [], {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        children.setdefault(ppid, []).append(int(entry.name))
+        if cmdline.startswith(b"postgres") or b"/postgres\0" in cmdline:
+            postgres.append(int(entry.name))
+    return {"postgres": postgres, **{f"children:{k}": v for k, v in children.items()}}
+
+
+def cpu_split(server_pid: int) -> dict[str, float]:
+    procs = _processes()
+    api = [server_pid, *procs.get(f"children:{server_pid}", [])]
+    return {
+        "API processes": sum(_cpu_seconds(p) for p in api),
+        "PostgreSQL": sum(_cpu_seconds(p) for p in procs["postgres"]),
+        "bench client": _cpu_seconds(os.getpid()),
+    }
 
 
 def _free_port() -> int:
@@ -170,12 +209,21 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         asyncio.run(drive(base, token, 100, args.concurrency))  # warm-up
+        cpu_before = cpu_split(server.pid)
         elapsed, latencies = asyncio.run(drive(base, token, args.cases, args.concurrency))
+        cpu_after = cpu_split(server.pid)
         print(
             f"intake: {args.cases} cases in {elapsed:.1f} s = {args.cases / elapsed:.0f} cases/s "
             f"({args.workers} uvicorn workers, {args.concurrency} concurrent clients, rules evaluated inline)"
         )
         print(f"  createCase latency p50 {_pct(latencies, 0.5):.1f} ms, p95 {_pct(latencies, 0.95):.1f} ms")
+        spent = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
+        available = (os.cpu_count() or 1) * elapsed / args.cases * 1000
+        print(
+            "  CPU per case: "
+            + ", ".join(f"{k} {v / args.cases * 1000:.1f} ms" for k, v in spent.items())
+            + f" (the machine's cores gave {available:.1f} ms per case)"
+        )
         pages = asyncio.run(page_latency(base, token, 50))
         print(
             f"case list page (50 cases, nested) on {args.cases + 100} cases: "
