@@ -57,9 +57,13 @@ class Case(Model):
     class Meta:
         table = "case"
         unique_together = (("external_channel", "external_id"), ("created_by", "client_request_id"))
+        # The case list reads a subtree newest first through (created_at, id) when the subtree is
+        # large and through a center_path index when it is small, and counts it from these alone.
         indexes = (
             Index(fields=("center_path", "status", "created_at")),
             Index(fields=("center_path", "created_at")),
+            Index(fields=("center_path", "category", "created_at")),
+            Index(fields=("created_at", "id")),
             Index(fields=("grid_id", "created_at")),
             Index(fields=("status", "resolve_by")),
             Index(fields=("warn_at",)),

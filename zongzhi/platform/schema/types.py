@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
@@ -524,7 +525,12 @@ class CaseEdge:
 class CaseConnection:
     edges: list[CaseEdge]
     page_info: PageInfo
-    total_count: int
+    count: Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        # Counted only when asked for, and while the page's relations load (the larger query).
+        return await self.count()
 
 
 @strawberry.type

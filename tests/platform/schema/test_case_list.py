@@ -1,0 +1,223 @@
+"""The case list reads each part of the jurisdiction on its own and merges them (DESIGN.md §10).
+
+Every page and total must be what one query with the whole jurisdiction rule (``case_scope``) and
+the filter returns, for every kind of user, across pages; on PostgreSQL each statement must be one
+an index serves (the list was a sequential scan of every case when the rule was one ``OR``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from tortoise import Tortoise
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from tests.casework import actor, new_case
+from tests.gql import gql
+from zongzhi.platform.codes import AssignmentMode, UnitKind
+from zongzhi.platform.jurisdiction import case_scope, case_scope_parts
+from zongzhi.platform.models import Assignment, Case
+from zongzhi.platform.schema.ids import to_global_id
+
+PAGE = """query($first: Int!, $after: String, $filter: CaseFilter) {
+  cases(first: $first, after: $after, filter: $filter) { totalCount
+    edges { cursor node { number } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+USERS = [
+    "county_staff",
+    "a_staff",
+    "b_staff",
+    "a1_staff",
+    "a_mediator",
+    "a1_grid",
+    "housing_officer",
+    "admin",
+]
+
+
+async def _cases_everywhere(world) -> list[Case]:
+    """Cases in every grid; some share a creation time, some reach users outside their subtree."""
+    made = []
+    for i, (grid, filer, category) in enumerate(
+        [
+            ("a1g1", "a1_grid", "neighbor"),
+            ("a1g2", "a_staff", "labor"),
+            ("a2g1", "a_staff", "neighbor"),
+            ("b1g1", "b1_grid", "labor"),
+            ("b1g1", "b_staff", "contract"),
+            ("a1g1", "a1_grid", "labor"),
+            ("a2g1", "a_staff", "contract"),
+            ("b1g1", "b1_grid", "neighbor"),
+            ("a1g2", "a_staff", "neighbor"),
+            ("b1g1", "b_staff", "labor"),
+            ("a1g1", "a_staff", "neighbor"),
+        ]
+    ):
+        made.append(await new_case(world, grid=grid, filer=filer, category=category, title=f"案{i}"))
+    tie = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    await Case.filter(id__in=[made[2].id, made[3].id, made[4].id, made[7].id]).update(created_at=tie)
+    # Township B's cases that township A's people reach by assignment or as their filer.
+    mediator, officer = world.users["a_mediator"], world.users["housing_officer"]
+    for case, unit in ((made[3], mediator), (made[0], mediator), (made[9], officer), (made[1], officer)):
+        await Assignment.create(
+            case_id=case.id,
+            unit_kind=UnitKind.user if unit is mediator else UnitKind.department,
+            user_id=unit.id if unit is mediator else None,
+            department_id=None if unit is mediator else officer.department_id,
+            mode=AssignmentMode.joint,
+        )
+    await Case.filter(id=made[4].id).update(created_by_id=world.users["a_staff"].id)
+    await Case.filter(id=made[7].id).update(created_by_id=world.users["a1_grid"].id)
+    return made
+
+
+def _filters(world) -> list[tuple[dict | None, Q]]:
+    ta, va1 = world.centers["ta"], world.centers["va1"]
+    return [
+        (None, Q()),
+        ({"category": ["labor"]}, Q(category__in=["labor"])),
+        (
+            {"status": ["received"], "category": ["neighbor", "contract"]},
+            Q(status="received", category__in=["neighbor", "contract"]),
+        ),
+        ({"centerId": to_global_id("Center", ta.id)}, Q(center_path__startswith=ta.path)),
+        (
+            {"centerId": to_global_id("Center", va1.id), "category": ["neighbor"]},
+            Q(center_path__startswith=va1.path, category="neighbor"),
+        ),
+        ({"status": ["closed"]}, Q(status="closed")),
+    ]
+
+
+async def _walk(client, token: str, first: int, gql_filter: dict | None) -> tuple[list[str], set[int]]:
+    numbers, totals, after = [], set(), None
+    while True:
+        data = (await gql(client, token, PAGE, {"first": first, "after": after, "filter": gql_filter}))[
+            "cases"
+        ]
+        numbers += [e["node"]["number"] for e in data["edges"]]
+        totals.add(data["totalCount"])
+        assert data["pageInfo"]["hasPreviousPage"] is (after is not None)
+        if not data["pageInfo"]["hasNextPage"]:
+            return numbers, totals
+        after = data["pageInfo"]["endCursor"]
+        assert len(numbers) < 100
+
+
+async def test_pages_and_totals_are_those_of_the_whole_rule(client, world):
+    await _cases_everywhere(world)
+    for username in USERS:
+        scope = case_scope(await actor(world, username))
+        for gql_filter, reference in _filters(world):
+            expected = await (
+                Case.filter(scope, reference).order_by("-created_at", "-id").values_list("number", flat=True)
+            )
+            for first in (1, 2, 5, 50):
+                numbers, totals = await _walk(client, world.tokens[username], first, gql_filter)
+                assert numbers == expected, (username, gql_filter, first)
+                assert totals == {len(expected)}, (username, gql_filter, first)
+
+
+async def test_the_parts_are_the_rule(world):
+    """Each part alone, and each part less the ones before it, add up to the rule's cases."""
+    await _cases_everywhere(world)
+    for username in USERS:
+        who = await actor(world, username)
+        parts = await case_scope_parts(who)
+        whole = set(await Case.filter(case_scope(who)).values_list("id", flat=True))
+        union: set[int] = set()
+        disjoint = 0
+        for i, part in enumerate(parts):
+            union |= set(await Case.filter(part.within).values_list("id", flat=True))
+            disjoint += await Case.filter(part.within, *(p.outside for p in parts[:i])).count()
+        assert union == whole and disjoint == len(whole), username
+
+
+class _Statements(logging.Handler):
+    """The statements tortoise sends while installed, with their parameters."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent: list[tuple[str, list]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.sent.append((str(args[0]), list(args[1] or [])) if len(args) == 2 else (record.getMessage(), []))
+
+
+async def _statements(
+    client, token: str, query: str, variables: dict | None = None
+) -> list[tuple[str, list]]:
+    logger = logging.getLogger("tortoise.db_client")
+    statements = _Statements()
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(statements)
+    try:
+        await gql(client, token, query, variables)
+    finally:
+        logger.removeHandler(statements)
+        logger.setLevel(old)
+    return statements.sent
+
+
+async def test_the_total_is_counted_only_when_asked_for(client, world):
+    await _cases_everywhere(world)
+    token = world.tokens["county_staff"]
+    counts = []
+    for query in ("{ cases(first: 3) { edges { cursor } } }", "{ cases(first: 3) { totalCount } }"):
+        counts.append(sum("COUNT(" in sql.upper() for sql, _ in await _statements(client, token, query)))
+    assert counts == [0, 3]  # the county's staff: its center's subtree, assigned to them, filed by them
+
+
+async def _plan(sql: str, values: list, *disabled: str) -> str:
+    async with in_transaction() as conn:
+        for setting in disabled:
+            await conn.execute_script(f"SET LOCAL {setting} = off")
+        rows = await conn.execute_query_dict(f"EXPLAIN {sql}", values)
+    return "\n".join(r["QUERY PLAN"] for r in rows)
+
+
+@pytest.fixture
+def postgres_only():
+    if Tortoise.get_connection("default").capabilities.dialect != "postgres":
+        pytest.skip("plans are PostgreSQL's")
+
+
+@pytest.mark.parametrize(
+    "case_filter",
+    [None, {"category": ["labor"]}, {"status": ["received", "assessed"]}],
+    ids=["all", "category", "status"],
+)
+async def test_a_subtree_is_counted_from_an_index_alone(client, world, postgres_only, case_filter):
+    """The count of a large center's subtree, the costly statement: with the table vacuumed and
+    no sequential or bitmap scan, an index must answer it alone (center_path, and with status or
+    category), not an index scan that reads every case."""
+    await _cases_everywhere(world)
+    sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 5, "filter": case_filter})
+    subtree = [(sql, v) for sql, v in sent if "COUNT(" in sql.upper() and '"center_path" IN (' in sql]
+    assert len(subtree) == 1, sent
+    await Tortoise.get_connection("default").execute_script('VACUUM ANALYZE "case"')
+    plan = await _plan(*subtree[0], "enable_seqscan", "enable_bitmapscan")
+    assert "Index Only Scan" in plan and "Heap Scan" not in plan and "Seq Scan" not in plan, plan
+
+
+async def test_pages_are_read_in_order_from_an_index(client, world, postgres_only):
+    """Newest first without sorting what a part holds (the (created_at, id) index), and a later page
+    starts its index range at the cursor's time rather than reading from the newest case again."""
+    await _cases_everywhere(world)
+    token = world.tokens["county_staff"]
+    first = await gql(client, token, PAGE, {"first": 2})
+    after = first["cases"]["pageInfo"]["endCursor"]
+    for variables in ({"first": 2}, {"first": 2, "after": after}):
+        sent = await _statements(client, token, PAGE, variables)
+        pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
+        assert len(pages) == 3, sent  # one per part: its center's subtree, assigned, filed
+        for sql, values in pages:
+            plan = await _plan(sql, values, "enable_seqscan", "enable_sort", "enable_bitmapscan")
+            assert "Scan Backward using" in plan and "Sort" not in plan, plan
+            if "after" in variables:
+                assert "Index Cond: (created_at <=" in plan, plan
