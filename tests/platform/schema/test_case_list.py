@@ -168,9 +168,14 @@ async def test_the_total_is_counted_only_when_asked_for(client, world):
     await _cases_everywhere(world)
     token = world.tokens["county_staff"]
     counts = []
-    for query in ("{ cases(first: 3) { edges { cursor } } }", "{ cases(first: 3) { totalCount } }"):
+    for query in (
+        "{ cases(first: 3) { edges { cursor } } }",
+        "{ cases(first: 3) { totalCount } }",
+        "{ cases(first: 3) { ...total } } fragment total on CaseConnection { totalCount }",
+    ):
         counts.append(sum("COUNT(" in sql.upper() for sql, _ in await _statements(client, token, query)))
-    assert counts == [0, 3]  # the county's staff: its center's subtree, assigned to them, filed by them
+    # The county's staff: its center's subtree, assigned to them, filed by them.
+    assert counts == [0, 3, 3]
 
 
 async def _plan(sql: str, values: list, *disabled: str) -> str:

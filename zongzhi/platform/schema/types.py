@@ -529,7 +529,7 @@ class CaseConnection:
 
     @strawberry.field
     async def total_count(self) -> int:
-        # Counted only when asked for, and while the page's relations load (the larger query).
+        # Counted only when asked for (``cases`` starts it beside its page queries when selected).
         return await self.count()
 
 
