@@ -178,6 +178,16 @@ async def test_the_total_is_counted_only_when_asked_for(client, world):
     assert counts == [0, 3, 3]
 
 
+async def test_parties_come_with_their_people(client, world):
+    """A page's parties and the people they are: one statement, not one for each."""
+    await _cases_everywhere(world)
+    query = "{ cases(first: 20) { edges { node { parties { role person { name idNumber } } } } } }"
+    sent = [sql for sql, _ in await _statements(client, world.tokens["county_staff"], query)]
+    parties = [sql for sql in sent if 'FROM "case_party"' in sql]
+    assert len(parties) == 1 and 'JOIN "person"' in parties[0], sent
+    assert not [sql for sql in sent if 'FROM "person"' in sql], sent
+
+
 async def _plan(sql: str, values: list, *disabled: str) -> str:
     async with in_transaction() as conn:
         for setting in disabled:

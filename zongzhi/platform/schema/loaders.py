@@ -19,7 +19,6 @@ from zongzhi.platform.models import (
     Evidence,
     FollowUp,
     Grid,
-    Person,
     User,
     Whistle,
 )
@@ -68,16 +67,12 @@ class Loaders:
         return by_id(User)
 
     @cached_property
-    def person(self) -> DataLoader:
-        return by_id(Person)
-
-    @cached_property
     def event(self) -> DataLoader:
         return by_id(CaseEvent)
 
     @cached_property
     def parties(self) -> DataLoader:
-        return many_by(CaseParty, "case_id")
+        return many_by(CaseParty, "case_id", related=("person",))
 
     @cached_property
     def assignments(self) -> DataLoader:

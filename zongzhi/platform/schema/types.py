@@ -230,15 +230,15 @@ class User(Node):
 @strawberry.type
 class CaseParty:
     role: enums.PartyRole
-    person_id: Private[int]
+    row: Private[models.Person]  # read with the party (one statement for a page's parties and people)
 
     @strawberry.field
     def role_label(self) -> str:
         return codes.PartyRole(self.role).label
 
     @strawberry.field
-    async def person(self, info: Info) -> Person:
-        return Person.of(await info.context.loaders.person.load(self.person_id))
+    def person(self) -> Person:
+        return Person.of(self.row)
 
 
 @strawberry.type(description="事件流水: one fact on a case's timeline.")
@@ -439,7 +439,7 @@ class Case(Node):
     @strawberry.field
     async def parties(self, info: Info) -> list[CaseParty]:
         rows = await info.context.loaders.parties.load(self.m.id)
-        return [CaseParty(role=r.role, person_id=r.person_id) for r in rows]
+        return [CaseParty(role=r.role, row=r.person) for r in rows]
 
     @strawberry.field
     async def assignments(self, info: Info) -> list[Assignment]:
