@@ -62,8 +62,12 @@ async def board(url: str, token: str, kinds: list[str] | None = None):
     ws = await connect(url, token)
     assert json.loads(await ws.recv())["type"] == "connection_ack"
     query = {"query": BOARD, "variables": {"kinds": kinds}}
+    hub = broadcast.hub()
+    before = hub.listening
     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": query}))
-    await asyncio.sleep(0.2)  # the subscription is listening once its resolver has started
+    async with asyncio.timeout(30):  # until it receives what is published from now on
+        while hub.listening <= before:
+            await asyncio.sleep(0.01)
     return ws
 
 

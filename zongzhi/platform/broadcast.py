@@ -63,6 +63,8 @@ class Hub:
 
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
+        #: Subscribers that receive what is published from now on (their listener is up).
+        self.listening = 0
 
     async def publish(self, message: dict[str, Any]) -> None:
         self.deliver(message)
@@ -84,11 +86,15 @@ class Hub:
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
+        live = False
         try:
             if len(self._queues) == 1:
                 await self._started()
+            self.listening += 1
+            live = True
             yield queue
         finally:
+            self.listening -= live
             self._queues.discard(queue)
             if not self._queues:
                 await self._stopped()

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 EVENT_TOPIC = "case.event"
 
 
-
 @dataclass
 class Committed:
     """An outbox row to publish; ``event`` and ``case`` are there when this process wrote them."""
