@@ -10,16 +10,17 @@ it is dropped and generated again; with ``--keep`` an existing one is reused. Th
 list page reads and the statistics do not (each step skipped when already done): ``--people``
 residents with valid, encrypted ID numbers and phones (hashed for lookup, written with COPY), one
 applicant and for half the cases a respondent per case, each case's ``last_event_id``, department
-assignments on a quarter of the dispatched cases, and the two accounts the page is read as: a county
-dispatcher (staff at county 1) and a township staff member (staff at county 1's first township),
-each with a few assignments and filed cases elsewhere so every branch of their jurisdiction filter
-matches rows. API tokens are created on every run.
+assignments on a quarter of the dispatched cases, and the accounts the page is read as: a county
+dispatcher (staff at county 1), a township staff member (staff at county 1's first township) and
+a city staff member (every case), each with a few assignments and filed cases elsewhere so every
+branch of their jurisdiction filter matches rows. API tokens are created on every run.
 
 Starts ``zongzhi serve --workers N`` on that database (events in ``celery`` mode so the embedded
 deadline sweep does not run against the million cases) and POSTs the page query ``--rounds`` times
 per scenario, one request at a time: the county dispatcher's first page; filtered by status; by
 category; a deep page (the 21st, reached by following ``endCursor``); the township staff's first
-page. Prints p50/p95/mean and the load average around each scenario. Then runs each scenario once
+page; and, beyond DESIGN.md's scenarios, the city staff's first page (a total of 1,000,000).
+Prints p50/p95/mean and the load average around each scenario. Then runs each scenario once
 in-process (the app on an ASGI transport, as the tests do) to count the SQL statements, and prints
 EXPLAIN (ANALYZE, BUFFERS) of the slowest statements. Asserts nothing.
 """
@@ -54,8 +55,10 @@ from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.settings import Settings
 
 SECRET_KEY = "b" * 40  # bench/stats.py's; the PII cipher derives from it, so the server must use it too
+CITY = "330100000000"
 COUNTY = "330101000000"
 TOWNSHIP = "330101001000"
+CITY_STAFF = "bench_city_staff"
 DISPATCHER = "bench_county_dispatcher"
 TOWNSHIP_STAFF = "bench_township_staff"
 
@@ -184,7 +187,7 @@ async def accounts() -> dict[str, str]:
     """The two accounts (created once) and a fresh API token for each."""
     conn = Tortoise.get_connection("default")
     tokens = {}
-    for username, center_code in ((DISPATCHER, COUNTY), (TOWNSHIP_STAFF, TOWNSHIP)):
+    for username, center_code in ((DISPATCHER, COUNTY), (TOWNSHIP_STAFF, TOWNSHIP), (CITY_STAFF, CITY)):
         user = await User.get_or_none(username=username)
         if user is None:
             center = await Center.get(code=center_code)
@@ -205,7 +208,7 @@ async def accounts() -> dict[str, str]:
     return tokens
 
 
-def scenarios(dispatcher: str, township: str) -> list[tuple[str, str, dict]]:
+def scenarios(dispatcher: str, township: str, city: str) -> list[tuple[str, str, dict]]:
     return [
         ("county dispatcher, first page", dispatcher, {}),
         ("county dispatcher, status handling", dispatcher, {"filter": {"status": ["handling"]}}),
@@ -217,6 +220,8 @@ def scenarios(dispatcher: str, township: str) -> list[tuple[str, str, dict]]:
         ("county dispatcher, category labor", dispatcher, {"filter": {"category": ["labor"]}}),
         ("county dispatcher, page 21 (after 20 cursors)", dispatcher, {"deep": 20}),
         ("township staff, first page", township, {}),
+        # Beyond DESIGN.md's scenarios: every case in one scope, so totalCount counts 1,000,000.
+        ("city staff (all cases), first page", city, {}),
     ]
 
 
@@ -420,7 +425,7 @@ async def main() -> None:
             )
         )[0]
         print(", ".join(f"{v:,} {k}" for k, v in figures.items()))
-        plan = scenarios(tokens[DISPATCHER], tokens[TOWNSHIP_STAFF])
+        plan = scenarios(tokens[DISPATCHER], tokens[TOWNSHIP_STAFF], tokens[CITY_STAFF])
         print(f"load average before the server starts: {os.getloadavg()}")
         server, base = start_server(url, args.workers)
         try:
