@@ -17,9 +17,10 @@ branch of their jurisdiction filter matches rows. API tokens are created on ever
 
 Starts ``zongzhi serve --workers N`` on that database (events in ``celery`` mode so the embedded
 deadline sweep does not run against the million cases) and POSTs the page query ``--rounds`` times
-per scenario, one request at a time: the county dispatcher's first page; filtered by status; by
-category; a deep page (the 21st, reached by following ``endCursor``); the township staff's first
-page; and, beyond DESIGN.md's scenarios, the city staff's first page (a total of 1,000,000).
+per scenario, one request at a time: the county dispatcher's first page; filtered by status
+(common and rare ones); by category; a deep page (the 21st, reached by following ``endCursor``); the
+township staff's first page, and filtered by a rare risk; and, beyond DESIGN.md's scenarios, the
+city staff's first page (a total of 1,000,000).
 Prints p50/p95/mean and the load average around each scenario. Then runs each scenario once
 in-process (the app on an ASGI transport, as the tests do) to count the SQL statements, and prints
 EXPLAIN (ANALYZE, BUFFERS) of the slowest statements. Asserts nothing.
@@ -218,8 +219,10 @@ def scenarios(dispatcher: str, township: str, city: str) -> list[tuple[str, str,
             {"filter": {"status": ["received", "assessed"]}},
         ),
         ("county dispatcher, category labor", dispatcher, {"filter": {"category": ["labor"]}}),
+        ("county dispatcher, status withdrawn (2%)", dispatcher, {"filter": {"status": ["withdrawn"]}}),
         ("county dispatcher, page 21 (after 20 cursors)", dispatcher, {"deep": 20}),
         ("township staff, first page", township, {}),
+        ("township staff, risk high (5%)", township, {"filter": {"risk": ["high"]}}),
         # Beyond DESIGN.md's scenarios: every case in one scope, so totalCount counts 1,000,000.
         ("city staff (all cases), first page", city, {}),
     ]
