@@ -2,43 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from tests.casework import actor
+from tests.sql_log import sql_sent
 from zongzhi.platform import broadcast, outbox, runtime
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
 from zongzhi.platform.services import cases as svc
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.sql: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.sql.append(record.getMessage())
-
-
 async def _intake_statements(world) -> tuple[Case, list[str]]:
-    logger = logging.getLogger("tortoise.db_client")
-    seen = _Statements()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(seen)
-    try:
-        data = svc.CaseInput(
-            title="楼上漏水",
-            category="neighbor",
-            channel="window",
-            center_id=world.centers["ta"].id,
-            grid_id=world.grids["a1g1"].id,
-        )
+    data = svc.CaseInput(
+        title="楼上漏水",
+        category="neighbor",
+        channel="window",
+        center_id=world.centers["ta"].id,
+        grid_id=world.grids["a1g1"].id,
+    )
+    with sql_sent() as sent:
         case, _ = await svc.intake(data, await actor(world, "a_staff"))
-    finally:
-        logger.removeHandler(seen)
-        logger.setLevel(level)
-    return case, seen.sql
+    return case, [sql for sql, _ in sent]
 
 
 def _reads(statements: list[str], table: str) -> list[str]:

@@ -7,7 +7,6 @@ an index serves (the list was a sequential scan of every case when the rule was 
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import UTC, datetime
 
@@ -18,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from tests.casework import actor, new_case
 from tests.gql import gql
+from tests.sql_log import sql_sent
 from zongzhi.platform.codes import AssignmentMode, UnitKind
 from zongzhi.platform.jurisdiction import case_scope, case_scope_parts
 from zongzhi.platform.models import Assignment, Case
@@ -137,32 +137,12 @@ async def test_the_parts_are_the_rule(world):
         assert union == whole and disjoint == len(whole), username
 
 
-class _Statements(logging.Handler):
-    """The statements tortoise sends while installed, with their parameters."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.sent: list[tuple[str, list]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        self.sent.append((str(args[0]), list(args[1] or [])) if len(args) == 2 else (record.getMessage(), []))
-
-
 async def _statements(
     client, token: str, query: str, variables: dict | None = None
 ) -> list[tuple[str, list]]:
-    logger = logging.getLogger("tortoise.db_client")
-    statements = _Statements()
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(statements)
-    try:
+    with sql_sent() as sent:
         await gql(client, token, query, variables)
-    finally:
-        logger.removeHandler(statements)
-        logger.setLevel(old)
-    return statements.sent
+    return sent
 
 
 async def test_the_total_is_counted_only_when_asked_for(client, world):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from tests.casework import new_case
 from tests.gql import gql
+from tests.sql_log import sql_sent
 
 PAGE = """query($n: Int!) { cases(first: $n) { totalCount edges { cursor node {
   number status center { name parent { name } } grid { code }
@@ -14,28 +13,11 @@ PAGE = """query($n: Int!) { cases(first: $n) { totalCount edges { cursor node {
   children { name departments { residence } } } }"""
 
 
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.statements.append(record.getMessage())
-
-
 async def _count(client, token: str, n: int) -> int:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _Counter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
+    with sql_sent() as sent:
         data = await gql(client, token, PAGE, {"n": n})
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
     assert len(data["cases"]["edges"]) == n
-    return len(counter.statements)
+    return len(sent)
 
 
 async def test_statements_do_not_grow_with_page_size(client, world):
