@@ -34,7 +34,6 @@ import gc
 import logging
 import os
 import random
-import socket
 import statistics as pystats
 import subprocess
 import sys
@@ -49,7 +48,8 @@ import asyncpg
 import httpx
 from tortoise import Tortoise
 
-from bench.stats import DB_NAME, _admin, _with_db, generate
+from bench.serving import start_server
+from bench.stats import DB_NAME, generate, prepare_database
 from zongzhi.platform import db, pii, security
 from zongzhi.platform.models import Center, User
 from zongzhi.platform.services.accounts import create_api_token, create_user
@@ -342,13 +342,7 @@ async def explain_slowest(captured: list[tuple[str, str, list]], top: int) -> No
             print(line)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def start_bench_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
         "ZONGZHI_DATABASE_URL": url,
@@ -358,33 +352,7 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
         # No embedded beat: its deadline sweep would act on the generated cases.
         "ZONGZHI_EVENT_MODE": "celery",
     }
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zongzhi.platform.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("zongzhi serve did not become healthy")
+    return start_server(env, workers)
 
 
 async def main() -> None:
@@ -398,16 +366,7 @@ async def main() -> None:
     ap.add_argument("--explain", type=int, default=3, help="plans printed (the slowest statements)")
     ap.add_argument("--keep", action="store_true", help=f"reuse {DB_NAME} if it is there")
     args = ap.parse_args()
-    url = _with_db(args.url, DB_NAME)
-    fresh = True
-    if args.keep:
-        try:
-            await _admin(args.url, f'CREATE DATABASE "{DB_NAME}"')
-        except asyncpg.DuplicateDatabaseError:
-            fresh = False
-    else:
-        await _admin(args.url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await _admin(args.url, f'CREATE DATABASE "{DB_NAME}"')
+    url, fresh = await prepare_database(args.url, args.keep)
     settings = Settings.from_env(
         {}, data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key=SECRET_KEY, event_mode="celery"
     )
@@ -430,7 +389,7 @@ async def main() -> None:
         print(", ".join(f"{v:,} {k}" for k, v in figures.items()))
         plan = scenarios(tokens[DISPATCHER], tokens[TOWNSHIP_STAFF], tokens[CITY_STAFF])
         print(f"load average before the server starts: {os.getloadavg()}")
-        server, base = start_server(url, args.workers)
+        server, base = start_bench_server(url, args.workers)
         try:
             print(
                 f"zongzhi serve --workers {args.workers}; {args.rounds} sequential requests per "

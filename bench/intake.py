@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,8 +23,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import asyncpg
 import httpx
+
+from bench.serving import start_server
 
 CREATE = """mutation($i: CreateCaseInput!) { createCase(input: $i) { created case { id } } }"""
 PAGE = """{ cases(first: 50) { totalCount edges { node { number status center { name } grid { name }
@@ -71,12 +74,6 @@ def cpu_split(server_pid: int) -> dict[str, float]:
         "PostgreSQL": sum(_cpu_seconds(p) for p in procs["postgres"]),
         "bench client": _cpu_seconds(os.getpid()),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(url: str, data_dir: str) -> dict[str, str]:
@@ -184,30 +181,8 @@ def main() -> None:
     env = _env(_db_url(args.postgres, name), data_dir)
     _zongzhi("demo", "--no-serve", "--cases", "0", env=env)
     token = _zongzhi("tokens", "create", "county_dispatcher", env=env).strip()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zongzhi.platform.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(env, args.workers)
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         asyncio.run(drive(base, token, 100, args.concurrency))  # warm-up
         cpu_before = cpu_split(server.pid)
         elapsed, latencies = asyncio.run(drive(base, token, args.cases, args.concurrency))

@@ -137,6 +137,23 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
+async def prepare_database(server_url: str, keep: bool) -> tuple[str, bool]:
+    """The URL of ``zz_bench_stats`` on ``server_url``, and whether it is new and empty.
+
+    With ``keep`` an existing one is reused; without, it is dropped and created again.
+    """
+    fresh = True
+    if keep:
+        try:
+            await _admin(server_url, f'CREATE DATABASE "{DB_NAME}"')
+        except asyncpg.DuplicateDatabaseError:
+            fresh = False
+    else:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await _admin(server_url, f'CREATE DATABASE "{DB_NAME}"')
+    return _with_db(server_url, DB_NAME), fresh
+
+
 async def generate(n_cases: int, n_counties: int) -> None:
     conn = Tortoise.get_connection("default")
     t0 = time.perf_counter()
@@ -197,16 +214,7 @@ async def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--keep", action="store_true", help="reuse zz_bench_stats if it is there")
     args = ap.parse_args()
-    url = _with_db(args.url, DB_NAME)
-    fresh = True
-    if args.keep:
-        try:
-            await _admin(args.url, f'CREATE DATABASE "{DB_NAME}"')
-        except asyncpg.DuplicateDatabaseError:
-            fresh = False
-    else:
-        await _admin(args.url, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await _admin(args.url, f'CREATE DATABASE "{DB_NAME}"')
+    url, fresh = await prepare_database(args.url, args.keep)
     settings = Settings.from_env({}, data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key="b" * 40)
     await db.init(settings)
     try:
