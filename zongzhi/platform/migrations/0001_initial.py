@@ -221,7 +221,7 @@ class Migration(migrations.Migration):
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_event_id', fields.BigIntField(null=True)),
             ],
-            options={'table': 'case', 'app': 'models', 'unique_together': (('external_channel', 'external_id'), ('created_by', 'client_request_id')), 'indexes': [Index(fields=['center_path', 'status', 'created_at']), Index(fields=['center_path', 'created_at', 'id', 'status', 'category', 'channel', 'kind', 'risk', 'grid_id', 'created_by_id', 'resolve_by']), Index(fields=['created_at', 'id', 'center_path', 'status', 'category', 'channel', 'kind', 'risk', 'grid_id', 'created_by_id', 'resolve_by']), Index(fields=['grid_id', 'created_at']), Index(fields=['status', 'resolve_by']), Index(fields=['warn_at'])], 'pk_attr': 'id', 'table_description': "One dispute, complaint or hazard. ``center_path`` copies the owner's path for subtree filters."},
+            options={'table': 'case', 'app': 'models', 'unique_together': (('external_channel', 'external_id'), ('created_by', 'client_request_id')), 'indexes': [Index(fields=['center_path', 'status', 'created_at']), Index(fields=['center_path', 'created_at']), Index(fields=['grid_id', 'created_at']), Index(fields=['status', 'resolve_by']), Index(fields=['warn_at'])], 'pk_attr': 'id', 'table_description': "One dispute, complaint or hazard. ``center_path`` copies the owner's path for subtree filters."},
             bases=['Model'],
         ),
         ops.CreateModel(
