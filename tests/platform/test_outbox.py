@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import re
 
-from tests.casework import actor
+from tests.casework import new_case
 from tests.sql_log import sql_sent
 from zongzhi.platform import broadcast, outbox, runtime
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
-from zongzhi.platform.services import cases as svc
 
 
 async def _intake_statements(world) -> tuple[Case, list[str]]:
-    data = svc.CaseInput(
-        title="楼上漏水",
-        category="neighbor",
-        channel="window",
-        center_id=world.centers["ta"].id,
-        grid_id=world.grids["a1g1"].id,
-    )
     with sql_sent() as sent:
-        case, _ = await svc.intake(data, await actor(world, "a_staff"))
+        case = await new_case(world, filer="a_staff", channel="window", center_id=world.centers["ta"].id)
     return case, [sql for sql, _ in sent]
 
 

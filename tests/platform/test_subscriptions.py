@@ -123,14 +123,7 @@ async def test_subscriber_sees_only_its_jurisdiction(embedded: Settings, world: 
 async def test_a_case_routed_into_a_township_is_new_on_its_board(embedded: Settings, world: World) -> None:
     async with serving(embedded) as url:
         town_a = await board(url, world.tokens["a_staff"], ["NEW_CASE"])
-        data = svc.CaseInput(
-            title="县中心窗口受理",
-            category="neighbor",
-            channel="window",
-            center_id=world.centers["county"].id,
-            grid_id=world.grids["a1g1"].id,
-        )
-        case, _ = await svc.intake(data, await actor(world, "county_staff"))
+        case = await new_case(world, filer="county_staff", channel="window", center_id=world.centers["county"].id)
         # Announced as received at the county, it is shown to the township it now belongs to.
         seen = await next_event(town_a)
         assert (seen["kind"], seen["type"], seen["number"]) == ("NEW_CASE", "case.received", case.number)
