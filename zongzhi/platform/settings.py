@@ -45,7 +45,8 @@ class Settings:
         "ZONGZHI_DATABASE_URL",
         "",
         "Database URL. Empty: SQLite file `<data dir>/zongzhi.sqlite3`. Production: "
-        "`postgres://user:pass@host:5432/zongzhi` (asyncpg).",
+        "`postgres://user:pass@host:5432/zongzhi` (asyncpg); `?minsize=1&maxsize=5` (the defaults) sizes "
+        "each process's connection pool.",
     )
     secret_key: str = _setting(
         "ZONGZHI_SECRET_KEY",
