@@ -3,6 +3,7 @@ through HTTP against ``zongzhi serve``, with the SQL it sends and the plans of t
 
     .venv/bin/python bench/case_list.py --url postgres://zongzhi@127.0.0.1:55432/postgres [--keep]
         [--cases 1000000] [--counties 10] [--people 300000] [--rounds 200] [--workers 1]
+        [--concurrency 8]
 
 Uses bench/stats.py's database ``zz_bench_stats`` (one city, ``--counties`` counties of 10 townships
 × 10 villages × 2 grids, the cases and their events generated inside PostgreSQL). Without ``--keep``
@@ -21,7 +22,10 @@ per scenario, one request at a time: the county dispatcher's first page; filtere
 (common and rare ones); by category; a deep page (the 21st, reached by following ``endCursor``); the
 township staff's first page, and filtered by a rare risk; and, beyond DESIGN.md's scenarios, the
 city staff's first page (a total of 1,000,000).
-Prints p50/p95/mean and the load average around each scenario. Then runs each scenario once
+Prints p50/p95/mean and the load average around each scenario. Then ``--concurrency`` clients at
+once take the county and township scenarios in turn (many dispatchers on one server: a request
+holds a pooled connection per part of its jurisdiction and one for its count), and it prints
+pages/s and the latencies under that load. Then runs each scenario once
 in-process (the app on an ASGI transport, as the tests do) to count the SQL statements, and prints
 EXPLAIN (ANALYZE, BUFFERS) of the slowest statements. Asserts nothing.
 """
@@ -355,6 +359,31 @@ def start_bench_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     return start_server(env, workers)
 
 
+async def time_concurrent(base: str, plan: list[tuple[str, str, dict]], total: int, concurrency: int) -> None:
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        prepared = [(token, await variables_of(client, token, spec)) for _, token, spec in plan]
+        times: list[float] = []
+
+        async def user(first: int) -> None:
+            for i in range(first, total, concurrency):
+                token, variables = prepared[i % len(prepared)]
+                t0 = time.perf_counter()
+                await post(client, token, variables)
+                times.append((time.perf_counter() - t0) * 1000)
+
+        await asyncio.gather(*(user(k) for k in range(concurrency)))  # warm-up
+        times.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(user(k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    print(
+        f"\n{concurrency} clients at once, {total} requests over the first {len(plan)} scenarios: "
+        f"{total / elapsed:.0f} pages/s, p50 {_pct(times, 0.5):.1f} ms, p95 {_pct(times, 0.95):.1f} ms, "
+        f"max {max(times):.1f} ms"
+    )
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", required=True, help="a PostgreSQL server URL (any database on it)")
@@ -363,6 +392,7 @@ async def main() -> None:
     ap.add_argument("--people", type=int, default=300_000)
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--concurrency", type=int, default=8, help="clients at once in the load phase (0: skip)")
     ap.add_argument("--explain", type=int, default=3, help="plans printed (the slowest statements)")
     ap.add_argument("--keep", action="store_true", help=f"reuse {DB_NAME} if it is there")
     args = ap.parse_args()
@@ -396,6 +426,8 @@ async def main() -> None:
                 "scenario, first: 50 (ms)"
             )
             await time_http(base, plan, args.rounds)
+            if args.concurrency > 0:
+                await time_concurrent(base, plan[:-1], args.rounds * 4, args.concurrency)
         finally:
             server.terminate()
             server.wait(timeout=30)
