@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import os
 import random
 import statistics as pystats
@@ -54,6 +53,7 @@ from tortoise import Tortoise
 
 from bench.serving import start_server
 from bench.stats import DB_NAME, generate, prepare_database
+from tests.sql_log import sql_sent
 from zongzhi.platform import db, pii, security
 from zongzhi.platform.models import Center, User
 from zongzhi.platform.services.accounts import create_api_token, create_user
@@ -282,26 +282,12 @@ async def time_http(base: str, plan: list[tuple[str, str, dict]], rounds: int) -
             )
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[tuple[str, list]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        if len(args) == 2:
-            self.statements.append((str(args[0]), list(args[1] or [])))
-        else:
-            self.statements.append((record.getMessage(), []))
-
-
 async def count_statements(
     settings: Settings, plan: list[tuple[str, str, dict]]
 ) -> list[tuple[str, str, list]]:
     from zongzhi.platform.app import create_app
 
     app = create_app(settings, manage_db=False)
-    logger = logging.getLogger("tortoise.db_client")
     captured: list[tuple[str, str, list]] = []
     print(f"\n{'SQL statements per request (in-process, same database)':60} first: 10  first: 50")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
@@ -309,18 +295,11 @@ async def count_statements(
             variables = await variables_of(client, token, spec)
             counts = []
             for first in (10, 50):
-                capture = _Capture()
-                old = logger.level
-                logger.setLevel(logging.DEBUG)
-                logger.addHandler(capture)
-                try:
+                with sql_sent() as sent:
                     await post(client, token, {**variables, "first": first})
-                finally:
-                    logger.removeHandler(capture)
-                    logger.setLevel(old)
-                counts.append(len(capture.statements))
+                counts.append(len(sent))
             print(f"  {label:58} {counts[0]:9} {counts[1]:9}")
-            captured += [(label, sql, values) for sql, values in capture.statements]
+            captured += [(label, sql, values) for sql, values in sent]
     return captured
 
 
