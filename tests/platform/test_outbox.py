@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from tests.casework import new_case
 from tests.sql_log import sql_sent
@@ -58,3 +59,17 @@ async def test_a_row_sent_again_is_read_back_and_evaluated_once(rules):
     assert types.count("case.deadline_set") == 1, "the decisions made the first time are not made again"
     assert (await Outbox.get(id=row.id)).processed_at is not None
     assert decisions == 2 and await Decision.filter(event_id=received.id).count() == decisions
+
+
+async def test_a_failed_publish_counts_an_attempt_on_every_row_in_one_statement(world):
+    async def broker_down(items):
+        raise ConnectionError("broker down")
+
+    outbox.set_publishers([broker_down])
+    with sql_sent() as sent:
+        case = await new_case(world, filer="a_staff", channel="window", center_id=world.centers["ta"].id)
+    assert len([s for s, _ in sent if s.lstrip().startswith('UPDATE "outbox"')]) == 1
+    await outbox.republish_pending(older_than=timedelta(0))
+    rows = await Outbox.filter(event__case_id=case.id)
+    assert rows and all(r.attempts == 2 and r.published_at is None for r in rows)
+    assert all(r.last_error == "broker down" for r in rows)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise import Tortoise
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
@@ -165,9 +165,9 @@ async def publish(items: list[Committed]) -> None:
             await publisher(items)
     except Exception as exc:  # the rows stay unpublished; the periodic task sends them again
         log.warning("outbox publish failed for %d rows: %s", len(rows), exc)
-        await Outbox.filter(id__in=[r.id for r in rows]).update(last_error=str(exc)[:500])
-        for row in rows:
-            await Outbox.filter(id=row.id).update(attempts=row.attempts + 1)
+        await Outbox.filter(id__in=[r.id for r in rows]).update(
+            last_error=str(exc)[:500], attempts=F("attempts") + 1
+        )
         return
     unmarked = [r.id for r in rows if r.published_at is None]
     if unmarked:
