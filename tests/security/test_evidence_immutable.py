@@ -17,7 +17,8 @@ from tests.gql import GraphQLErrors, gql
 from tests.storage.evidence_api import COMPLETE, EvidenceApi, new_case, open_api, sha
 from tests.storage.storage_samples import JPEG, png
 from zongzhi.platform.models import CaseEvent, Evidence
-from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.storage import evidence_key
 from zongzhi.storage.testing import moto_endpoint
 
 OTHER = JPEG[:-10] + b"\x11" * 8 + JPEG[-2:]
@@ -165,3 +166,29 @@ async def test_concurrent_confirmations_record_one_checked_version(api, world):
     assert all(isinstance(r, GraphQLErrors) and r.code == "CONFLICT" for r in refused), refused
     assert await CaseEvent.filter(type="evidence.added").count() == 1
     await _assert_serves_the_confirmed_bytes(api, world, stored[0], JPEG)
+
+
+async def test_evidence_confirmed_before_the_upgrade_is_served_by_its_hash(api, world):
+    """Rows from before staging keys and versions: the store may already hold replaced bytes (the old
+    hole). S3 pins the version whose bytes match the recorded hash; the local store refuses to serve a
+    file that no longer matches."""
+    case_id = await new_case(world)
+    key = evidence_key(pk_of(case_id, "Case", "id"), "old.jpg")
+    await api.store.put(key, JPEG, "image/jpeg")
+    row = await Evidence.create(
+        case_id=pk_of(case_id, "Case", "id"), key=key, filename="old.jpg", content_type="image/jpeg",
+        size=len(JPEG), sha256=sha(JPEG), status="stored", uploaded_by_id=world.users["a1_grid"].id,
+    )
+    evidence_id = to_global_id("Evidence", row.id)
+    if api.kind == "s3":
+        await api.store.put(key, OTHER, "image/jpeg")  # what the old presigned PUT could do
+        response = await _served(api, world.tokens["a_staff"], evidence_id)
+        assert response.content == JPEG
+        pinned = await Evidence.get(id=row.id)
+        assert pinned.version_id and await api.store.sha256(key, pinned.version_id) == sha(JPEG)
+        assert (await _served(api, world.tokens["a_staff"], evidence_id)).content == JPEG
+    else:
+        (api.store.root / key).write_bytes(OTHER)  # what the old slow-PUT race could do
+        link = await api.download_url(world.tokens["a_staff"], evidence_id)
+        response = await api.send("GET", link["url"])
+        assert response.status_code == 500 and OTHER not in response.content

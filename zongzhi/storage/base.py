@@ -204,6 +204,14 @@ class EvidenceStore(ABC):
         Deleting a key that does not exist is not an error.
         """
 
+    async def versions(self, key: str) -> list[ObjectInfo]:
+        """Every version of ``key``, newest first; empty where the store keeps no versions.
+
+        Used once per evidence confirmed before versions were recorded, to find and pin the version
+        whose bytes match the recorded hash.
+        """
+        return []
+
     @abstractmethod
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
         """Every object whose key starts with ``prefix``, with its age (``last_modified``)."""

@@ -317,7 +317,11 @@ class MinioEvidenceStore(EvidenceStore):
             existing = await self.stat(final_key, result.version_id)
             if existing is None:
                 raise ObjectMissing(final_key)
-        await self.delete(staging_key)
+        try:
+            await self.delete(staging_key)
+        except ObjectLocked:
+            # A bucket default retention locks staging objects too; they are never served anyway.
+            log.warning("staged upload %r is under retention and stays until it expires", staging_key)
         return existing
 
     # -- reading ----------------------------------------------------------------------------------
@@ -398,9 +402,27 @@ class MinioEvidenceStore(EvidenceStore):
             response_headers={
                 "response-content-disposition": content_disposition(filename),
                 "response-content-type": content_type,
+                "response-cache-control": "private, no-store",
             },
             version_id=version_id,
         )
+
+    async def versions(self, key: str) -> list[ObjectInfo]:
+        validate_key(key)
+        if not self._versioned:
+            return []
+
+        def listing() -> list[ObjectInfo]:
+            found = [
+                ObjectInfo(
+                    key, o.size or 0, o.etag or "", o.last_modified or datetime.now(UTC), o.version_id
+                )
+                for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+                if o.object_name == key and not o.is_delete_marker and o.version_id
+            ]
+            return sorted(found, key=lambda o: o.last_modified, reverse=True)
+
+        return await self._run(listing)
 
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
         def listing() -> list[ObjectInfo]:

@@ -425,6 +425,8 @@ class EvidenceService:
         if evidence is None:
             raise NotFound(f"no stored evidence {evidence_id} in your jurisdiction", field="id")
         async with _store_call("issuing a download link"):
+            if evidence.version_id is None:
+                evidence = await self._pin_version(evidence)
             info = await self.store.stat(evidence.key, evidence.version_id)
             if info is None or info.size != evidence.size:
                 log.error("evidence %s (%s) is missing or changed in the store", evidence.id, evidence.key)
@@ -439,6 +441,21 @@ class EvidenceService:
             )
         await EvidenceAccess.create(evidence_id=evidence.id, user_id=actor.user_id)
         return DownloadLink(url, _now() + timedelta(seconds=DOWNLOAD_URL_SECONDS), evidence.filename)
+
+    async def _pin_version(self, evidence: Evidence) -> Evidence:
+        """Evidence confirmed before versions were recorded: find the version whose bytes match the
+        recorded sha256 (a later PUT to the same key added newer ones) and record it, once."""
+        versions = await self.store.versions(evidence.key)
+        if not versions:
+            return evidence  # the store keeps no versions (the local store hashes on the way out)
+        for candidate in versions:
+            if candidate.size != evidence.size:
+                continue
+            if await self.store.sha256(evidence.key, candidate.version_id) == evidence.sha256:
+                await Evidence.filter(id=evidence.id, version_id=None).update(version_id=candidate.version_id)
+                return await _reloaded(evidence.id)
+        log.error("no version of evidence %s (%s) matches its recorded sha256", evidence.id, evidence.key)
+        raise Conflict("this evidence cannot be served: it failed its integrity check", field="id")
 
     async def get(self, actor: Actor, evidence_id: int) -> Evidence | None:
         """Evidence on a case the actor may see; pending uploads only to their uploader."""
