@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.storage.evidence_api import COMPLETE, EvidenceApi, new_case, open_api
 from tests.storage.storage_samples import JPEG, png
 from zongzhi.platform.models import CaseEvent, Evidence
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.services.evidence import CLAIM_TIMEOUT_SECONDS
 from zongzhi.storage import evidence_key
 from zongzhi.storage.testing import moto_endpoint
 
@@ -192,3 +194,20 @@ async def test_evidence_confirmed_before_the_upgrade_is_served_by_its_hash(api, 
         link = await api.download_url(world.tokens["a_staff"], evidence_id)
         response = await api.send("GET", link["url"])
         assert response.status_code == 500 and OTHER not in response.content
+
+
+async def test_a_confirmation_that_died_half_way_is_taken_over_later(api, world):
+    case_id = await new_case(world)
+    token = world.tokens["a1_grid"]
+    ticket = await api.request(token, case_id, "现场.jpg", "image/jpeg", len(JPEG), sha(JPEG))
+    assert (await api.put(ticket, JPEG)).status_code == 200
+    row = await _row(ticket["evidence"]["id"])
+    await Evidence.filter(id=row.id).update(status="confirming", claimed_at=datetime.now(UTC))
+    with pytest.raises(GraphQLErrors) as busy:
+        await api.confirm(token, ticket["evidence"]["id"])
+    assert busy.value.code == "CONFLICT" and busy.value.field == "id"
+
+    long_ago = datetime.now(UTC) - timedelta(seconds=CLAIM_TIMEOUT_SECONDS + 60)
+    await Evidence.filter(id=row.id).update(claimed_at=long_ago)
+    stored = await api.confirm(token, ticket["evidence"]["id"])
+    await _assert_serves_the_confirmed_bytes(api, world, stored, JPEG)

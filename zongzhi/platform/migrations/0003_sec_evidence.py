@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
     operations = [
         ops.AddField(
             model_name='Evidence',
+            name='claimed_at',
+            field=fields.DatetimeField(null=True, description='When a confirmation began checking the upload (a stale claim is taken over)', auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Evidence',
             name='staging_key',
             field=fields.CharField(null=True, description='Where the client uploads before confirmation', max_length=400),
         ),

@@ -19,6 +19,9 @@ class Evidence(Model):
     version_id = fields.CharField(
         max_length=200, null=True, description="Store version of the confirmed object, served by downloads"
     )
+    claimed_at = fields.DatetimeField(
+        null=True, description="When a confirmation began checking the upload (a stale claim is taken over)"
+    )
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=120)
     size = fields.BigIntField()

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
@@ -71,6 +71,8 @@ DOWNLOAD_URL_SECONDS = 120
 HEAD_BYTES = 4096
 #: Statuses of an upload that is not confirmed yet.
 UNCONFIRMED = ("pending", "confirming")
+CLAIM_TIMEOUT_SECONDS = 900
+"""A confirmation still running after this long is taken to have died, and may be taken over."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -310,9 +312,14 @@ class EvidenceService:
     async def _claim(self, evidence: Evidence) -> Evidence:
         """Take the row from pending to confirming, so one confirmation at a time checks the file.
 
-        Returns the row; already stored when another confirmation finished first (a client retry).
+        Returns the row; already stored when another confirmation finished first (a client retry). A
+        claim older than ``CLAIM_TIMEOUT_SECONDS`` (its process died) is taken over.
         """
-        won = await Evidence.filter(id=evidence.id, status="pending").update(status="confirming")
+        now = _now()
+        stale = now - timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+        won = await Evidence.filter(
+            Q(status="pending") | Q(status="confirming", claimed_at__lt=stale), id=evidence.id
+        ).update(status="confirming", claimed_at=now)
         current = await _reloaded(evidence.id)
         if won or current.status == "stored":
             return current
