@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -202,3 +203,13 @@ async def test_unusable_directory_gives_store_unavailable(tmp_path):
     with pytest.raises(StoreUnavailable) as caught:
         await store.ensure_ready()
     assert str(tmp_path / "data" / "evidence") in str(caught.value)
+
+
+async def test_stale_empty_staging_slots_are_swept(local):
+    store, http = local
+    target = await store.presign_put(staging_key("a.png"), "image/png")
+    used = staging_key("b.png")
+    await store.put(used, png(), "image/png")
+    await store.abort_stale_multipart(timedelta(seconds=-5))
+    assert (await http.put(target.url, content=png())).status_code == 409
+    assert await store.stat(used) is not None  # a slot holding an upload goes with its row, not here

@@ -221,6 +221,10 @@ class LocalEvidenceStore(EvidenceStore):
             for sealed in (self.root / ".sealed").iterdir():
                 if sealed.stat().st_mtime < cutoff:
                     shutil.rmtree(sealed, ignore_errors=True)
+            for slot in (self.root / "staging").iterdir():
+                # Slots nothing was ever uploaded to (files in slots are swept with their rows).
+                if slot.is_dir() and slot.stat().st_mtime < cutoff and not any(slot.iterdir()):
+                    slot.rmdir()
             return aborted
 
         return await asyncio.to_thread(sweep)
