@@ -6,6 +6,8 @@ is in the audit log, and what it stops is refused with 401 from the next request
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -159,3 +161,33 @@ def test_new_commands_have_help(command, capsys):
         build_parser().parse_args([*command, "--help"])
     assert exit_.value.code == 0
     assert "usage: zongzhi" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["disable the user", "revoke the token"])
+async def test_an_open_subscription_stops_when_its_account_does(settings, world, how):
+    from dataclasses import replace
+
+    import websockets
+
+    from tests.casework import new_case
+    from tests.platform.test_subscriptions import board, next_event, serving
+    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.services.accounts import revoke_api_token, set_user_active
+
+    token = await create_api_token(world.users["a_staff"], name="screen")
+    async with serving(replace(settings, redis_url="", event_mode="inline")) as url:
+        ws = await board(url, token)
+        await new_case(world, title="第一件")
+        assert (await next_event(ws))["number"]
+        cli = Actor.system_actor("test")
+        if how == "disable the user":
+            await set_user_active(cli, world.users["a_staff"].id, False)
+        else:
+            await revoke_api_token(cli, (await ApiToken.get(name="screen")).id)
+        await new_case(world, title="第二件")
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] == "next" and message["payload"]["data"] is None
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd.code == 4401

@@ -19,6 +19,7 @@ from zongzhi.platform.schema.calendar import CalendarMutation
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
+from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
@@ -86,6 +87,7 @@ def build_schema(
             ParsedDocuments,
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             CodedErrors,
+            LiveSession,  # before RevealAudit: a message it withholds reveals nothing
             RevealAudit,
         ],
     )
