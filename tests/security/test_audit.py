@@ -325,3 +325,13 @@ async def test_evidence_access_log_is_for_auditors(client, world):
             await gql(client, world.tokens[who], EVIDENCE_LOG)
         assert refused.value.code == "FORBIDDEN"
     assert await Case.all().count() == 2
+
+
+async def test_audit_rows_written_the_old_way_are_chained_too(world):
+    """Code that calls ``AuditLog.create`` (partners, rulesets, calendar) joins the chain."""
+    await audit.record("test.first", "a")
+    row = await AuditLog.create(action="partner.create", target="court-1", details={"case": 7})
+    assert row.seq == 2 and row.hash
+    assert (await audit.verify()).ok
+    found = await AuditLog.filter(subjects__kind="case", subjects__ref=7).values_list("id", flat=True)
+    assert list(found) == [row.id], "details naming a case make it searchable by case"
