@@ -8,6 +8,9 @@ SQLite) until commit, so concurrent writers append one after another. The row ge
 prev_hash)``; the head then takes the new seq and hash, with a MAC of its own so that cutting rows
 off the end and rewinding the head is detected too. ``seq`` is unique: even a writer that somehow
 bypassed the lock could not fork the chain, only fail.
+The head stays locked until the caller's transaction ends, so a service writes its audit row as its
+transaction's last statement (as every one does): a transaction that took the head first and then
+waited for another lock could deadlock with one holding that lock and waiting for the head.
 
 ``verify`` walks the chain: a row changed, inserted or deleted in the database (by anyone without
 the key) breaks it at that row. Rows written before the chain existed (``seq`` null) are counted
