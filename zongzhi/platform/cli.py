@@ -145,6 +145,106 @@ async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         await db.close()
 
 
+def _cli_actor():
+    """The command line acts as an admin with no account; audit rows name it and the OS user."""
+    import getpass
+
+    from zongzhi.platform.actor import Actor
+
+    return Actor.system_actor(f"命令行 cli:{getpass.getuser()}")
+
+
+@command("users disable")
+async def users_disable(args: argparse.Namespace, settings: Settings) -> int:
+    return await _set_user_active(args.username, False, settings)
+
+
+@command("users enable")
+async def users_enable(args: argparse.Namespace, settings: Settings) -> int:
+    return await _set_user_active(args.username, True, settings)
+
+
+async def _set_user_active(username: str, active: bool, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+    from zongzhi.platform.services.accounts import set_user_active
+
+    await db.init(settings)
+    try:
+        user = await User.get_or_none(username=username)
+        if user is None:
+            print(f"no user {username}", file=sys.stderr)
+            return 2
+        await set_user_active(_cli_actor(), user.id, active)
+    finally:
+        await db.close()
+    print(f"{'enabled' if active else 'disabled'} {username}")
+    return 0
+
+
+@command("tokens list")
+async def tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+    from zongzhi.platform.services.accounts import list_api_tokens
+
+    await db.init(settings)
+    try:
+        user = await User.get_or_none(username=args.username)
+        if user is None:
+            print(f"no user {args.username}", file=sys.stderr)
+            return 2
+        rows = await list_api_tokens(_cli_actor(), user.id)
+    finally:
+        await db.close()
+
+    def when(value) -> str:
+        return value.strftime("%Y-%m-%dT%H:%MZ") if value else "-"
+
+    print(f"{'id':>6}  {'prefix':12} {'created':18} {'expires':18} {'last used':18} {'revoked':18} name")
+    for t in rows:
+        print(
+            f"{t.id:>6}  {t.prefix:12} {when(t.created_at):18} {when(t.expires_at):18} "
+            f"{when(t.last_used_at):18} {when(t.revoked_at):18} {t.name}"
+        )
+    return 0
+
+
+@command("tokens revoke")
+async def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.services.accounts import revoke_api_token
+
+    await db.init(settings)
+    try:
+        await revoke_api_token(_cli_actor(), args.id)
+    finally:
+        await db.close()
+    print(f"revoked token {args.id}")
+    return 0
+
+
+@command("audit verify")
+async def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.audit import verify
+
+    await db.init(settings)
+    try:
+        result = await verify()
+    finally:
+        await db.close()
+    if result.unchained:
+        print(f"{result.unchained} row(s) from before the chain began are not covered")
+    if not result.ok:
+        where = f"row id {result.broken_id}" if result.broken_id is not None else "the chain head"
+        seq = f" (seq {result.broken_seq})" if result.broken_seq is not None else ""
+        print(
+            f"audit chain BROKEN at {where}{seq}: {result.problem}; "
+            f"{result.checked} row(s) before it verified",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"audit chain intact: {result.checked} row(s), last seq {result.last_seq}, hash {result.last_hash}")
+    return 0
+
+
 @command("schema export")
 def schema_export(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform import plugins
@@ -346,7 +446,21 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
         if center is None:
             print(f"no center with code {args.center}", file=sys.stderr)
             return 2
-        data = render(await build_report(await scope_of_center(center), period), args.format)
+        built = await build_report(await scope_of_center(center), period, people=args.people)
+        if args.people == "full" and built.parties:
+            from zongzhi.platform.audit import record_reveal
+
+            actor = _cli_actor()
+            await record_reveal(
+                None,
+                [p.person_id for p in built.parties],
+                "cli",
+                command="report",
+                center=args.center,
+                period=period.label,
+                by=actor.display,
+            )
+        data = render(built, args.format)
     finally:
         await db.close()
     output = args.output or f"report-{args.center}-{period.label}.{args.format}"
@@ -384,12 +498,21 @@ def build_parser() -> argparse.ArgumentParser:
     u = usub.add_parser("create", help="create a user")
     u.add_argument("username")
     u.add_argument("--name", help="display name")
-    u.add_argument("--roles", required=True, help="comma-separated: staff,mediator,grid_worker,leader,...")
+    u.add_argument(
+        "--roles",
+        required=True,
+        help="comma-separated: staff,mediator,grid_worker,leader,rule_author,admin,partner,department; "
+        "or auditor alone (reads the audit log, nothing else)",
+    )
     u.add_argument("--center", help="12-digit code of the user's center (their jurisdiction)")
     u.add_argument("--department", help="department code, for department users")
     u.add_argument("--grids", help="comma-separated grid codes, for grid workers")
     u.add_argument("--specialties", help="comma-separated category codes, for mediators")
     u.add_argument("--plugin", help="for partner accounts: the plugin they may reach")
+    u = usub.add_parser("disable", help="disable an account: its tokens and JWTs get 401 at once (audited)")
+    u.add_argument("username")
+    u = usub.add_parser("enable", help="enable a disabled account again (audited)")
+    u.add_argument("username")
 
     p = sub.add_parser("tokens", help="bearer tokens")
     tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -398,12 +521,28 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+    t = tsub.add_parser("list", help="a user's API tokens without their secrets: id, dates, revoked")
+    t.add_argument("username")
+    t = tsub.add_parser("revoke", help="revoke an API token by id (see tokens list); audited")
+    t.add_argument("id", type=int, help="the token's id")
+
+    p = sub.add_parser("audit", help="the audit log")
+    asub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    asub.add_parser(
+        "verify", help="check the audit log's hash chain; exit 1 and name the first broken row if it fails"
+    )
 
     p = sub.add_parser("report", help="write the analysis report of a center and its subtree for a period")
     p.add_argument("--center", required=True, help="12-digit code of the center")
     p.add_argument("--period", required=True, help="2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
     p.add_argument("--format", choices=["md", "csv", "pdf"], default="md")
     p.add_argument("--output", "-o", help="file ('-': stdout); default report-CODE-PERIOD.FMT")
+    p.add_argument(
+        "--people",
+        choices=["none", "masked", "full"],
+        default="none",
+        help="also list parties to repeated cases, ID and phone numbers masked or in full (full is audited)",
+    )
 
     p = sub.add_parser("worker", help="run a Celery worker (rule evaluation, deliveries)")
     p.add_argument("--concurrency", type=int, default=2)

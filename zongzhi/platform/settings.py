@@ -60,6 +60,12 @@ class Settings:
         "Key material for encrypting ID and phone numbers at rest and for their lookup hashes. "
         "Empty: derived from the secret key. Changing it makes stored PII unreadable.",
     )
+    audit_key: str = _setting(
+        "ZONGZHI_AUDIT_KEY",
+        "",
+        "Key of the audit log's hash chain (HMAC-SHA256). Empty: derived from the secret key. Keep it "
+        "out of the database: whoever holds it can rewrite the log undetected.",
+    )
     jwt_ttl_minutes: int = _setting("ZONGZHI_JWT_TTL_MINUTES", "720", "Lifetime of issued JWTs.", int)
     event_mode: str = _setting(
         "ZONGZHI_EVENT_MODE",

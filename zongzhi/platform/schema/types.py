@@ -215,6 +215,10 @@ class User(Node):
             return None
         return Center.of(await info.context.loaders.center.load(self.m.center_id))
 
+    @strawberry.field(description="Whether the account may sign in (false: disabled by an admin).")
+    def active(self) -> bool:
+        return self.m.active
+
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         if self.m.department_id is None:
