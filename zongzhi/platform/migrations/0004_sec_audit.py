@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_case_list_indexes')]
+    dependencies = [('models', '0003_sec_evidence')]
 
     initial = False
 
