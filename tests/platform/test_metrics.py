@@ -1,0 +1,153 @@
+"""``/metrics``: the counters move with requests, evaluated events and refused documents; the
+scrape-time outbox figures; the optional token; processes adding up in multi-process mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.world import World
+from zongzhi.platform.schema.ids import to_global_id
+from zongzhi.platform.settings import Settings
+
+CREATE = "mutation CreateForMetrics($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }"
+ME = "query WhoAmI { me { username } }"
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return found
+
+
+async def scrape(client: httpx.AsyncClient, **headers: str) -> dict:
+    response = await client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return samples(response.text)
+
+
+def value(found: dict, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def post(client: httpx.AsyncClient, token: str, query: str, variables: dict | None = None) -> dict:
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def case_input(world: World, title: str) -> dict:
+    return {
+        "title": title,
+        "category": "neighbor",
+        "channel": "window",
+        "centerId": to_global_id("Center", world.centers["ta"].id),
+        "gridId": to_global_id("Grid", world.grids["a1g1"].id),
+    }
+
+
+async def test_counters_move_with_requests_and_evaluated_events(
+    rules: World, client: httpx.AsyncClient
+) -> None:
+    token = rules.tokens["a_staff"]
+    before = await scrape(client)
+    for _ in range(3):
+        assert "errors" not in await post(client, token, ME)
+    body = await post(client, token, CREATE, {"i": case_input(rules, "楼上漏水")})
+    assert "errors" not in body, body
+    deep = "query Deep { me { center { " + "parent { " * 12 + "name" + " }" * 12 + " } } }"
+    refused = await post(client, token, deep)
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION"
+    await client.post("/graphql", json={"query": ME})  # no token
+    after = await scrape(client)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("zongzhi_graphql_requests_total", operation="WhoAmI", outcome="OK") == 3
+    assert moved("zongzhi_graphql_requests_total", operation="CreateForMetrics", outcome="OK") == 1
+    assert moved("zongzhi_graphql_requests_total", operation="Deep", outcome="GRAPHQL_VALIDATION") == 1
+    assert moved("zongzhi_graphql_requests_total", operation="anonymous", outcome="UNAUTHENTICATED") == 1
+    assert moved("zongzhi_graphql_request_duration_seconds_count", operation="WhoAmI") == 3
+    assert moved("zongzhi_documents_refused_total", limit="depth") == 1
+    # The case's received event and its consequences went through the rules in-process.
+    assert moved("zongzhi_events_evaluated_total") >= 1
+    assert moved("zongzhi_rule_evaluation_seconds_count") >= 1
+    assert moved("zongzhi_decisions_total", outcome="ok") >= 2  # routed and deadline set
+    assert value(after, "zongzhi_outbox_waiting") == 0
+    assert value(after, "zongzhi_scrape_db_ok") == 1
+    # Probes and scrapes are not GraphQL requests.
+    assert not any(
+        name == "zongzhi_graphql_requests_total" and ("operation", "metrics") in labels
+        for name, labels in after
+    )
+
+
+async def test_outbox_backlog_is_read_at_scrape_time(world: World, client: httpx.AsyncClient) -> None:
+    """Without a publisher (a broker that is down), committed events wait in the outbox."""
+    before = await scrape(client)
+    assert value(before, "zongzhi_outbox_waiting") == 0
+    assert value(before, "zongzhi_outbox_oldest_age_seconds") == 0
+    await post(client, world.tokens["a_staff"], CREATE, {"i": case_input(world, "无人处理")})
+    after = await scrape(client)
+    assert value(after, "zongzhi_outbox_waiting") >= 1
+    assert value(after, "zongzhi_outbox_oldest_age_seconds") >= 0
+    assert ("zongzhi_deliveries_pending", ()) in after
+
+
+async def test_metrics_token(settings: Settings, world: World) -> None:
+    from zongzhi.platform.app import create_app
+
+    app = create_app(replace(settings, metrics_token="scrape-me"), manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        assert (await c.get("/metrics")).status_code == 401
+        assert (await c.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        assert (await c.get("/metrics", headers={"Authorization": "Bearer scrape-me"})).status_code == 200
+
+
+COUNT_IN_CHILD = """
+from zongzhi.platform.observability import metrics
+metrics.EVENTS_EVALUATED.inc({n})
+metrics.SUBSCRIPTIONS_OPEN.inc()
+"""
+READ_IN_CHILD = """
+from prometheus_client import generate_latest
+from zongzhi.platform.observability import metrics
+print(generate_latest(metrics.registry()).decode())
+"""
+
+
+def test_processes_add_up_in_multiprocess_mode(tmp_path) -> None:
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    (tmp_path / "counter_999999.db").write_bytes(b"left over from an earlier run")
+    from zongzhi.platform.observability import metrics
+
+    old = os.environ.get(metrics.MULTIPROC_ENV)
+    os.environ[metrics.MULTIPROC_ENV] = str(tmp_path)
+    try:
+        metrics.prepare_multiprocess_dir()
+    finally:
+        if old is None:
+            del os.environ[metrics.MULTIPROC_ENV]
+        else:
+            os.environ[metrics.MULTIPROC_ENV] = old
+    assert not list(tmp_path.glob("*.db")), "stale files are removed before a run"
+    for n in (2, 3):
+        subprocess.run([sys.executable, "-c", COUNT_IN_CHILD.format(n=n)], env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", READ_IN_CHILD], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    found = samples(out)
+    assert value(found, "zongzhi_events_evaluated_total") == 5
