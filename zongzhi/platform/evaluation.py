@@ -211,8 +211,9 @@ async def _evaluate(event_id: int, committed: Committed | None) -> list[Firing]:
             own_chain = await _chain_rules(event)
             if not first_delivery:
                 versions = await _finish_with_started_versions(event, versions)
-            with tracing.span("rules.match", {"zongzhi.event_type": event.type}), metrics.timed(
-                metrics.RULE_SECONDS
+            with (
+                tracing.span("rules.match", {"zongzhi.event_type": event.type}),
+                metrics.timed(metrics.RULE_SECONDS),
             ):
                 matched = get_engine().evaluate(fact, versions)
             metrics.EVENTS_EVALUATED.inc()

@@ -155,8 +155,11 @@ def remove_orphan_evidence() -> int:
 
 
 def run_worker(concurrency: int, loglevel: str) -> None:
+    # --quiet (a global option, before the sub-command): in JSON mode the start-up banner is not a log line.
+    quiet = ["--quiet"] if settings.log_format == "json" else []
     celery_app.worker_main(
         [
+            *quiet,
             "worker",
             f"--loglevel={loglevel}",
             f"--concurrency={concurrency}",

@@ -111,6 +111,7 @@ def configure(log_format: str, level: str) -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(log_format == "json")  # warnings become log lines, not loose text
 
 
 def reformat_handlers(logger: logging.Logger, log_format: str) -> None:
