@@ -65,7 +65,8 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         attributes = {"http.method": scope["method"], "http.route": scope["path"]}
         attributes["zongzhi.request_id"] = info.request_id
-        with context.bound(info), tracing.span(f"{scope['method']} {scope['path']}", attributes):
+        parent = tracing.extract({k: headers[k] for k in ("traceparent", "tracestate") if k in headers})
+        with context.bound(info), tracing.span(f"{scope['method']} {scope['path']}", attributes, parent):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

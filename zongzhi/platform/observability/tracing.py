@@ -32,18 +32,29 @@ def configure(settings: Settings, provider: Any = None) -> None:
     """Turn tracing on when the settings say so; ``provider`` (tests) replaces the OTLP exporter."""
     global _tracer
     if not settings.tracing:
+        if _tracer is not None:
+            _sql_spans(None)
         _tracer = None
         return
+    if provider is None and _tracer is not None:
+        return  # already on (the CLI, then the app factory, or a test's provider)
     if importlib.util.find_spec("opentelemetry.sdk") is None:
         raise RuntimeError("ZONGZHI_TRACING=true needs the otel extra: pip install 'zongzhi[otel]'")
     if provider is None:
         provider = _global_provider()
     _tracer = provider.get_tracer("zongzhi")
+    _sql_spans(provider)
+
+
+def _sql_spans(provider: Any) -> None:
+    """A span per PostgreSQL statement (asyncpg) when the instrumentation is installed; off for ``None``."""
     with contextlib.suppress(ImportError):
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
         instrumentor = AsyncPGInstrumentor()
-        if not instrumentor.is_instrumented_by_opentelemetry:
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+        if provider is not None:
             instrumentor.instrument(tracer_provider=provider)
 
 
