@@ -3,14 +3,18 @@ scrape-time outbox figures; the optional token; processes adding up in multi-pro
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.platform.worker_support import free_port
 from tests.world import World
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.settings import Settings
@@ -117,37 +121,55 @@ async def test_metrics_token(settings: Settings, world: World) -> None:
         assert (await c.get("/metrics", headers={"Authorization": "Bearer scrape-me"})).status_code == 200
 
 
-COUNT_IN_CHILD = """
-from zongzhi.platform.observability import metrics
-metrics.EVENTS_EVALUATED.inc({n})
-metrics.SUBSCRIPTIONS_OPEN.inc()
-"""
-READ_IN_CHILD = """
-from prometheus_client import generate_latest
-from zongzhi.platform.observability import metrics
-print(generate_latest(metrics.registry()).decode())
-"""
-
-
-def test_processes_add_up_in_multiprocess_mode(tmp_path) -> None:
-    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
-    (tmp_path / "counter_999999.db").write_bytes(b"left over from an earlier run")
-    from zongzhi.platform.observability import metrics
-
-    old = os.environ.get(metrics.MULTIPROC_ENV)
-    os.environ[metrics.MULTIPROC_ENV] = str(tmp_path)
+def test_uvicorn_workers_add_up_in_multiprocess_mode(tmp_path) -> None:
+    """``zongzhi serve --workers 2`` with PROMETHEUS_MULTIPROC_DIR: any worker's scrape counts all requests."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"left over from an earlier run")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZONGZHI_", "PROMETHEUS_"))}
+    env.update(
+        ZONGZHI_DATA_DIR=str(tmp_path / "data"),
+        ZONGZHI_LOG_FORMAT="json",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "zongzhi.platform.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
     try:
-        metrics.prepare_multiprocess_dir()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        for _ in range(12):  # a new connection each time: the kernel spreads them over the workers
+            response = httpx.post(f"{base}/graphql", json={"query": ME}, headers={"Connection": "close"})
+            assert response.status_code == 401
+        scrapes = [samples(httpx.get(f"{base}/metrics").text) for _ in range(4)]
     finally:
-        if old is None:
-            del os.environ[metrics.MULTIPROC_ENV]
-        else:
-            os.environ[metrics.MULTIPROC_ENV] = old
-    assert not list(tmp_path.glob("*.db")), "stale files are removed before a run"
-    for n in (2, 3):
-        subprocess.run([sys.executable, "-c", COUNT_IN_CHILD.format(n=n)], env=env, check=True)
-    out = subprocess.run(
-        [sys.executable, "-c", READ_IN_CHILD], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    found = samples(out)
-    assert value(found, "zongzhi_events_evaluated_total") == 5
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    for found in scrapes:
+        assert (
+            value(found, "zongzhi_graphql_requests_total", operation="anonymous", outcome="UNAUTHENTICATED")
+            == 12
+        )
+    writers = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("*.db")}
+    assert "999999" not in writers, "an earlier run's files are removed at start"
+    assert len(writers) >= 2, f"two uvicorn workers wrote samples: {writers}"
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any(e["logger"] == "zongzhi.request" and e.get("outcome") == "UNAUTHENTICATED" for e in lines)
+    assert not [line for line in log_path.read_text().splitlines() if line.startswith("INFO:")], (
+        "uvicorn logs JSON"
+    )

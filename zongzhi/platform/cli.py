@@ -30,9 +30,9 @@ def command(name: str) -> Callable[[Command], Command]:
 def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool = False) -> None:
     import uvicorn
 
-    from zongzhi.platform.observability import metrics
+    from zongzhi.platform.observability import multiproc
 
-    metrics.prepare_multiprocess_dir()
+    multiproc.prepare_multiprocess_dir()
     # Our request log line replaces uvicorn's access log; in JSON mode uvicorn's own lines go to
     # the root logger too (log_config=None), so every line on stderr is JSON.
     logging_options: dict[str, Any] = {"access_log": False}
@@ -171,10 +171,11 @@ def schema_export(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("worker")
 def worker(args: argparse.Namespace, settings: Settings) -> int:
-    from zongzhi.platform.observability import metrics
+    from zongzhi.platform.observability import multiproc
+
+    multiproc.prepare_multiprocess_dir()  # before anything defines a metric
     from zongzhi.platform.worker import run_worker
 
-    metrics.prepare_multiprocess_dir()
     asyncio.run(db.migrate(settings))
     run_worker(args.concurrency, settings.log_level.lower())
     return 0

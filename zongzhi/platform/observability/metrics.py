@@ -3,7 +3,7 @@
 With ``PROMETHEUS_MULTIPROC_DIR`` set, every process (uvicorn workers, Celery pool processes) writes
 its samples to files in that directory and a scrape adds them up (prometheus-client's multi-process
 mode). The directory must exist before the processes start and be emptied between runs:
-``zongzhi serve`` and ``zongzhi worker`` do both when it is set (``prepare_multiprocess_dir``).
+``zongzhi serve`` and ``zongzhi worker`` do both when it is set (``multiproc``).
 
 Labels hold codes and names from the code or the schema, never personal data. The one label a
 client chooses, the GraphQL operation name, must be a valid GraphQL name of at most 64 characters,
@@ -13,16 +13,19 @@ grow the series without bound.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from zongzhi.platform.observability import multiproc
+from zongzhi.platform.observability.multiproc import MULTIPROC_ENV, multiprocess_dir, prepare_multiprocess_dir
+
+__all__ = ["MULTIPROC_ENV", "multiprocess_dir", "prepare_multiprocess_dir"]
+
+multiproc.ensure_dir()  # before the first metric writes its file there
 MAX_OPERATIONS = 200
 _OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 
@@ -133,25 +136,6 @@ def subscription_open() -> Iterator[None]:
         yield
     finally:
         SUBSCRIPTIONS_OPEN.dec()
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
-def prepare_multiprocess_dir() -> None:
-    """Empty ``PROMETHEUS_MULTIPROC_DIR`` (create it if missing) before a process group starts.
-
-    Files left by an earlier run would be added to the new run's counters. Call it in the parent
-    only (``zongzhi serve``, ``zongzhi worker``), before any worker process exists.
-    """
-    where = multiprocess_dir()
-    if where is None:
-        return
-    path = Path(where)
-    path.mkdir(parents=True, exist_ok=True)
-    for entry in path.glob("*.db"):  # only prometheus-client's own files, whatever else is there
-        entry.unlink()
 
 
 def process_gone(pid: int) -> None:
