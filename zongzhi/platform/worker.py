@@ -170,4 +170,5 @@ def run_worker(concurrency: int, loglevel: str) -> None:
 
 
 def run_beat(loglevel: str, schedule_file: str) -> None:
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
+    quiet = ["--quiet"] if settings.log_format == "json" else []
+    celery_app.start([*quiet, "beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])

@@ -72,16 +72,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``fmt`` plus ``request_id=...`` and the extra fields at the end of the line, when there are any."""
+    """``fmt`` with ``[request_id=... operation=...]`` (the context and extra fields) before the message.
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+    Before, not after: the message stays the end of the line, where tools (and Celery's task result
+    in ``succeeded in 0.1s: <result>``) expect it.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
         fields = _context_fields(record)
         if not fields:
-            return line
-        suffix = " ".join(f"{k}={v}" for k, v in fields.items())
-        head, sep, tail = line.partition("\n")  # a traceback stays below the line
-        return f"{head} [{suffix}]{sep}{tail}"
+            return super().formatMessage(record)
+        message = record.message
+        record.message = "[" + " ".join(f"{k}={v}" for k, v in fields.items()) + "] " + message
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
 
 
 def formatter(log_format: str, text_format: str = TEXT_FORMAT) -> logging.Formatter:
