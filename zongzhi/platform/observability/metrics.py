@@ -21,11 +21,9 @@ from contextlib import contextmanager
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 from zongzhi.platform.observability import multiproc
-from zongzhi.platform.observability.multiproc import MULTIPROC_ENV, multiprocess_dir, prepare_multiprocess_dir
-
-__all__ = ["MULTIPROC_ENV", "multiprocess_dir", "prepare_multiprocess_dir"]
 
 multiproc.ensure_dir()  # before the first metric writes its file there
+
 MAX_OPERATIONS = 200
 _OPERATION_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 
@@ -140,13 +138,13 @@ def subscription_open() -> Iterator[None]:
 
 def process_gone(pid: int) -> None:
     """A worker process ended: its live gauges stop counting (multi-process mode only)."""
-    if multiprocess_dir() is not None:
+    if multiproc.multiprocess_dir() is not None:
         multiprocess.mark_process_dead(pid)
 
 
 def registry() -> CollectorRegistry:
     """The registry to expose: this process's, or every process's files in multi-process mode."""
-    if multiprocess_dir() is None:
+    if multiproc.multiprocess_dir() is None:
         return REGISTRY
     combined = CollectorRegistry()
     multiprocess.MultiProcessCollector(combined)
