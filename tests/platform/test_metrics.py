@@ -173,3 +173,43 @@ def test_uvicorn_workers_add_up_in_multiprocess_mode(tmp_path) -> None:
     assert not [line for line in log_path.read_text().splitlines() if line.startswith("INFO:")], (
         "uvicorn logs JSON"
     )
+
+
+async def test_deadline_tick_counts_its_runs_and_the_overdue_events(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.casework import actor, new_case
+    from zongzhi.platform.services import cases as svc
+    from zongzhi.platform.services.deadlines import tick
+
+    case = await new_case(world)
+    start = datetime.now(UTC)
+    await svc.set_deadline(await actor(world, "a_staff"), case.id, resolve_by=start + timedelta(hours=10))
+    before = await scrape(client)
+    await tick(start + timedelta(hours=11))
+    await tick(start + timedelta(hours=12))  # once per deadline: nothing new
+    after = await scrape(client)
+    assert value(after, "zongzhi_deadline_ticks_total") - value(before, "zongzhi_deadline_ticks_total") == 2
+    name = "zongzhi_deadline_events_total"
+    assert value(after, name, kind="overdue") - value(before, name, kind="overdue") == 1
+
+
+async def test_stored_evidence_is_counted_with_its_bytes(world: World, client: httpx.AsyncClient) -> None:
+    from tests.casework import actor, new_case
+    from tests.storage.storage_samples import png
+    from zongzhi.platform.services.evidence import EvidenceService
+
+    case = await new_case(world)
+    service = EvidenceService(client.app.state.store, client.app.state.settings)
+    data = png()
+    before = await scrape(client)
+    await service.add_evidence_bytes(await actor(world, "a_staff"), case.id, "现场.png", "image/png", data)
+    after = await scrape(client)
+    assert (
+        value(after, "zongzhi_evidence_uploads_total") - value(before, "zongzhi_evidence_uploads_total") == 1
+    )
+    assert value(after, "zongzhi_evidence_bytes_total") - value(
+        before, "zongzhi_evidence_bytes_total"
+    ) == len(data)
