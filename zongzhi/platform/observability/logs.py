@@ -48,8 +48,10 @@ if not getattr(_previous_factory, "zongzhi", False):
     logging.setLogRecordFactory(_record_with_context)
 
 
-def _context_fields(record: logging.LogRecord) -> dict[str, Any]:
+def _context_fields(record: logging.LogRecord, *, extra_fields: bool = True) -> dict[str, Any]:
     fields: dict[str, Any] = dict(getattr(record, "zongzhi_context", None) or _snapshot())
+    if not extra_fields:
+        return fields
     extra = getattr(record, "fields", None)
     if isinstance(extra, dict):
         fields.update(extra)
@@ -72,14 +74,14 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``fmt`` with ``[request_id=... operation=...]`` (the context and extra fields) before the message.
+    """``fmt`` with ``[request_id=... operation=...]`` (the request context) before the message.
 
     Before, not after: the message stays the end of the line, where tools (and Celery's task result
     in ``succeeded in 0.1s: <result>``) expect it.
     """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        fields = _context_fields(record)
+        fields = _context_fields(record, extra_fields=False)  # the message says the rest
         if not fields:
             return super().formatMessage(record)
         message = record.message
