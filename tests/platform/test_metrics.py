@@ -3,6 +3,7 @@ scrape-time outbox figures; the optional token; processes adding up in multi-pro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -213,3 +214,21 @@ async def test_stored_evidence_is_counted_with_its_bytes(world: World, client: h
     assert value(after, "zongzhi_evidence_bytes_total") - value(
         before, "zongzhi_evidence_bytes_total"
     ) == len(data)
+
+
+async def test_open_subscriptions_are_counted(settings: Settings, world: World) -> None:
+    from tests.platform.test_subscriptions import board, serving
+
+    embedded = replace(settings, redis_url="", event_mode="inline")
+    async with serving(embedded) as url:
+        http = url.replace("ws://", "http://").removesuffix("/graphql")
+        async with httpx.AsyncClient(base_url=http) as c:
+            before = value(await scrape(c), "zongzhi_subscriptions_open")
+            ws = await board(url, world.tokens["a_staff"])
+            assert value(await scrape(c), "zongzhi_subscriptions_open") == before + 1
+            await ws.close()
+            for _ in range(100):  # the server notices the closed socket
+                if value(await scrape(c), "zongzhi_subscriptions_open") == before:
+                    break
+                await asyncio.sleep(0.05)
+            assert value(await scrape(c), "zongzhi_subscriptions_open") == before
