@@ -25,6 +25,7 @@ from typing import Any
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.jurisdiction import can_see_case
 from zongzhi.platform.models import Case, CaseEvent
+from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import EVENT_TOPIC, Committed
 from zongzhi.platform.settings import Settings
 
@@ -92,7 +93,8 @@ class Hub:
                 await self._started()
             self.listening += 1
             live = True
-            yield queue
+            with metrics.subscription_open():
+                yield queue
         finally:
             self.listening -= live
             self._queues.discard(queue)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -13,6 +12,7 @@ from typing import Any
 
 from zongzhi.platform import db, security
 from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.observability import logs
 from zongzhi.platform.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | int]
@@ -30,6 +30,14 @@ def command(name: str) -> Callable[[Command], Command]:
 def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool = False) -> None:
     import uvicorn
 
+    from zongzhi.platform.observability import multiproc
+
+    multiproc.prepare_multiprocess_dir()
+    # Our request log line replaces uvicorn's access log; in JSON mode uvicorn's own lines go to
+    # the root logger too (log_config=None), so every line on stderr is JSON.
+    logging_options: dict[str, Any] = {"access_log": False}
+    if settings.log_format == "json":
+        logging_options["log_config"] = None
     uvicorn.run(
         "zongzhi.platform.app:create_app",
         factory=True,
@@ -38,6 +46,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool 
         workers=workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        **logging_options,
     )
 
 
@@ -262,6 +271,9 @@ def schema_export(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("worker")
 def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.observability import multiproc
+
+    multiproc.prepare_multiprocess_dir()  # before anything defines a metric
     from zongzhi.platform.worker import run_worker
 
     asyncio.run(db.migrate(settings))
@@ -590,9 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format, settings.log_level)
     security.configure(settings)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
     try:

@@ -40,6 +40,7 @@ from zongzhi.platform.models import (
     DeliveryAttempt,
     PartnerCredential,
 )
+from zongzhi.platform.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,7 @@ async def attempt(delivery: Delivery, client: httpx.AsyncClient | None = None) -
     else:
         delivery.next_attempt_at, delivery.last_error = now + _backoff(delivery.attempts), error
     await delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at", "last_error"])
+    metrics.DELIVERY_ATTEMPTS.labels("retry" if delivery.status == "pending" else delivery.status).inc()
     return not error
 
 

@@ -37,6 +37,7 @@ from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import Case, Evidence, EvidenceAccess
+from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.cases import get_case
 from zongzhi.platform.settings import Settings
@@ -396,6 +397,9 @@ class EvidenceService:
                         "locked": locked,
                     },
                 )
+        if won:
+            metrics.EVIDENCE_UPLOADS.inc()
+            metrics.EVIDENCE_BYTES.inc(evidence.size)
         return await _reloaded(evidence.id)
 
     # -- after storage ----------------------------------------------------------------------------
