@@ -11,6 +11,7 @@ from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.jurisdiction import scoped_cases
 from zongzhi.platform.rules import Firing
+from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.services import rulesets as svc
@@ -46,6 +47,17 @@ class RulesetInfo:
     owner_plugin: str | None
     active_version: int | None
     versions: list[RulesetVersion]
+    center_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The center that owns it: only rule authors of that center or above change it "
+        "(null: the root of the center tree). Every active ruleset applies to every case."
+    )
+    async def center(self, info: Info) -> types.Center | None:
+        if self.center_id is None:
+            return None
+        row = await info.context.loaders.center.load(self.center_id)
+        return types.Center.of(row) if row else None
 
 
 @strawberry.type(description="One action a rule would take or took, with its resolved parameters.")
@@ -117,6 +129,7 @@ async def _ruleset_info(ruleset: models.Ruleset) -> RulesetInfo:
         owner_plugin=ruleset.owner_plugin,
         active_version=active,
         versions=[RulesetVersion.of(r, r.author.username if r.author else None) for r in rows],
+        center_id=ruleset.center_id,
     )
 
 
