@@ -20,12 +20,14 @@ Every ID an actor sends (in an argument or nested in an input) is resolved by ``
   (agencies of no particular place);
 - users: the actor; for center staff and leaders also the users of visible centers and of their
   department;
-- deliveries: admins only.
+- deliveries: admins only (an admin of a center: those of the cases they can see).
 
 System actors (rules engine, plugins acting for a verified partner credential) see everything;
-admins manage the org tree and accounts, so they see every center, grid, department and user, but
-cases and people only through the case rule. Partner accounts (role ``partner``) see nothing here:
-a partner reaches exactly what its own credential brought in, through its plugin's signed endpoints.
+platform admins (an admin attached to no center) manage the org tree, accounts and deliveries, so
+they see every center, grid, department, user and delivery, but cases and people only through the
+case rule; an admin attached to a center is held to that center like anyone else. Partner
+accounts (role ``partner``) see nothing here: a partner reaches exactly what its own credential
+brought in, through its plugin's signed endpoints.
 """
 
 from __future__ import annotations
@@ -149,8 +151,8 @@ def _ancestor_ids(path: str | None) -> list[int]:
 
 
 def _sees_org(actor: Actor) -> bool:
-    """System actors and admins (who manage centers, grids and accounts) see the whole org tree."""
-    return actor.system or actor.has(Role.admin)
+    """System actors and platform admins (an admin of no center) see the whole org tree."""
+    return actor.system or (actor.has(Role.admin) and actor.center_path is None)
 
 
 def _visible_cases_ids(actor: Actor) -> Subquery:
@@ -234,8 +236,10 @@ def _scope_q(actor: Actor, model: type[Model]) -> Q | None:
         return Q(case_id__in=_visible_cases_ids(actor)) | Q(department_id=actor.department_id)
     if model in (CaseEvent, Assignment, Whistle, Evidence, Decision, CaseParty):
         return _through_case(actor)
-    if model is Delivery:
-        return None if actor.system or actor.has(Role.admin) else NOTHING
+    if model is Delivery:  # an admin's: all for a platform admin, else those of their cases
+        if _sees_org(actor):
+            return None
+        return _through_case(actor) if actor.has(Role.admin) and not is_partner(actor) else NOTHING
     if _sees_org(actor):
         return None
     if is_partner(actor):

@@ -39,6 +39,7 @@ from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import (
     AuditLog,
     Case,
@@ -91,10 +92,10 @@ async def create_credential(
     if callback_url and not callback_url.startswith(("http://", "https://")):
         raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")
     center = None
-    if center_code:
-        center = await Center.get_or_none(code=center_code)
+    if center_code:  # a reference like any ID: through the admin's jurisdiction
+        center = await visible(actor, Center).get_or_none(code=center_code)
         if center is None:
-            raise ValidationFailed(f"no center {center_code}", field="centerCode")
+            raise NotFound(f"no center {center_code} in your jurisdiction", field="centerCode")
     secret = secrets.token_urlsafe(32)
     credential = await PartnerCredential.create(
         plugin=plugin,
@@ -302,9 +303,7 @@ async def deliver_due(limit: int = 100) -> int:
 async def retry_delivery(actor: Actor, delivery_id: int) -> Delivery:
     """An admin sends a failed delivery again, from a fresh count of attempts."""
     _require_admin(actor)
-    delivery = await Delivery.get_or_none(id=delivery_id)
-    if delivery is None:
-        raise NotFound(f"no delivery {delivery_id}", field="deliveryId")
+    delivery = await resolve_ref(actor, Delivery, delivery_id, "deliveryId")
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, datetime.now(UTC)
     await delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
     await AuditLog.create(actor_id=actor.user_id, action="delivery.retry", target=str(delivery_id))
