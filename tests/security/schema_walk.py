@@ -21,7 +21,7 @@ from zongzhi.platform.app import build_app_schema
 from zongzhi.platform.settings import Settings
 
 #: The object types whose rows jurisdiction guards; any type whose name says Audit is one too.
-GUARDED_TYPES = frozenset({"Case", "CaseEvent", "Person", "EvidenceFile", "EvidenceAccessEntry", "Decision"})
+GUARDED_TYPES = frozenset({"Case", "CaseEvent", "Person", "Evidence", "EvidenceAccessEntry", "Decision"})
 
 
 def served_schema() -> GraphQLSchema:
@@ -64,9 +64,9 @@ def takes_id(field) -> bool:
     return any(_input_takes_id(a.type, set()) for a in field.args.values())
 
 
-def guarded_root_fields(schema: GraphQLSchema) -> dict[str, str]:
-    """``{field name: operation}`` of every root field the matrix must cover."""
-    found: dict[str, str] = {}
+def guarded_root_fields(schema: GraphQLSchema) -> set[str]:
+    """``operation.field`` (``query.case``) of every root field the matrix must cover."""
+    found: set[str] = set()
     for operation, root in (
         ("query", schema.query_type),
         ("mutation", schema.mutation_type),
@@ -76,17 +76,18 @@ def guarded_root_fields(schema: GraphQLSchema) -> dict[str, str]:
             continue
         for name, field in root.fields.items():
             if takes_id(field) or _reaches_guarded(field.type, schema, set()):
-                found[name] = operation
+                found.add(f"{operation}.{name}")
     return found
 
 
-def all_root_fields(schema: GraphQLSchema) -> dict[str, str]:
-    out: dict[str, str] = {}
+def all_root_fields(schema: GraphQLSchema) -> set[str]:
+    """``operation.field`` of every root field."""
+    out: set[str] = set()
     for operation, root in (
         ("query", schema.query_type),
         ("mutation", schema.mutation_type),
         ("subscription", schema.subscription_type),
     ):
         if root is not None:
-            out.update({name: operation for name in root.fields})
+            out.update(f"{operation}.{name}" for name in root.fields)
     return out
