@@ -75,7 +75,3 @@ class PiiCipher:
     def lookup_hash(self, value: str) -> str:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
-
-def mask_name(value: str) -> str:
-    """张** : the first character, then one ``*`` for each other."""
-    return value[:1] + "*" * max(len(value) - 1, 0)

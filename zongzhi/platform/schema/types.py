@@ -144,6 +144,10 @@ class Grid(Node):
         return Grid.of(row) if row else None
 
 
+#: What a person you cannot see is called (their record was linked by an ID number you gave).
+UNSEEN_NAME = "***"
+
+
 @strawberry.type(
     description="人员: a resident. ID and phone numbers are masked unless your role may see them; "
     "a person you cannot see (linked to your case by an ID number you gave) is masked throughout."
@@ -167,11 +171,9 @@ class Person(Node):
             return True
         return False
 
-    @strawberry.field(description="Name; only its first character for a person you cannot see.")
+    @strawberry.field(description="Name; `***` for a person you cannot see.")
     async def name(self, info: Info) -> str:
-        if await self._seen(info):
-            return self.m.name
-        return pii.mask_name(self.m.name)
+        return self.m.name if await self._seen(info) else UNSEEN_NAME
 
     @strawberry.field(description="Address; empty for a person you cannot see.")
     async def address(self, info: Info) -> str:
@@ -188,10 +190,13 @@ class Person(Node):
             return None
         return value if await self._reveal(info) else pii.mask_id_number(value)
 
-    @strawberry.field(description="Phone number; masked (138****1234) unless your role may see it.")
+    @strawberry.field(
+        description="Phone number; masked (138****1234) unless your role may see it; "
+        "null for a person you cannot see."
+    )
     async def phone(self, info: Info) -> str | None:
         value = phone_of(self.m)
-        if value is None:
+        if value is None or not await self._seen(info):
             return None
         return value if await self._reveal(info) else pii.mask_phone(value)
 
