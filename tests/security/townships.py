@@ -28,7 +28,8 @@ from zongzhi.platform.services.org import create_department, station_department
 from zongzhi.platform.services.people import PersonInput
 from zongzhi.platform.services.rulesets import save_draft
 
-#: Township A's users, one per role: the rows of the matrix.
+#: Township A's users, one per role: the rows of the matrix. A new role is one line here and one in
+#: ``A_USERS_ADDED`` (e.g. ``"auditor": "a_auditor"`` and ``"a_auditor": (["auditor"], "ta", {})``).
 A_ROLES = {
     "staff": "a_staff",
     "mediator": "a_mediator",
@@ -38,6 +39,15 @@ A_ROLES = {
     "admin": "a_admin",
     "partner": "a_partner",
     "department": "a_police",
+}
+
+#: Township A's users the test county lacks: ``username: (roles, center key, other create_user args)``.
+A_USERS_ADDED: dict[str, tuple[list[str], str | None, dict]] = {
+    "a_leader": (["leader"], "ta", {}),
+    "a_rule_author": (["rule_author"], "ta", {}),
+    "a_admin": (["admin"], "ta", {}),
+    "a_partner": (["partner"], "ta", {"plugin": "court_docking"}),
+    "a_police": (["department"], None, {"department": "police"}),
 }
 
 
@@ -82,16 +92,13 @@ def _gid(kind: str, pk: int) -> str:
 
 
 async def _a_users(world: World, targets: Targets) -> None:
-    ta = world.centers["ta"]
-    extra = [
-        ("a_leader", [Role.leader], {"center": ta}),
-        ("a_rule_author", [Role.rule_author], {"center": ta}),
-        ("a_admin", [Role.admin], {"center": ta}),
-        ("a_partner", [Role.partner], {"center": ta, "plugin": "court_docking"}),
-        ("a_police", [Role.department], {"department": world.departments["police"]}),
-    ]
-    for username, roles, kwargs in extra:
-        user = await create_user(username, username, [str(r) for r in roles], **kwargs)
+    for username, (roles, center, extra) in A_USERS_ADDED.items():
+        kwargs = dict(extra)
+        if "department" in kwargs:
+            kwargs["department"] = world.departments[kwargs["department"]]
+        if center is not None:
+            kwargs["center"] = world.centers[center]
+        user = await create_user(username, username, roles, **kwargs)
         world.users[username] = user
         world.tokens[username] = issue_jwt(user.id, user.username)
     targets.tokens = {role: world.tokens[username] for role, username in A_ROLES.items()}

@@ -41,7 +41,8 @@ class Context:
                 seen = await visible_ids(actor, Person, list(set(ids)))
                 return [i in seen for i in ids]
 
-            self.person_sight = DataLoader(load_fn=load)
+            # Batched, never cached: a subscription's context lives as long as its connection.
+            self.person_sight = DataLoader(load_fn=load, cache=False)
         return await self.person_sight.load(person_id)
 
 
