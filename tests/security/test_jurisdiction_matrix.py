@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -357,6 +358,14 @@ def _empty(value: Any) -> bool:
     return False
 
 
+def _outcome(body: dict) -> str:
+    """How a cell was refused, for the tally: the error code, or ``empty`` / ``answered``."""
+    errors = body.get("errors") or []
+    if errors:
+        return str((errors[0].get("extensions") or {}).get("code"))
+    return "empty" if all(_empty(v) for v in (body.get("data") or {}).values()) else "answered"
+
+
 def _judge(body: dict, name: str, probe: Probe, secrets: list[str]) -> str | None:
     text = json.dumps(body, ensure_ascii=False)
     leaked = [s for s in secrets if s in text]
@@ -434,6 +443,7 @@ async def test_township_a_reaches_nothing_of_township_b(client, world):
     extra = {"b_case_number": targets.b_case_number, "b_center_code": world.centers["tb"].code}
     problems: list[str] = []
     cells = 0
+    tally: Counter[str] = Counter()
     for name, probes in REGISTRY.items():
         operation, field_name = name.split(".")
         for i, probe in enumerate(probes):
@@ -445,9 +455,11 @@ async def test_township_a_reaches_nothing_of_township_b(client, world):
                     problem = await _subscription_refused(
                         client, world.users[username], probe, variables, targets
                     )
+                    tally["subscription silent" if problem is None else "subscription sent"] += 1
                 else:
                     body = await _post(client, world.tokens[username], probe, variables)
                     problem = _judge(body, field_name, probe, targets.secrets)
+                    tally[_outcome(body)] += 1
                 after = await _fingerprint()
                 changed = sorted(t for t in before if before[t] != after[t])
                 if changed:
@@ -455,7 +467,11 @@ async def test_township_a_reaches_nothing_of_township_b(client, world):
                     before = after
                 if problem:
                     problems.append(f"{name}[{i}] as {role}: {problem}")
-    print(f"jurisdiction matrix: {cells} cells ({len(REGISTRY)} fields x probes x {len(A_ROLES)} roles)")
+    probes = sum(len(p) for p in REGISTRY.values())
+    print(
+        f"jurisdiction matrix: {cells} cells = {probes} probes of {len(REGISTRY)} fields x {len(A_ROLES)} roles"
+    )
+    print("outcomes:", dict(tally.most_common()))
     assert not problems, "\n".join(problems)
     assert cells >= len(REGISTRY) * len(A_ROLES)
 
