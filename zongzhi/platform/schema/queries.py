@@ -10,6 +10,7 @@ import strawberry
 from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform import codes, models
+from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import (
     ScopePart,
@@ -78,7 +79,7 @@ def _page_size(info: Info, first: int) -> int:
     return first
 
 
-async def _filtered_cases(f: CaseFilter | None, actor):
+async def _filtered_cases(f: CaseFilter | None, actor: Actor):
     """The cases the filter selects, before the jurisdiction (``cases`` applies it by parts).
 
     The IDs in the filter resolve through the actor's jurisdiction like any other input ID.
