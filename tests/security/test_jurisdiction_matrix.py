@@ -38,8 +38,8 @@ from zongzhi.platform.models import Case, CaseEvent
 from zongzhi.platform.schema.context import Context
 
 REFUSED_CODES = {"NOT_FOUND", "FORBIDDEN"}
-#: Tables a refused request may write: the audit log records attempts (sec-audit's scope).
-MAY_WRITE = {"audit_log"}
+#: Tables a refused request may write: the audit log (its rows, their subjects and the chain head).
+MAY_WRITE = {"audit_log", "audit_chain_head", "audit_subject"}
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,18 @@ REGISTRY: dict[str, list[Probe]] = {
         )
     ],
     "subscription.dispatchBoard": [p("subscription { dispatchBoard { number } }")],
+    "query.auditLog": [
+        p("query($f: AuditLogFilter) { auditLog(filter: $f) { edges { node { action target } } } }", f=f)
+        for f in ({"actorId": "b_user"}, {"personId": "b_person"}, {"caseId": "b_case"})
+    ],
+    "query.evidenceAccesses": [
+        p("query($f: EvidenceAccessFilter) { evidenceAccesses(filter: $f) { edges { node { at } } } }", f=f)
+        for f in ({"userId": "b_user"}, {"caseId": "b_case"}, {"evidenceId": "b_evidence"})
+    ],
+    "query.apiTokens": [p("query($u: ID!) { apiTokens(userId: $u) { name } }", u="b_user")],
+    "mutation.revokeApiToken": [p("mutation($t: ID!) { revokeApiToken(id: $t) { name } }", t="b_token")],
+    "mutation.disableUser": [p("mutation($u: ID!) { disableUser(userId: $u) { id } }", u="b_user")],
+    "mutation.enableUser": [p("mutation($u: ID!) { enableUser(userId: $u) { id } }", u="b_user")],
 }
 
 #: Root fields that need no probe, and why.

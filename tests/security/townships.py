@@ -18,12 +18,12 @@ from tests.world import World
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import CaseEvent, Decision, Delivery, Evidence, Whistle
+from zongzhi.platform.models import ApiToken, CaseEvent, Decision, Delivery, Evidence, Whistle
 from zongzhi.platform.partners import create_credential, partner_case
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.accounts import create_user
+from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.services.org import create_department, station_department
 from zongzhi.platform.services.people import PersonInput
 from zongzhi.platform.services.rulesets import save_draft
@@ -39,6 +39,7 @@ A_ROLES = {
     "admin": "a_admin",
     "partner": "a_partner",
     "department": "a_police",
+    "auditor": "a_auditor",
 }
 
 #: Township A's users the test county lacks: ``username: (roles, center key, other create_user args)``.
@@ -48,6 +49,7 @@ A_USERS_ADDED: dict[str, tuple[list[str], str | None, dict]] = {
     "a_admin": (["admin"], "ta", {}),
     "a_partner": (["partner"], "ta", {"plugin": "court_docking"}),
     "a_police": (["department"], None, {"department": "police"}),
+    "a_auditor": (["auditor"], "ta", {}),
 }
 
 
@@ -184,6 +186,8 @@ async def build_targets(world: World) -> Targets:
         payload={"note": B_MARK},
         status="failed",
     )
+    await create_api_token(world.users["b_staff"], f"令牌{B_MARK}")
+    b_token = await ApiToken.filter(user_id=world.users["b_staff"].id).order_by("-id").first()
     await save_draft(await actor_for_user(b_author), targets.b_ruleset, ruleset_source(targets.b_ruleset))
     await save_draft(None, "core", ruleset_source("core"))
 
@@ -206,6 +210,7 @@ async def build_targets(world: World) -> Targets:
         "b_grid": _gid("Grid", world.grids["b1g1"].id),
         "b_user": _gid("User", world.users["b_staff"].id),
         "b_department": _gid("Department", b_police.id),
+        "b_token": _gid("ApiToken", b_token.id),
         "a_center": _gid("Center", world.centers["ta"].id),
         "a_assessed": _gid("Case", a_assessed.id),
         "a_handling": _gid("Case", a_handling.id),

@@ -17,6 +17,7 @@ from zongzhi.platform import audit
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import ApiToken, Center, Department, Grid, User, UserGrid
 from zongzhi.platform.security import decode_jwt
 
@@ -99,7 +100,7 @@ async def revoke_api_token(actor: Actor, token_id: int) -> ApiToken:
     _require_admin(actor)
     async with in_transaction():
         row = await ApiToken.select_for_update().get_or_none(id=token_id)
-        if row is None:
+        if row is None or not await visible(actor, User).filter(id=row.user_id).exists():
             raise NotFound(f"no API token {token_id}", field="id")
         already = row.revoked_at is not None
         if not already:
@@ -116,10 +117,9 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     _require_admin(actor)
     if not active and user_id == actor.user_id:
         raise ValidationFailed("you cannot disable your own account", field="userId")
+    await resolve_ref(actor, User, user_id, "userId")
     async with in_transaction():
-        user = await User.select_for_update().get_or_none(id=user_id)
-        if user is None:
-            raise NotFound(f"no user {user_id}", field="userId")
+        user = await User.select_for_update().get(id=user_id)
         changed = user.active != active
         if changed:
             user.active = active
@@ -132,8 +132,7 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
 async def list_api_tokens(actor: Actor, user_id: int) -> list[ApiToken]:
     """A user's API tokens, oldest first, without their secrets (admin). JWTs are not stored."""
     _require_admin(actor)
-    if not await User.exists(id=user_id):
-        raise NotFound(f"no user {user_id}", field="userId")
+    await resolve_ref(actor, User, user_id, "userId")
     return await ApiToken.filter(user_id=user_id).order_by("id")
 
 

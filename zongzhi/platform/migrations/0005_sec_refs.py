@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_case_list_indexes')]
+    dependencies = [('models', '0004_sec_audit')]
 
     initial = False
 
