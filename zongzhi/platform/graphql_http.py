@@ -94,6 +94,14 @@ class GraphQLEndpoint(GraphQL):
         )
         self.settings = settings
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON, or the 400 Strawberry gives unparsable JSON: also for bytes that are not UTF-8
+        and for nesting too deep to parse (both raised other errors, answered 500)."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError("the body is not UTF-8 JSON", "", 0) from exc
+
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         """graphql-transport-ws ``connection_init``: authenticate once; refuse (4403) without a token."""
         params = getattr(context, "connection_params", None) or {}

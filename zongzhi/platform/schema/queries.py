@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import strawberry
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform import codes, models
+from zongzhi.platform import codes, limits, models
 from zongzhi.platform.errors import NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import (
     ScopePart,
@@ -41,13 +41,14 @@ class CaseFilter:
     overdue: bool | None = strawberry.field(default=None, description="Open and past its resolve-by deadline")
     assignee_user_id: strawberry.ID | None = None
     assignee_department_id: strawberry.ID | None = None
-    text: str | None = strawberry.field(default=None, description="Matches number, title or description")
+    text: str | None = strawberry.field(
+        default=None,
+        description=f"Matches number, title or description (at most {limits.SEARCH_MAX} characters)",
+    )
 
 
 def _utc(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise ValidationFailed("give a time zone (e.g. +08:00)", field=field)
-    return value.astimezone(UTC)
+    return limits.check_datetime(value, field)
 
 
 def _encode_cursor(created_at: datetime, pk: int) -> str:
@@ -120,8 +121,10 @@ async def _filtered_cases(f: CaseFilter | None):
         did = pk_of(f.assignee_department_id, "Department", "filter.assigneeDepartmentId")
         query = query.filter(id__in=Subquery(models.Assignment.filter(department_id=did).values("case_id")))
     if f.text:
-        t = f.text.strip()
-        query = query.filter(Q(number=t) | Q(title__icontains=t) | Q(description__icontains=t))
+        t = limits.check_text(f.text, "filter.text", limits.SEARCH_MAX).strip()
+        matches = Q(title__icontains=t) | Q(description__icontains=t)
+        # A text longer than any case number cannot be one (and the column would refuse it).
+        query = query.filter(Q(number=t) | matches if len(t) <= limits.CASE_NUMBER_MAX else matches)
     return query
 
 
@@ -273,7 +276,7 @@ class Query:
         size = _page_size(info, first)
         query = await _people_query(info)
         if name:
-            query = query.filter(name__icontains=name.strip())
+            query = query.filter(name__icontains=limits.check_text(name, "name", limits.SEARCH_MAX).strip())
         if id_number:
             query = query.filter(id_number_hash=lookup_hash_for_id(id_number))
         if grid_id:
@@ -300,9 +303,13 @@ class Query:
         row = await scoped_cases(actor_of(info)).get_or_none(id=pk_of(id, "Case", "id"))
         return types.Case.of(row) if row else None
 
-    @strawberry.field(description="One case by its number (ZZ-...), within your jurisdiction.")
+    @strawberry.field(
+        description=f"One case by its number (ZZ-..., at most {limits.CASE_NUMBER_MAX} characters), "
+        "within your jurisdiction."
+    )
     async def case_by_number(self, info: Info, number: str) -> types.Case | None:
-        row = await scoped_cases(actor_of(info)).get_or_none(number=number)
+        limits.check_text(number, "number", limits.CASE_NUMBER_MAX)
+        row = await scoped_cases(actor_of(info)).get_or_none(number=number.strip())
         return types.Case.of(row) if row else None
 
     @strawberry.field(description="Cases in your jurisdiction, newest first, as a Relay connection.")
