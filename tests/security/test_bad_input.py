@@ -332,3 +332,34 @@ async def test_a_tag_that_is_not_unicode_never_reaches_the_rule_engine(client, w
     _assert_validation(response, "tags[1]")
     assert await Case.all().count() == 0 and await CaseEvent.all().count() == 0
     assert await Outbox.all().count() == 0
+
+
+#: Values longer than their column, in modules without a bound of their own: (user, document, field)
+COLUMN_DOCS = [
+    (
+        "a_staff",
+        'mutation($c: ID!) { requestEvidenceUpload(caseId: $c, filename: "'
+        + "f" * 300
+        + '.jpg", contentType: "image/jpeg", size: 10, sha256: "'
+        + "0" * 64
+        + '") { evidence { id } } }',
+        "filename",
+    ),
+    (
+        "admin",
+        'mutation { createPartnerCredential(plugin: "court_docking", name: "' + "n" * 300 + '") { secret } }',
+        "name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("user", "query", "field"), COLUMN_DOCS, ids=[d[2] for d in COLUMN_DOCS])
+async def test_values_longer_than_their_column_are_validation_errors(client, world, user, query, field):
+    case = await new_case(world)
+    before = await _counts()
+    response = await _post(client, world.tokens[user], query, {"c": to_global_id("Case", case.id)})
+    errors = response.json()["errors"]
+    assert errors[0]["extensions"]["code"] == "VALIDATION", errors
+    assert errors[0]["extensions"]["field"] == field, errors
+    assert len(errors[0]["message"]) < 200, "the message does not repeat the value"
+    assert await _counts() == before

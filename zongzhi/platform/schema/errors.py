@@ -32,6 +32,8 @@ from graphql import (
 )
 from graphql.error import GraphQLError
 from strawberry.extensions.mask_errors import MaskErrors
+from strawberry.utils.str_converters import to_camel_case
+from tortoise.exceptions import ValidationError as ColumnError
 
 from zongzhi.platform.errors import ServiceError
 
@@ -93,6 +95,8 @@ def classify(error: GraphQLError, document: DocumentNode | None) -> tuple[str, s
     original = error.original_error
     if isinstance(original, ServiceError):
         return original.code, original.field
+    if isinstance(original, ColumnError):  # a value its column cannot hold (a check was missed)
+        return "VALIDATION", to_camel_case(str(original).split(":", 1)[0].strip())
     if error.path is None:
         field = _value_field(error, document)
         if field is not None:
@@ -116,6 +120,10 @@ class CodedErrors(MaskErrors):
             code, field = classify(error, document)
             if code == "INTERNAL":
                 error = self.anonymise_error(error)
+            elif isinstance(error.original_error, ColumnError):  # its message repeats the whole value
+                error = GraphQLError(
+                    f"{field} is too long or not valid", error.nodes, path=error.path, original_error=None
+                )
             extensions = dict(error.extensions or {})
             if isinstance(error.original_error, ServiceError):
                 extensions.update(error.original_error.extensions())
