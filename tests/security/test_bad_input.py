@@ -363,3 +363,34 @@ async def test_values_longer_than_their_column_are_validation_errors(client, wor
     assert errors[0]["extensions"]["field"] == field, errors
     assert len(errors[0]["message"]) < 200, "the message does not repeat the value"
     assert await _counts() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"null",
+        b'"{ me { id } }"',
+        b'{"query": 1}',
+        b'{"query": "{ me { id } }", "variables": []}',
+        b'{"query": "{ me { id } }", "variables": "x"}',
+        b'{"query": "{ me { id } }", "operationName": 5}',
+        b'{"query": "{ me { id } }", "extensions": 7}',
+        b'{"query": "' + b"{" * 5000 + b'"}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"query": "query($v: [[Int]]) { me { id } }", "variables": {"v": '
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"}}",
+    ],
+    ids=lambda b: b[:30].decode(errors="replace"),
+)
+async def test_malformed_bodies_are_4xx(client, world, body):
+    response = await client.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {world.tokens['a_staff']}", "Content-Type": "application/json"},
+    )
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 200:
+        assert "INTERNAL" not in response.text
