@@ -146,6 +146,22 @@ CASE_DOCS: list[tuple[str, CaseStatus | None, str, str, dict, str]] = [
         {},
         "amount",
     ),
+    (
+        "cursor naming an id >= 2**63",
+        None,
+        "a_staff",
+        "query($a: String) { cases(after: $a) { totalCount } }",
+        {"a": base64.urlsafe_b64encode(f"2026-01-01T00:00:00+00:00|{2**63}".encode()).decode()},
+        "after",
+    ),
+    (
+        "cursor naming year 9999",
+        None,
+        "a_staff",
+        "query($a: String) { cases(after: $a) { totalCount } }",
+        {"a": base64.urlsafe_b64encode(b"9999-12-31T23:59:59-14:00|1").decode()},
+        "after",
+    ),
     # item 4
     (
         "deadline in 9999",

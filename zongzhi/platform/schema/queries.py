@@ -20,7 +20,7 @@ from zongzhi.platform.jurisdiction import (
 )
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import from_global_id, pk_of
+from zongzhi.platform.schema.ids import PK_MAX, from_global_id, pk_of
 from zongzhi.platform.services.lifecycle import OPEN
 from zongzhi.platform.services.people import lookup_hash_for_id
 
@@ -58,9 +58,12 @@ def _encode_cursor(created_at: datetime, pk: int) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         stamp, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), int(pk)
+        at, key = datetime.fromisoformat(stamp), int(pk)
     except ValueError:
         raise ValidationFailed("not a cursor this API issued", field="after") from None
+    if not 1 <= key <= PK_MAX:
+        raise ValidationFailed("not a cursor this API issued", field="after")
+    return limits.check_datetime(at, "after"), key
 
 
 def _selects(selections, name: str) -> bool:
