@@ -42,6 +42,24 @@ DATETIMES = [
     "not a date",
 ]
 DATES = ["2026-11-20", "9999-12-31", "0001-01-01", "1999-02-30", "yesterday"]
+#: Strings at the edges: longer than a case number or a search, than a title, than any column;
+#: control characters, NUL, lone surrogates, markup.
+STRINGS = [
+    "",
+    " ",
+    "x" * 41,
+    "案" * 101,
+    "标" * 201,
+    "a" * 5000,
+    "\ud800",
+    "tag\udfff",
+    "a\x00b",
+    "\x1b[31m",
+    "line\nbreak",
+    "<script>alert(1)</script>",
+    "ZZ-330110-20261120-00001",
+    "11010519491231002X",
+]
 DECIMALS = ["1200.50", "Infinity", "-Infinity", "NaN", "1e30", "-1", "0.001", "1" * 400, "abc"]
 
 
@@ -53,6 +71,7 @@ def _scalar_strategies(ids: list[str]) -> dict[str, st.SearchStrategy]:
         "JSON": st.sampled_from(['{"a": 1}', "[]", "null", "1"]).map(nodes.String),
         "Upload": st.just(nodes.Null),
         "ID": st.one_of(st.sampled_from(ids), st.text(max_size=30)).map(nodes.String),
+        "String": st.one_of(st.sampled_from(STRINGS), st.text(max_size=50)).map(nodes.String),
     }
 
 
