@@ -75,6 +75,9 @@ async def test_counters_move_with_requests_and_evaluated_events(
     deep = "query Deep { me { center { " + "parent { " * 12 + "name" + " }" * 12 + " } } }"
     refused = await post(client, token, deep)
     assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION"
+    costly = "query Costly { " + " ".join(f'r{i}: report(period: "2026-10") {{ pdfBase64 }}' for i in range(5)) + " }"
+    refused = await post(client, token, costly)
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
     await client.post("/graphql", json={"query": ME})  # no token
     after = await scrape(client)
 
@@ -87,6 +90,7 @@ async def test_counters_move_with_requests_and_evaluated_events(
     assert moved("zongzhi_graphql_requests_total", operation="anonymous", outcome="UNAUTHENTICATED") == 1
     assert moved("zongzhi_graphql_request_duration_seconds_count", operation="WhoAmI") == 3
     assert moved("zongzhi_documents_refused_total", limit="depth") == 1
+    assert moved("zongzhi_documents_refused_total", limit="cost") == 1
     # The case's received event and its consequences went through the rules in-process.
     assert moved("zongzhi_events_evaluated_total") >= 1
     assert moved("zongzhi_rule_evaluation_seconds_count") >= 1

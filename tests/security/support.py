@@ -18,8 +18,14 @@ ID_NUMBER = "110101199003074514"
 PHONE = "13800138000"
 
 
-async def repeated_party(world: World, cases: int = 3, grid: str = "a1g1", filer: str = "a1_grid") -> int:
-    """A person with ID and phone numbers, party to ``cases`` cases in township A; their id."""
+async def repeated_party(
+    world: World,
+    cases: int = 3,
+    grid: str = "a1g1",
+    filer: str = "a1_grid",
+    who: tuple[str, str, str] = ("赵六", ID_NUMBER, PHONE),
+) -> int:
+    """A person (``who``: name, ID and phone numbers), party to ``cases`` cases in ``grid``; their id."""
     for i in range(cases):
         data = svc.CaseInput(
             title=f"反复纠纷 {i}",
@@ -29,12 +35,12 @@ async def repeated_party(world: World, cases: int = 3, grid: str = "a1g1", filer
             parties=[
                 svc.PartyInput(
                     role=PartyRole.applicant,
-                    person=PersonInput(name="赵六", id_number=ID_NUMBER, phone=PHONE),
+                    person=PersonInput(name=who[0], id_number=who[1], phone=who[2]),
                 )
             ],
         )
         await svc.intake(data, await actor(world, filer))
-    return (await Person.get(name="赵六")).id
+    return (await Person.get(name=who[0])).id
 
 
 def zongzhi(settings: Settings, *args: str) -> subprocess.CompletedProcess:

@@ -21,6 +21,7 @@ from tests.casework import new_case
 from tests.gql import GraphQLErrors, gql
 from tests.platform.test_subscriptions import connect, serving
 from tests.security.support import ID_NUMBER, PHONE, repeated_party, zongzhi
+from tests.security.townships import valid_id_number
 from zongzhi.platform import audit
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.models import AuditChainHead, AuditLog, Case, Evidence, EvidenceAccess
@@ -287,7 +288,10 @@ async def test_audit_log_filters_and_pages(client, world):
 
 async def test_an_auditor_with_a_center_reads_its_subtree_only(client, world):
     await repeated_party(world)
-    await repeated_party(world, grid="b1g1", filer="b1_grid")
+    # Another resident: filing a case with A's resident's ID number in B would link that record
+    # blind, and B's staff would see no numbers to reveal.
+    b_resident = ("钱七", valid_id_number("33011019850505123"), "13955550777")
+    await repeated_party(world, grid="b1g1", filer="b1_grid", who=b_resident)
     for who in ("a_staff", "b_staff", "county_staff"):
         await gql(client, world.tokens[who], WARNING_FULL)
     await audit.record("test.cli", "t")  # no user: the command line

@@ -30,7 +30,7 @@ class OperationObserver(SchemaExtension):
             if result is None and ec.pre_execution_errors:
                 errors = list(ec.pre_execution_errors)
             for error in errors:
-                limit = metrics.refused_limit(error.message)
+                limit = metrics.refused_limit(error.message, (error.extensions or {}).get("code"))
                 if limit is not None:
                     metrics.DOCUMENTS_REFUSED.labels(limit).inc()
             name = ec.operation_name

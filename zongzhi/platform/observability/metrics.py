@@ -104,8 +104,10 @@ def operation_label(name: str | None) -> str:
     return name
 
 
-def refused_limit(message: str) -> str | None:
-    """Which document limit an error message reports, if any (strawberry's and graphql-core's texts)."""
+def refused_limit(message: str, code: str | None = None) -> str | None:
+    """Which document limit an error reports, if any: its code, or graphql-core's and our texts."""
+    if code == "QUERY_TOO_COSTLY":
+        return "cost"
     lowered = message.lower()
     if "exceeds maximum operation depth" in lowered:
         return "depth"
@@ -113,8 +115,6 @@ def refused_limit(message: str) -> str | None:
         return "aliases"
     if "document contains more than" in lowered and "tokens" in lowered:
         return "tokens"
-    if "cost" in lowered and ("exceeds" in lowered or "too" in lowered):
-        return "cost"
     return None
 
 
