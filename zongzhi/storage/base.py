@@ -17,6 +17,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -172,3 +173,17 @@ class EvidenceStore(ABC):
     @abstractmethod
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
         """Every object whose key starts with ``prefix``, with its age (``last_modified``)."""
+
+    # -- backup and restore (``zongzhi backup`` / ``zongzhi restore``) ----------------------------
+
+    @abstractmethod
+    async def download(self, key: str, dest: Path) -> None:
+        """Copy the object's bytes into the local file ``dest`` (streamed); :class:`ObjectMissing`."""
+
+    @abstractmethod
+    async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:
+        """Store the local file ``src`` under ``key`` (streamed); :class:`ObjectLocked` if retained."""
+
+    @abstractmethod
+    async def retained_until(self, key: str) -> datetime | None:
+        """When the object's retention (object lock) ends, or ``None`` when it has none."""

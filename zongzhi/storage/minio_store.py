@@ -21,6 +21,7 @@ import io
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import urllib3
@@ -404,6 +405,38 @@ class MinioEvidenceStore(EvidenceStore):
                     f"evidence {key!r} is under retention (or deletion is not allowed)"
                 ) from exc
             raise
+
+    # -- backup and restore -----------------------------------------------------------------------
+
+    async def download(self, key: str, dest: Path) -> None:
+        validate_key(key)
+        await self._missing_as_error(key, lambda: self.client.fget_object(self.bucket, key, str(dest)))
+
+    async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:
+        validate_key(key)
+        try:
+            await self._run(self.client.fput_object, self.bucket, key, str(src), content_type=content_type)
+        except S3Error as exc:
+            if exc.code == "AccessDenied":
+                raise ObjectLocked(f"evidence {key!r} is under retention") from exc
+            raise
+        info = await self.stat(key)
+        if info is None:
+            raise ObjectMissing(key)
+        return info
+
+    async def retained_until(self, key: str) -> datetime | None:
+        validate_key(key)
+        if not self.supports_locking:
+            return None
+        try:
+            retention = await self._run(self.client.get_object_retention, self.bucket, key)
+        except S3Error as exc:
+            if exc.code in MISSING_CODES | LOCK_UNSUPPORTED_CODES | {"NoSuchObjectLockConfiguration"}:
+                return None
+            raise
+        until = retention.retain_until_date if retention is not None else None
+        return until if until is not None and until > datetime.now(UTC) else None
 
 
 def _in(seconds: int) -> datetime:
