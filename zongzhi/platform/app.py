@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from zongzhi.platform import plugins, runtime, security
 from zongzhi.platform.graphql_http import GraphQLEndpoint
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
+from zongzhi.platform.static_files import static_app
 from zongzhi.storage import build_store, evidence_routes
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/healthz", health),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Mount("/static", app=static_app(), name="static"),
         *evidence_routes(store),
         *loaded.routes(),
     ]
