@@ -312,3 +312,23 @@ def _wait_for(url: str, timeout: float = 60) -> None:
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def test_readme_command_line_block_lists_every_command():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Command line", 1)[1].split("```", 2)[1]
+    lines = [line for line in block.splitlines() if line.startswith("zongzhi ")]
+
+    def shown(words: list[str]) -> bool:
+        group, rest = words[1], words[2:]
+        return any(
+            line.split()[1] == group and all(re.search(rf"\b{w}\b", line) for w in rest) for line in lines
+        )
+
+    leaves = [
+        path.split()
+        for path, parser in _parsers(build_parser())
+        if path != "zongzhi" and not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+    ]
+    missing = [" ".join(words) for words in leaves if not shown(words)]
+    assert not missing, f"README.md's Command line block does not show: {missing}"
