@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import socket
 import sys
 from collections.abc import Callable, Coroutine
@@ -110,8 +111,11 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
             await runtime.shutdown()
 
     if args.reset and settings.is_sqlite:
-        db_file = settings.data_dir / "zongzhi.sqlite3"
-        db_file.unlink(missing_ok=True)
+        # The WAL beside a killed server's file would be replayed into the new one: remove it too.
+        for name in ("zongzhi.sqlite3", "zongzhi.sqlite3-wal", "zongzhi.sqlite3-shm"):
+            (settings.data_dir / name).unlink(missing_ok=True)
+        if settings.storage == "local":
+            shutil.rmtree(settings.evidence_dir, ignore_errors=True)
     directory = asyncio.run(prepare())
     url = f"{settings.public_url}/graphql"
     print(f"\nzongzhi demo: GraphiQL at {url}\n")
