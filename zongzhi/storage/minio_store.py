@@ -429,14 +429,19 @@ class MinioEvidenceStore(EvidenceStore):
         validate_key(key)
         if not self.supports_locking:
             return None
+        # From the object's headers (HEAD), which every S3 store sends for a retained object;
+        # GET ?retention is missing from some S3 look-alikes.
         try:
-            retention = await self._run(self.client.get_object_retention, self.bucket, key)
+            st = await self._run(self.client.stat_object, self.bucket, key)
         except S3Error as exc:
-            if exc.code in MISSING_CODES | LOCK_UNSUPPORTED_CODES | {"NoSuchObjectLockConfiguration"}:
+            if exc.code in MISSING_CODES:
                 return None
             raise
-        until = retention.retain_until_date if retention is not None else None
-        return until if until is not None and until > datetime.now(UTC) else None
+        raw = (st.metadata or {}).get("x-amz-object-lock-retain-until-date")
+        if not raw:
+            return None
+        until = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return until if until > datetime.now(UTC) else None
 
 
 def _in(seconds: int) -> datetime:
