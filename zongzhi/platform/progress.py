@@ -92,7 +92,7 @@ class Progress:
     def line(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-6)
         rate = self.done / elapsed
-        speed = f"{_amount(rate, self.unit)}/s"
+        speed = f"{_amount(rate, self.unit)}/s" if self.unit == "B" else f"{rate:.1f}/s"
         if self.total is None:
             return f"{self.label}  {_amount(self.done, self.unit)}  {speed}  {_clock(elapsed)}"
         share = min(self.done / self.total, 1.0) if self.total else 1.0
