@@ -31,6 +31,8 @@ EXPECTED_COMMANDS = {
     "worker": ["zongzhi", "worker"],
     "beat": ["zongzhi", "beat"],
 }
+#: Variables the deploy files may set besides the settings: read by libraries, documented in the README.
+LIBRARY_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR"}
 SECRET_SETTINGS = {
     "ZONGZHI_DATABASE_URL",
     "ZONGZHI_SECRET_KEY",
@@ -125,8 +127,19 @@ def test_compose_start_order(services):
 
 
 def test_compose_healthchecks(services):
-    for name in ("postgres", "redis", "minio", "api"):
+    for name in ("postgres", "redis", "minio", "api", "worker"):
         assert services[name]["healthcheck"]["test"], name
+
+
+def test_compose_app_healthchecks_use_the_probes(services):
+    """The API is healthy when ready (/readyz, not just an open port); a worker while it serves metrics."""
+    api = " ".join(as_argv(services["api"]["healthcheck"]["test"]))
+    assert "http://127.0.0.1:8000/readyz" in api
+    worker = " ".join(as_argv(services["worker"]["healthcheck"]["test"]))
+    port = services["worker"]["environment"]["ZONGZHI_WORKER_METRICS_PORT"]
+    assert f"http://127.0.0.1:{port}/metrics" in worker
+    for name in ("api", "worker"):
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
 
 
 def test_compose_production_settings(services):
@@ -134,7 +147,7 @@ def test_compose_production_settings(services):
     for name in APP_SERVICES:
         env = services[name]["environment"]
         assert isinstance(env, dict), f"{name}: use the mapping form for environment"
-        assert set(env) <= known, f"{name}: unknown settings {sorted(set(env) - known)}"
+        assert set(env) <= known | LIBRARY_VARIABLES, f"{name}: unknown settings {sorted(set(env) - known)}"
         assert env["ZONGZHI_EVENT_MODE"] == "celery"
         assert env["ZONGZHI_STORAGE"] == "s3"
         assert env["ZONGZHI_DATABASE_URL"].startswith("postgres://")
@@ -268,6 +281,27 @@ def test_k8s_config_and_secrets():
         in_secrets |= set(secret.get("stringData", {})) | set(secret.get("data", {}))
     missing = SECRET_SETTINGS - in_secrets
     assert not missing, f"missing from the Secret: {sorted(missing)}"
+
+
+def test_k8s_probes_use_the_app_probe_paths():
+    from tests.deploy.test_observability import app_paths
+
+    paths = app_paths()
+    deployments = k8s_objects("Deployment")
+    api = deployments["zongzhi-api"]["spec"]["template"]["spec"]["containers"][0]
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/livez"
+    worker = deployments["zongzhi-worker"]["spec"]["template"]["spec"]["containers"][0]
+    port = k8s_objects("ConfigMap")["zongzhi-config"]["data"]["ZONGZHI_WORKER_METRICS_PORT"]
+    assert {p["name"]: p["containerPort"] for p in worker["ports"]}["metrics"] == int(port)
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    for name, container in (("api", api), ("worker", worker)):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if probe in container:
+                declared = {p["name"] for p in container["ports"]}
+                assert container[probe]["httpGet"]["port"] in declared, f"{name} {probe}"
+                if name == "api":
+                    assert container[probe]["httpGet"]["path"] in paths, f"{name} {probe}"
 
 
 def test_kustomization_lists_existing_files():

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from tests.gql import GraphQLErrors, gql
-from tests.storage.evidence_api import COMPLETE, EvidenceApi, mp4_bytes, new_case, sha
+from tests.storage.evidence_api import COMPLETE, EvidenceApi, mp4_bytes, new_case, open_api, s3_settings, sha
 from tests.storage.storage_samples import png
 from zongzhi.platform.app import create_app
 from zongzhi.platform.models import CaseEvent, Evidence, EvidenceAccess
@@ -24,24 +22,11 @@ def moto() -> Iterator[str]:
         yield endpoint
 
 
-def s3_settings(settings, endpoint: str):
-    return replace(
-        settings, storage="s3", s3_endpoint=endpoint, s3_access_key="testing", s3_secret_key="testing",
-        s3_bucket=f"zz-ev-{uuid.uuid4().hex[:12]}", evidence_retention_days=1,
-    )
-
-
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
 async def api(request, settings, world, client) -> AsyncIterator[EvidenceApi]:
-    async with httpx.AsyncClient(timeout=60) as http:
-        if request.param == "local":
-            yield EvidenceApi(client, http, settings.public_url, "local")
-            return
-        app = create_app(s3_settings(settings, request.getfixturevalue("moto")), manage_db=False)
-        await app.state.store.ensure_ready()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-            c.app = app  # type: ignore[attr-defined]
-            yield EvidenceApi(c, http, settings.public_url, "s3")
+    endpoint = request.getfixturevalue("moto") if request.param == "s3" else None
+    async with open_api(request.param, settings, client, endpoint) as api_:
+        yield api_
 
 
 async def test_upload_confirm_list_and_download(api, world):

@@ -179,13 +179,16 @@ async def test_orphans_are_removed_after_the_configured_age(api, world, settings
     )
     stray_path = api.store.root / stray_key
     os.utime(stray_path, (long_ago.timestamp(), long_ago.timestamp()))
-    old_key = (await Evidence.get(id=pk(old["evidence"]["id"]))).key
+    old_row = await Evidence.get(id=pk(old["evidence"]["id"]))
+    assert await api.store.stat(old_row.staging_key) is not None
 
     removed = await remove_orphans(api.store, age)
     assert removed == 3  # two pending rows (one with its object) and the stray object
     remaining = await Evidence.all().order_by("id").values_list("id", "status")
     assert remaining == [(pk(stored["id"]), "stored"), (pk(young["evidence"]["id"]), "pending")]
-    assert await api.store.stat(old_key) is None and await api.store.stat(stray_key) is None
+    assert await api.store.stat(old_row.staging_key) is None and await api.store.stat(stray_key) is None
+    young_row = await Evidence.get(id=pk(young["evidence"]["id"]))
+    assert await api.store.stat(young_row.staging_key) is not None
     assert await remove_orphans(api.store, age) == 0
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +21,7 @@ import httpx
 from tests.gql import gql
 from tests.world import World
 from zongzhi.platform.actor import actor_for_user
+from zongzhi.platform.app import create_app
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services.cases import CaseInput, intake
 
@@ -113,3 +117,28 @@ class EvidenceApi:
 
     async def case_view(self, token: str, case_id: str) -> dict:
         return (await gql(self.client, token, CASE_EVIDENCE, {"id": case_id}))["node"]
+
+
+def s3_settings(settings: Any, endpoint: str) -> Any:
+    """``settings`` with an S3 store at ``endpoint`` in a fresh bucket under object lock (as at start-up)."""
+    return replace(
+        settings, storage="s3", s3_endpoint=endpoint, s3_access_key="testing", s3_secret_key="testing",
+        s3_bucket=f"zz-ev-{uuid.uuid4().hex[:12]}", evidence_retention_days=1,
+    )
+
+
+@asynccontextmanager
+async def open_api(
+    kind: str, settings: Any, client: httpx.AsyncClient, s3_endpoint: str | None = None
+) -> AsyncIterator[EvidenceApi]:
+    """The evidence API on the local store (the suite's ``client``) or on an S3 store at ``s3_endpoint``."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        if kind == "local":
+            yield EvidenceApi(client, http, settings.public_url, "local")
+            return
+        assert s3_endpoint is not None
+        app = create_app(s3_settings(settings, s3_endpoint), manage_db=False)
+        await app.state.store.ensure_ready()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            c.app = app  # type: ignore[attr-defined]
+            yield EvidenceApi(c, http, settings.public_url, "s3")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -11,7 +13,14 @@ from starlette.applications import Starlette
 
 from tests.storage.storage_samples import png
 from tests.storage.storage_settings import local_settings
-from zongzhi.storage import LocalEvidenceStore, StoreUnavailable, build_store, evidence_key, evidence_routes
+from zongzhi.storage import (
+    LocalEvidenceStore,
+    StoreUnavailable,
+    build_store,
+    evidence_key,
+    evidence_routes,
+    staging_key,
+)
 from zongzhi.storage.links import LinkError, LinkSigner
 
 BASE = "http://zongzhi.test/evidence-local/"
@@ -87,13 +96,13 @@ async def test_get_link_cannot_upload(local):
 
 async def test_link_from_another_secret_is_refused(local):
     _store, http = local
-    url = forge({"k": evidence_key(1, "a"), "m": "PUT", "e": int(time.time()) + 60, "n": 10}, "wrong")
+    url = forge({"k": staging_key("a"), "m": "PUT", "e": int(time.time()) + 60, "n": 10}, "wrong")
     assert (await http.put(url, content=b"x")).status_code == 403
 
 
 async def test_size_limit_is_enforced_while_streaming(local):
     store, http = local
-    key = evidence_key(1, "big.png")
+    key = staging_key("big.png")
     target = await store.presign_put(key, "image/png", size_limit=10)
     assert (await http.put(target.url, content=b"x" * 11)).status_code == 413
 
@@ -107,14 +116,49 @@ async def test_size_limit_is_enforced_while_streaming(local):
     assert (await http.put(target.url, content=b"x" * 10)).status_code == 200
 
 
-async def test_locked_evidence_cannot_be_overwritten_through_a_link(local):
+async def test_upload_links_never_name_final_evidence(local):
     store, http = local
     key = evidence_key(1, "a.png")
+    with pytest.raises(ValueError):
+        await store.presign_put(key, "image/png")
+    with pytest.raises(ValueError):
+        await store.start_multipart(key, "image/png", 1)
+    # Even a genuinely signed link naming a final key is refused, and writes nothing.
+    forged = forge({"k": key, "m": "PUT", "e": int(time.time()) + 60, "n": 100})
+    assert (await http.put(forged, content=png())).status_code == 403
+    assert await store.stat(key) is None
+
+
+async def test_staged_uploads_are_not_served(local):
+    store, http = local
+    key = staging_key("a.png")
     target = await store.presign_put(key, "image/png")
     assert (await http.put(target.url, content=png())).status_code == 200
-    await store.lock(key, 1)
-    assert (await http.put(target.url, content=b"other")).status_code == 409
-    assert await store.head_bytes(key, 8) == png()[:8]
+    response = await http.get(await store.presign_get(key, "a.png"))
+    assert response.status_code == 403
+
+
+async def test_an_upload_to_a_promoted_slot_is_refused(local):
+    store, http = local
+    staged, final = staging_key("a.png"), evidence_key(1, "a.png")
+    target = await store.presign_put(staged, "image/png")
+    assert (await http.put(target.url, content=png())).status_code == 200
+    assert (await store.promote(staged, final, "image/png")) is not None
+    response = await http.put(target.url, content=b"other bytes")
+    assert response.status_code == 409 and "closed" in response.text
+    assert await store.sha256(final) == hashlib.sha256(png()).hexdigest()
+    assert await store.stat(staged) is None
+
+
+async def test_a_changed_file_is_not_served(local):
+    store, http = local
+    key = evidence_key(1, "a.png")
+    await store.put(key, png(), "image/png")
+    url = await store.presign_get(key, "a.png", content_type="image/png", sha256=hashlib.sha256(png()).hexdigest())
+    assert (await http.get(url)).content == png()
+    (store.root / key).write_bytes(png(3, 3))  # someone with disk access changed it
+    response = await http.get(url)
+    assert response.status_code == 500 and png(3, 3) not in response.content
 
 
 @pytest.mark.parametrize(
@@ -159,3 +203,13 @@ async def test_unusable_directory_gives_store_unavailable(tmp_path):
     with pytest.raises(StoreUnavailable) as caught:
         await store.ensure_ready()
     assert str(tmp_path / "data" / "evidence") in str(caught.value)
+
+
+async def test_stale_empty_staging_slots_are_swept(local):
+    store, http = local
+    target = await store.presign_put(staging_key("a.png"), "image/png")
+    used = staging_key("b.png")
+    await store.put(used, png(), "image/png")
+    await store.abort_stale_multipart(timedelta(seconds=-5))
+    assert (await http.put(target.url, content=png())).status_code == 409
+    assert await store.stat(used) is not None  # a slot holding an upload goes with its row, not here

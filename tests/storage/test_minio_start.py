@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.storage.storage_settings import S3Server, s3_settings
-from zongzhi.storage import MinioEvidenceStore, StoreUnavailable, build_store, evidence_key
+from zongzhi.storage import MinioEvidenceStore, StoreUnavailable, build_store, evidence_key, staging_key
 from zongzhi.storage.testing import free_port, moto_endpoint
 
 pytestmark = pytest.mark.s3
@@ -74,7 +74,7 @@ async def test_existing_bucket_without_lock_degrades_gracefully(s3_server, tmp_p
 async def test_presigned_urls_carry_expiry_and_disposition(s3_server, tmp_path):
     store = build_store(s3_settings(s3_server, tmp_path))
     await store.ensure_ready()
-    key = evidence_key(1, "照片.png")
+    key = staging_key("照片.png")
     put = await store.presign_put(key, "image/png", expires=120)
     assert "X-Amz-Expires=120" in put.url and put.headers == {"Content-Type": "image/png"}
     get = await store.presign_get(key, "照片.png", expires=60)

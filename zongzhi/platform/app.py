@@ -9,12 +9,16 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from zongzhi.platform import plugins, runtime, security
 from zongzhi.platform.graphql_http import GraphQLEndpoint
+from zongzhi.platform.observability import logs, tracing
+from zongzhi.platform.observability.graphql import OperationObserver
+from zongzhi.platform.observability.http import RequestContextMiddleware, probe_routes
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
 from zongzhi.platform.static_files import static_app
@@ -26,7 +30,10 @@ log = logging.getLogger(__name__)
 def build_app_schema(settings: Settings, loaded: plugins.Plugins):
     """The core schema with the fields and types of the loaded plugins merged in."""
     queries, mutations, extra_types = loaded.graphql_parts()
-    return build_schema(settings, extra_queries=queries, extra_mutations=mutations, extra_types=extra_types)
+    schema = build_schema(settings, extra_queries=queries, extra_mutations=mutations, extra_types=extra_types)
+    # First, so that it sees the errors after CodedErrors has coded them (hooks exit in reverse).
+    schema.extensions = (OperationObserver, *schema.extensions)
+    return schema
 
 
 def _freeze_startup_objects() -> None:
@@ -44,6 +51,9 @@ def _freeze_startup_objects() -> None:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """Build the app. ``manage_db=False`` when the caller (tests, CLI) already initialised the ORM."""
     settings = settings or Settings.from_env()
+    # Here as well as in the CLI: uvicorn's worker processes build the app in a fresh interpreter.
+    logs.configure(settings.log_format, settings.log_level)
+    tracing.configure(settings)
     security.configure(settings)
     loaded = plugins.load(settings)
     store = build_store(settings)
@@ -71,22 +81,19 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 background.cancel()
             await runtime.shutdown(manage_db=manage_db)
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
     routes = [
         Route("/", root),
-        Route("/healthz", health),
+        *probe_routes(settings, store),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Mount("/static", app=static_app(), name="static"),
         *evidence_routes(store),
         *loaded.routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContextMiddleware)])
     app.state.settings = settings
     app.state.schema = schema
     app.state.store = store

@@ -23,8 +23,9 @@ from datetime import datetime
 from typing import Any
 
 from zongzhi.platform.actor import Actor
-from zongzhi.platform.jurisdiction import can_see_case
+from zongzhi.platform.jurisdiction import can_see_case, is_partner
 from zongzhi.platform.models import Case, CaseEvent
+from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import EVENT_TOPIC, Committed
 from zongzhi.platform.settings import Settings
 
@@ -92,7 +93,8 @@ class Hub:
                 await self._started()
             self.listening += 1
             live = True
-            yield queue
+            with metrics.subscription_open():
+                yield queue
         finally:
             self.listening -= live
             self._queues.discard(queue)
@@ -243,6 +245,8 @@ async def visible_to(actor: Actor, message: dict[str, Any]) -> bool:
     """The jurisdiction rule of ``case_scope`` applied to one message (DESIGN.md §9)."""
     if actor.system:
         return True
+    if is_partner(actor):  # a partner account reads nothing of a center it is attached to
+        return False
     if actor.center_path and str(message.get("center_path", "")).startswith(actor.center_path):
         return True
     if message.get("grid_id") is not None and message["grid_id"] in actor.grid_ids:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import shutil
 import socket
@@ -22,6 +21,7 @@ from typing import Any
 
 from zongzhi.platform import cli_errors, db, security
 from zongzhi.platform.errors import ServiceError, UsageError
+from zongzhi.platform.observability import logs
 from zongzhi.platform.progress import Progress
 from zongzhi.platform.settings import Settings
 
@@ -40,6 +40,14 @@ def command(name: str) -> Callable[[Command], Command]:
 def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool = False) -> None:
     import uvicorn
 
+    from zongzhi.platform.observability import multiproc
+
+    multiproc.prepare_multiprocess_dir()
+    # Our request log line replaces uvicorn's access log; in JSON mode uvicorn's own lines go to
+    # the root logger too (log_config=None), so every line on stderr is JSON.
+    logging_options: dict[str, Any] = {"access_log": False}
+    if settings.log_format == "json":
+        logging_options["log_config"] = None
     uvicorn.run(
         "zongzhi.platform.app:create_app",
         factory=True,
@@ -48,6 +56,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool 
         workers=workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        **logging_options,
     )
 
 
@@ -257,6 +266,106 @@ async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         await db.close()
 
 
+def _cli_actor():
+    """The command line acts as an admin with no account; audit rows name it and the OS user."""
+    import getpass
+
+    from zongzhi.platform.actor import Actor
+
+    return Actor.system_actor(f"命令行 cli:{getpass.getuser()}")
+
+
+@command("users disable")
+async def users_disable(args: argparse.Namespace, settings: Settings) -> int:
+    return await _set_user_active(args.username, False, settings)
+
+
+@command("users enable")
+async def users_enable(args: argparse.Namespace, settings: Settings) -> int:
+    return await _set_user_active(args.username, True, settings)
+
+
+async def _set_user_active(username: str, active: bool, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+    from zongzhi.platform.services.accounts import set_user_active
+
+    await db.init(settings)
+    try:
+        user = await User.get_or_none(username=username)
+        if user is None:
+            print(f"no user {username}", file=sys.stderr)
+            return 2
+        await set_user_active(_cli_actor(), user.id, active)
+    finally:
+        await db.close()
+    print(f"{'enabled' if active else 'disabled'} {username}")
+    return 0
+
+
+@command("tokens list")
+async def tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+    from zongzhi.platform.services.accounts import list_api_tokens
+
+    await db.init(settings)
+    try:
+        user = await User.get_or_none(username=args.username)
+        if user is None:
+            print(f"no user {args.username}", file=sys.stderr)
+            return 2
+        rows = await list_api_tokens(_cli_actor(), user.id)
+    finally:
+        await db.close()
+
+    def when(value) -> str:
+        return value.strftime("%Y-%m-%dT%H:%MZ") if value else "-"
+
+    print(f"{'id':>6}  {'prefix':12} {'created':18} {'expires':18} {'last used':18} {'revoked':18} name")
+    for t in rows:
+        print(
+            f"{t.id:>6}  {t.prefix:12} {when(t.created_at):18} {when(t.expires_at):18} "
+            f"{when(t.last_used_at):18} {when(t.revoked_at):18} {t.name}"
+        )
+    return 0
+
+
+@command("tokens revoke")
+async def tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.services.accounts import revoke_api_token
+
+    await db.init(settings)
+    try:
+        await revoke_api_token(_cli_actor(), args.id)
+    finally:
+        await db.close()
+    print(f"revoked token {args.id}")
+    return 0
+
+
+@command("audit verify")
+async def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.audit import verify
+
+    await db.init(settings)
+    try:
+        result = await verify()
+    finally:
+        await db.close()
+    if result.unchained:
+        print(f"{result.unchained} row(s) from before the chain began are not covered")
+    if not result.ok:
+        where = f"row id {result.broken_id}" if result.broken_id is not None else "the chain head"
+        seq = f" (seq {result.broken_seq})" if result.broken_seq is not None else ""
+        print(
+            f"audit chain BROKEN at {where}{seq}: {result.problem}; "
+            f"{result.checked} row(s) before it verified",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"audit chain intact: {result.checked} row(s), last seq {result.last_seq}, hash {result.last_hash}")
+    return 0
+
+
 @command("schema export")
 def schema_export(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform import plugins
@@ -274,6 +383,9 @@ def schema_export(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("worker")
 def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.observability import multiproc
+
+    multiproc.prepare_multiprocess_dir()  # before anything defines a metric
     from zongzhi.platform.worker import run_worker
 
     asyncio.run(db.migrate(settings))
@@ -456,8 +568,21 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
         if center is None:
             raise UsageError(f"no center with code {args.center}")
         with Progress.start(f"report {period.label}", 2) as bar:
-            built = await build_report(await scope_of_center(center), period)
+            built = await build_report(await scope_of_center(center), period, people=args.people)
             bar.advance()
+            if args.people == "full" and built.parties:
+                from zongzhi.platform.audit import record_reveal
+
+                actor = _cli_actor()
+                await record_reveal(
+                    None,
+                    [p.person_id for p in built.parties],
+                    "cli",
+                    command="report",
+                    center=args.center,
+                    period=period.label,
+                    by=actor.display,
+                )
             data = render(built, args.format)
             bar.advance()
     finally:
@@ -524,7 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
     u = usub.add_parser("create", help="create a user")
     u.add_argument("username", help="login name, unique")
     u.add_argument("--name", help="display name")
-    u.add_argument("--roles", required=True, help="comma-separated: staff,mediator,grid_worker,leader,...")
+    u.add_argument(
+        "--roles",
+        required=True,
+        help="comma-separated: staff,mediator,grid_worker,leader,rule_author,admin,partner,department; "
+        "or auditor alone (reads the audit log, nothing else)",
+    )
     u.add_argument("--center", help="12-digit code of the user's center (their jurisdiction)")
     u.add_argument("--department", help="department code, for department users")
     u.add_argument("--grids", help="comma-separated grid codes, for grid workers")
@@ -532,6 +662,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--plugin", help="for partner accounts: the plugin they may reach")
     u = usub.add_parser("list", help="list users: username, roles, center, department, active")
     u.add_argument("--center", help="only the users of the center with this 12-digit code")
+    u = usub.add_parser("disable", help="disable an account: its tokens and JWTs get 401 at once (audited)")
+    u.add_argument("username", help="the account to disable")
+    u = usub.add_parser("enable", help="enable a disabled account again (audited)")
+    u.add_argument("username", help="the account to enable")
 
     p = sub.add_parser("tokens", help="bearer tokens")
     tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -540,12 +674,28 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
+    t = tsub.add_parser("list", help="a user's API tokens without their secrets: id, dates, revoked")
+    t.add_argument("username", help="whose tokens")
+    t = tsub.add_parser("revoke", help="revoke an API token by id (see tokens list); audited")
+    t.add_argument("id", type=int, help="the token's id")
+
+    p = sub.add_parser("audit", help="the audit log")
+    asub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    asub.add_parser(
+        "verify", help="check the audit log's hash chain; exit 1 and name the first broken row if it fails"
+    )
 
     p = sub.add_parser("report", help="write the analysis report of a center and its subtree for a period")
     p.add_argument("--center", required=True, help="12-digit code of the center")
     p.add_argument("--period", required=True, help="2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
     p.add_argument("--format", choices=["md", "csv", "pdf"], default="md", help="output format")
     p.add_argument("--output", "-o", help="file ('-': stdout); default report-CODE-PERIOD.FMT")
+    p.add_argument(
+        "--people",
+        choices=["none", "masked", "full"],
+        default="none",
+        help="also list parties to repeated cases, ID and phone numbers masked or in full (full is audited)",
+    )
 
     p = sub.add_parser("worker", help="run a Celery worker (rule evaluation, deliveries)")
     p.add_argument("--concurrency", type=int, default=2, help="worker processes")
@@ -620,9 +770,7 @@ def main(argv: list[str] | None = None) -> int:
     settings: Settings | None = None
     try:
         settings = _settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logs.configure(settings.log_format, settings.log_level)
         security.configure(settings)
         result = _commands[name](args, settings)
         if asyncio.iscoroutine(result):

@@ -53,6 +53,7 @@ class Role(LabelledEnum):
     admin = ("admin", "管理员")
     partner = ("partner", "对接单位")
     department = ("department", "部门承办人")
+    auditor = ("auditor", "安全审计员")
 
 
 class CaseStatus(LabelledEnum):

@@ -222,6 +222,7 @@ async def _seed(n_cases: int, seed_value: int, settings, on_case: Callable[[], o
     await user("county_leader", "县中心主任", [Role.leader], center=county)
     await user("rule_author", "规则维护员", [Role.rule_author], center=county)
     await user("admin", "系统管理员", [Role.admin])
+    await user("auditor", "安全审计员", [Role.auditor])
     await user("housing_officer", "住建局联络员", [Role.department], department=depts["housing"])
     await user("labor_officer", "人社局联络员", [Role.department], department=depts["labor"])
     for i, township in enumerate(townships, start=1):

@@ -25,6 +25,7 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.facts import build_fact
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
+from zongzhi.platform.observability import metrics, tracing
 from zongzhi.platform.outbox import Committed, caused_by, change, mark_handled, mark_processed
 from zongzhi.platform.rules import Firing, get_engine, parse_ruleset, registry
 from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
@@ -155,6 +156,7 @@ async def _apply(
                 action=name,
                 params=params | {"result": result} if result else params,
             )
+        metrics.DECISIONS.labels("ok").inc()
     except IntegrityError:
         return  # another delivery of the same event made this decision first
     except Exception as exc:
@@ -170,6 +172,7 @@ async def _apply(
                 outcome="error",
                 error=message[:2000],
             )
+            metrics.DECISIONS.labels("error").inc()
 
 
 async def evaluate_event(event_id: int, *, committed: Committed | None = None) -> list[Firing]:
@@ -178,6 +181,13 @@ async def evaluate_event(event_id: int, *, committed: Committed | None = None) -
     ``committed`` is the first delivery, in the process whose transaction just wrote the event:
     the event is at hand, and nothing can have handled or decided on it yet.
     """
+    with tracing.span("evaluate_event", {"zongzhi.event_id": event_id}):
+        firings = await _evaluate(event_id, committed)
+    log.debug("evaluated event %s: %d rules fired", event_id, len(firings))
+    return firings
+
+
+async def _evaluate(event_id: int, committed: Committed | None) -> list[Firing]:
     first_delivery = committed is not None and committed.event is not None
     if first_delivery:
         event = committed.event
@@ -201,11 +211,13 @@ async def evaluate_event(event_id: int, *, committed: Committed | None = None) -
             own_chain = await _chain_rules(event)
             if not first_delivery:
                 versions = await _finish_with_started_versions(event, versions)
-            firings = [
-                f
-                for f in get_engine().evaluate(fact, versions)
-                if f"{f.ruleset}/{f.rule_id}" not in own_chain
-            ]
+            with (
+                tracing.span("rules.match", {"zongzhi.event_type": event.type}),
+                metrics.timed(metrics.RULE_SECONDS),
+            ):
+                matched = get_engine().evaluate(fact, versions)
+            metrics.EVENTS_EVALUATED.inc()
+            firings = [f for f in matched if f"{f.ruleset}/{f.rule_id}" not in own_chain]
             for firing in firings:
                 for index, (name, params) in enumerate(firing.actions):
                     await _apply(firing, index, name, params, event, case)

@@ -28,7 +28,6 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from zongzhi.platform.actor import Actor, actor_for_user
-from zongzhi.platform.models import AuditLog
 from zongzhi.platform.schema.context import Context
 from zongzhi.platform.services.accounts import authenticate
 from zongzhi.platform.settings import Settings
@@ -176,20 +175,7 @@ class GraphQLEndpoint(GraphQL):
             body["data"] = result.data
         if result.extensions:
             body["extensions"] = result.extensions
-        await self._audit_reveals(request)
         return body  # type: ignore[return-value]
-
-    async def _audit_reveals(self, request: Request) -> None:
-        """One audit row per request that showed full ID or phone numbers, naming the people."""
-        context: Context | None = getattr(request.state, "context", None)
-        if context is None or not context.revealed_people or context.actor is None:
-            return
-        await AuditLog.create(
-            actor_id=context.actor.user_id,
-            action="pii.read",
-            target="person",
-            details={"people": sorted(context.revealed_people)},
-        )
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)

@@ -1,9 +1,33 @@
-"""Row-level jurisdiction (DESIGN.md §9): which cases an actor may see and act on.
+"""Row-level jurisdiction (DESIGN.md §9): which cases, people and org objects an actor may see.
 
 A user sees the cases owned by a center in their center's subtree, the cases assigned to their
 department or to them, and — for grid workers — the cases in their grids and those they filed.
 The same ``Q`` filters lists, node lookups, statistics and evidence, so no surface can leak what
 another forbids.
+
+Every ID an actor sends (in an argument or nested in an input) is resolved by ``resolve_ref`` through
+``visible``, the one definition per kind of what the actor may see. An ID outside it is
+``NOT_FOUND``, worded exactly as an ID that does not exist, so IDs cannot be probed:
+
+- cases: the rule above; case events, assignments, whistles, evidence and decisions: their case's
+  (and a whistle is seen by the department it summons);
+- people: parties to a case the actor can see (unless the party was linked blind, see
+  ``blind_link``), and the residents of the grids in the actor's territory (their center's subtree,
+  a grid worker's own grids);
+- centers: the actor's center, its subtree and its ancestors (a township knows its county);
+- grids: the grids of the actor's subtree, and a grid worker's own grids;
+- departments: those stationed at a visible center, the actor's own, and those stationed nowhere
+  (agencies of no particular place);
+- users: the actor; for center staff and leaders also the users of visible centers and of their
+  department;
+- deliveries: admins only (an admin of a center: those of the cases they can see).
+
+System actors (rules engine, plugins acting for a verified partner credential) see everything;
+platform admins (an admin attached to no center) manage the org tree, accounts and deliveries, so
+they see every center, grid, department, user and delivery, but cases and people only through the
+case rule; an admin attached to a center is held to that center like anyone else. Partner
+accounts (role ``partner``) see nothing here: a partner reaches exactly what its own credential
+brought in, through its plugin's signed endpoints.
 """
 
 from __future__ import annotations
@@ -11,9 +35,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from zongzhi.platform.actor import Actor
-from zongzhi.platform.models import Assignment, Case, Center
+from zongzhi.platform.codes import Role
+from zongzhi.platform.errors import NotFound
+from zongzhi.platform.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseParty,
+    Center,
+    CenterDepartment,
+    Decision,
+    Delivery,
+    Department,
+    Evidence,
+    Grid,
+    Person,
+    User,
+    Whistle,
+)
+
+NOTHING = Q(id__in=[])
 
 
 @dataclass(frozen=True)
@@ -24,9 +69,16 @@ class ScopePart:
     outside: Q  # the negation of ``within``, true where ``within``'s column is NULL
 
 
+def is_partner(actor: Actor) -> bool:
+    """A partner agency's account: it reads and acts only through its plugin's signed endpoints."""
+    return not actor.system and (actor.plugin is not None or str(Role.partner) in actor.roles)
+
+
 def _parts(actor: Actor, center: ScopePart | None) -> list[ScopePart]:
     """The alternatives of the rule, ``center`` standing for the actor's center subtree."""
     parts: list[ScopePart] = []
+    if is_partner(actor):
+        return parts
     if actor.center_path and center is not None:
         parts.append(center)
     if actor.department_id:
@@ -50,7 +102,7 @@ def case_scope(actor: Actor) -> Q | None:
     center = ScopePart(Q(center_path__startswith=prefix), ~Q(center_path__startswith=prefix))
     parts = [p.within for p in _parts(actor, center)]
     if not parts:
-        return Q(id__in=[])
+        return NOTHING
     return Q(*parts, join_type=Q.OR)
 
 
@@ -83,8 +135,154 @@ def scoped_cases(actor: Actor):
 
 
 def center_in_scope(actor: Actor, center_path: str) -> bool:
+    """Whether a center lies in the actor's subtree (where the actor may act, not only look)."""
     return actor.system or bool(actor.center_path and center_path.startswith(actor.center_path))
 
 
 async def can_see_case(actor: Actor, case_id: int) -> bool:
     return await scoped_cases(actor).filter(id=case_id).exists()
+
+
+# --- everything else an ID can name ----------------------------------------------------------
+
+
+def _ancestor_ids(path: str | None) -> list[int]:
+    return [int(p) for p in (path or "").strip("/").split("/") if p]
+
+
+def _sees_org(actor: Actor) -> bool:
+    """System actors and platform admins (an admin of no center) see the whole org tree."""
+    return actor.system or (actor.has(Role.admin) and actor.center_path is None)
+
+
+def _visible_cases_ids(actor: Actor) -> Subquery:
+    return Subquery(scoped_cases(actor).values("id"))
+
+
+def _centers_q(actor: Actor) -> Q:
+    parts: list[Q] = []
+    if actor.center_path:
+        parts += [Q(path__startswith=actor.center_path), Q(id__in=_ancestor_ids(actor.center_path))]
+    if actor.grid_ids:
+        parts.append(Q(id__in=Subquery(Grid.filter(id__in=list(actor.grid_ids)).values("center_id"))))
+    if actor.department_id:
+        stationed = CenterDepartment.filter(department_id=actor.department_id).values("center_id")
+        parts.append(Q(id__in=Subquery(stationed)))
+    return Q(*parts, join_type=Q.OR) if parts else NOTHING
+
+
+def _grids_q(actor: Actor) -> Q:
+    parts: list[Q] = []
+    if actor.center_path:
+        parts.append(Q(center__path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(id__in=list(actor.grid_ids)))
+    return Q(*parts, join_type=Q.OR) if parts else NOTHING
+
+
+def _departments_q(actor: Actor) -> Q:
+    parts = [Q(id__not_in=Subquery(CenterDepartment.all().values("department_id")))]
+    if actor.center_path or actor.grid_ids or actor.department_id:
+        centers = Center.filter(_centers_q(actor)).values("id")
+        stationed = CenterDepartment.filter(center_id__in=Subquery(centers)).values("department_id")
+        parts.append(Q(id__in=Subquery(stationed)))
+    if actor.department_id:
+        parts.append(Q(id=actor.department_id))
+    return Q(*parts, join_type=Q.OR)
+
+
+def _users_q(actor: Actor) -> Q:
+    parts = [Q(id=actor.user_id)] if actor.user_id else []
+    if not actor.has(Role.staff, Role.leader):
+        return Q(*parts, join_type=Q.OR) if parts else NOTHING  # others see only their own account
+    if actor.center_path or actor.grid_ids or actor.department_id:
+        parts.append(Q(center_id__in=Subquery(Center.filter(_centers_q(actor)).values("id"))))
+    if actor.department_id:
+        parts.append(Q(department_id=actor.department_id))
+    return Q(*parts, join_type=Q.OR) if parts else NOTHING
+
+
+def people_q(actor: Actor) -> Q | None:
+    """Which people ``actor`` may see (``None``: all). One definition for node, search and references.
+
+    A party linked blind (``CaseParty.blind``) does not make its person visible: knowing an ID
+    number and filing a case with it must not be a way to read that person's phone or address.
+    """
+    if actor.system:
+        return None
+    if is_partner(actor):
+        return NOTHING
+    sighted = CaseParty.filter(case_id__in=_visible_cases_ids(actor), blind=False).values("person_id")
+    parts = [Q(id__in=Subquery(sighted))]
+    if actor.center_path:
+        parts.append(Q(grid__center__path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(grid_id__in=list(actor.grid_ids)))
+    return Q(*parts, join_type=Q.OR)
+
+
+def _through_case(actor: Actor) -> Q | None:
+    return None if actor.system else Q(case_id__in=_visible_cases_ids(actor))
+
+
+def _scope_q(actor: Actor, model: type[Model]) -> Q | None:
+    """The filter on ``model`` for what ``actor`` may see; ``None`` when it sees every row."""
+    if model is Case:
+        return case_scope(actor)
+    if model is Person:
+        return people_q(actor)
+    if model is Whistle and actor.department_id and not actor.system:
+        # The summoned department sees its whistle, even on a case outside its jurisdiction.
+        return Q(case_id__in=_visible_cases_ids(actor)) | Q(department_id=actor.department_id)
+    if model in (CaseEvent, Assignment, Whistle, Evidence, Decision, CaseParty):
+        return _through_case(actor)
+    if model is Delivery:  # an admin's: all for a platform admin, else those of their cases
+        if _sees_org(actor):
+            return None
+        return _through_case(actor) if actor.has(Role.admin) and not is_partner(actor) else NOTHING
+    if _sees_org(actor):
+        return None
+    if is_partner(actor):
+        return Q(id=actor.user_id) if model is User and actor.user_id else NOTHING
+    if model is Center:
+        return _centers_q(actor)
+    if model is Grid:
+        return _grids_q(actor)
+    if model is Department:
+        return _departments_q(actor)
+    if model is User:
+        return _users_q(actor)
+    raise TypeError(f"no jurisdiction rule for {model.__name__}")
+
+
+def visible(actor: Actor, model: type[Model]) -> QuerySet:
+    """The rows of ``model`` that ``actor`` may see: the one place that decides it, per kind."""
+    q = _scope_q(actor, model)
+    return model.all() if q is None else model.filter(q)
+
+
+#: The noun an error names, per model (as GraphQL type names spell them).
+_NOUNS = {Evidence: "evidence", CaseEvent: "event", Delivery: "delivery"}
+
+
+async def resolve_ref(actor: Actor, model: type[Model], pk: int, field: str, **extra):
+    """The row of ``model`` with primary key ``pk`` if ``actor`` may see it, else ``NOT_FOUND``.
+
+    ``extra`` narrows further (``active=True``); a row it excludes is as absent as an invisible one.
+    """
+    row = await visible(actor, model).filter(id=pk, **extra).first()
+    if row is None:
+        noun = _NOUNS.get(model, model.__name__.lower())
+        raise NotFound(f"no {noun} {pk} in your jurisdiction", field=field)
+    return row
+
+
+async def visible_ids(actor: Actor, model: type[Model], ids: list[int]) -> set[int]:
+    """Which of ``ids`` the actor may see, in one statement."""
+    if not ids:
+        return set()
+    return set(await visible(actor, model).filter(id__in=ids).values_list("id", flat=True))
+
+
+async def may_see_person(actor: Actor, person_id: int) -> bool:
+    return await visible(actor, Person).filter(id=person_id).exists()

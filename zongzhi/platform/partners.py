@@ -5,6 +5,13 @@ seconds, and ``X-Zongzhi-Signature`` is the hex HMAC-SHA256 of ``<timestamp>.<ra
 partner's secret. Inbound requests outside the replay window, with a bad signature, an unknown or
 revoked key, or a key of another plugin get 401 and store nothing.
 
+Partners are isolated from each other: a credential finds and acts on exactly the cases it brought
+in. A partner's own ids (a court's case number, an incident or item number) are scoped per
+credential: the case keeps them with ``external_channel`` = ``<channel>#<credential id>``, so two
+credentials may use the same id without meeting, and ``own_case`` is the only way a webhook finds
+a case again. Partner accounts (users with the ``partner`` role) see no cases over GraphQL at all
+(``jurisdiction.is_partner``), whatever center they are attached to.
+
 Deliveries are rows first: ``queue_delivery`` stores one (unique per event, partner and kind, so a
 re-delivered event queues nothing new), then ``deliver_due`` sends what is due, retrying with
 exponential backoff until it is sent or ``failed``; an admin can retry a failed one.
@@ -26,11 +33,13 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 
 from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import (
     AuditLog,
     Case,
@@ -40,6 +49,7 @@ from zongzhi.platform.models import (
     DeliveryAttempt,
     PartnerCredential,
 )
+from zongzhi.platform.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +93,10 @@ async def create_credential(
     if callback_url and not callback_url.startswith(("http://", "https://")):
         raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")
     center = None
-    if center_code:
-        center = await Center.get_or_none(code=center_code)
+    if center_code:  # a reference like any ID: through the admin's jurisdiction
+        center = await visible(actor, Center).get_or_none(code=center_code)
         if center is None:
-            raise ValidationFailed(f"no center {center_code}", field="centerCode")
+            raise NotFound(f"no center {center_code} in your jurisdiction", field="centerCode")
     secret = secrets.token_urlsafe(32)
     credential = await PartnerCredential.create(
         plugin=plugin,
@@ -273,6 +283,7 @@ async def attempt(delivery: Delivery, client: httpx.AsyncClient | None = None) -
     else:
         delivery.next_attempt_at, delivery.last_error = now + _backoff(delivery.attempts), error
     await delivery.save(update_fields=["attempts", "status", "delivered_at", "next_attempt_at", "last_error"])
+    metrics.DELIVERY_ATTEMPTS.labels("retry" if delivery.status == "pending" else delivery.status).inc()
     return not error
 
 
@@ -294,9 +305,7 @@ async def deliver_due(limit: int = 100) -> int:
 async def retry_delivery(actor: Actor, delivery_id: int) -> Delivery:
     """An admin sends a failed delivery again, from a fresh count of attempts."""
     _require_admin(actor)
-    delivery = await Delivery.get_or_none(id=delivery_id)
-    if delivery is None:
-        raise NotFound(f"no delivery {delivery_id}", field="deliveryId")
+    delivery = await resolve_ref(actor, Delivery, delivery_id, "deliveryId")
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, datetime.now(UTC)
     await delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
     await AuditLog.create(actor_id=actor.user_id, action="delivery.retry", target=str(delivery_id))
@@ -341,6 +350,30 @@ async def read_payload(request: Request, plugin: str, schema: dict) -> VerifiedR
     return verified
 
 
+def scoped_channel(credential: PartnerCredential, channel: str) -> str:
+    """The namespace of one credential's external ids on a channel (``Case.external_channel``)."""
+    return f"{channel}#{credential.id}"
+
+
+async def own_case(credential: PartnerCredential, channel: str, external_id: str) -> Case | None:
+    """The case this credential sent with ``external_id``; another credential's is never found.
+
+    Cases stored before ids were scoped per credential keep the bare channel: they are found
+    through the plugin's record naming the credential.
+    """
+    from zongzhi.platform.models import PartnerRecord
+
+    found = await Case.get_or_none(
+        external_channel=scoped_channel(credential, channel), external_id=external_id
+    )
+    if found is not None:
+        return found
+    legacy = PartnerRecord.filter(credential_id=credential.id, plugin=credential.plugin).values("case_id")
+    return await Case.filter(
+        external_channel=channel, external_id=external_id, id__in=Subquery(legacy)
+    ).first()
+
+
 async def partner_case(
     credential: PartnerCredential, channel: str, external_id: str, data: Any, record: dict
 ) -> tuple[Case, bool]:
@@ -348,7 +381,11 @@ async def partner_case(
     from zongzhi.platform.models import PartnerRecord
     from zongzhi.platform.services.cases import intake
 
-    data.channel, data.external_channel, data.external_id = channel, channel, external_id
+    existing = await own_case(credential, channel, external_id)
+    if existing is not None:
+        return existing, False
+    data.channel, data.external_id = channel, external_id
+    data.external_channel = scoped_channel(credential, channel)
     case, created = await intake(data, partner_actor(credential))
     if created:
         await PartnerRecord.get_or_create(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -17,6 +19,14 @@ JWT_ISSUER = "zongzhi"
 def configure(settings: Settings) -> None:
     _state["settings"] = settings
     _state["cipher"] = PiiCipher(settings.pii_key or f"pii:{settings.secret_key}")
+
+
+def audit_key() -> bytes:
+    """The audit chain's HMAC key: ``ZONGZHI_AUDIT_KEY``, or one derived from the secret key."""
+    s = settings()
+    if s.audit_key:
+        return hashlib.sha256(s.audit_key.encode()).digest()
+    return hmac.new(hashlib.sha256(s.secret_key.encode()).digest(), b"zongzhi-audit-chain", "sha256").digest()
 
 
 def settings() -> Settings:

@@ -60,6 +60,12 @@ class Settings:
         "Key material for encrypting ID and phone numbers at rest and for their lookup hashes. "
         "Empty: derived from the secret key. Changing it makes stored PII unreadable.",
     )
+    audit_key: str = _setting(
+        "ZONGZHI_AUDIT_KEY",
+        "",
+        "Key of the audit log's hash chain (HMAC-SHA256). Empty: derived from the secret key. Keep it "
+        "out of the database: whoever holds it can rewrite the log undetected.",
+    )
     jwt_ttl_minutes: int = _setting("ZONGZHI_JWT_TTL_MINUTES", "720", "Lifetime of issued JWTs.", int)
     event_mode: str = _setting(
         "ZONGZHI_EVENT_MODE",
@@ -133,6 +139,37 @@ class Settings:
         "ZONGZHI_DISABLED_PLUGINS", "", "Comma-separated plugin names to leave unloaded.", _list
     )
     log_level: str = _setting("ZONGZHI_LOG_LEVEL", "INFO", "Logging level.")
+    log_format: str = _setting(
+        "ZONGZHI_LOG_FORMAT",
+        "text",
+        "`text` (for a terminal) or `json`: one JSON object per line, with the request id, operation, "
+        "user id and outcome (README: Operating zongzhi).",
+    )
+    health_timeout_seconds: float = _setting(
+        "ZONGZHI_HEALTH_TIMEOUT_SECONDS",
+        "2",
+        "Time each readiness check (and the scrape-time database figures) may take before it fails.",
+        float,
+    )
+    metrics_token: str = _setting(
+        "ZONGZHI_METRICS_TOKEN",
+        "",
+        "If set, `/metrics` needs `Authorization: Bearer <token>`. Empty: open (it holds no personal data; "
+        "keep it off the public network).",
+    )
+    worker_metrics_port: int = _setting(
+        "ZONGZHI_WORKER_METRICS_PORT",
+        "0",
+        "Port on which `zongzhi worker` serves its processes' Prometheus metrics (0: off).",
+        int,
+    )
+    tracing: bool = _setting(
+        "ZONGZHI_TRACING",
+        "false",
+        "OpenTelemetry tracing (needs `pip install 'zongzhi[otel]'`); exported over OTLP/HTTP as the "
+        "standard `OTEL_EXPORTER_OTLP_*` variables say.",
+        _bool,
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

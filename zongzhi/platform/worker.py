@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from zongzhi.platform.observability import celery_hooks, metrics, tracing
 from zongzhi.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
 
 settings = Settings.from_env()
 celery_app = make_celery(settings)
+celery_hooks.install(settings)
+tracing.configure(settings)
 
 _loop: asyncio.AbstractEventLoop | None = None
 
@@ -78,6 +82,7 @@ def _stop_process(**_: Any) -> None:
         from zongzhi.platform import runtime
 
         _loop.run_until_complete(runtime.shutdown())
+    metrics.process_gone(os.getpid())
 
 
 _senders: dict[str, Celery] = {}
@@ -122,7 +127,9 @@ def deliver_due() -> int:
 def evaluate_event(event_id: int) -> int:
     from zongzhi.platform.evaluation import evaluate_event as evaluate
 
-    return len(_run(evaluate(event_id)))
+    fired = len(_run(evaluate(event_id)))
+    log.info("event %s evaluated: %d rules fired", event_id, fired)
+    return fired
 
 
 @celery_app.task(name=REPUBLISH)
@@ -148,8 +155,11 @@ def remove_orphan_evidence() -> int:
 
 
 def run_worker(concurrency: int, loglevel: str) -> None:
+    # --quiet (a global option, before the sub-command): in JSON mode the start-up banner is not a log line.
+    quiet = ["--quiet"] if settings.log_format == "json" else []
     celery_app.worker_main(
         [
+            *quiet,
             "worker",
             f"--loglevel={loglevel}",
             f"--concurrency={concurrency}",
@@ -160,4 +170,5 @@ def run_worker(concurrency: int, loglevel: str) -> None:
 
 
 def run_beat(loglevel: str, schedule_file: str) -> None:
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
+    quiet = ["--quiet"] if settings.log_format == "json" else []
+    celery_app.start([*quiet, "beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])

@@ -23,7 +23,7 @@ from .base import (
     content_disposition,
     part_size_for,
 )
-from .keys import evidence_key, slug, validate_key
+from .keys import evidence_key, is_staging_key, slug, staging_key, validate_key
 from .local_store import LocalEvidenceStore
 from .minio_store import MinioEvidenceStore
 from .sniff import check_declared, detect_type, is_allowed
@@ -47,8 +47,10 @@ __all__ = [
     "evidence_key",
     "evidence_routes",
     "is_allowed",
+    "is_staging_key",
     "part_size_for",
     "slug",
+    "staging_key",
     "validate_key",
 ]
 

@@ -5,10 +5,17 @@ push blocking work (the ``minio`` SDK is synchronous) onto worker threads.
 
 The upload flow the API builds on top of a store:
 
-1. ``presign_put`` (or ``start_multipart`` for large files) hands the client a short-lived URL;
+1. ``presign_put`` (or ``start_multipart`` for large files) hands the client a short-lived URL to a
+   *staging* key (:func:`~zongzhi.storage.keys.staging_key`);
 2. the client uploads its bytes straight to that URL;
-3. on confirmation the API calls ``stat``, ``head_bytes`` (type sniffing), ``sha256`` and finally
-   ``lock``; on any mismatch it calls ``delete``.
+3. on confirmation the API calls ``promote``, which moves the staged object to its final key, a key
+   no link ever names, and returns that object's version; the API then checks *that version* with
+   ``stat``, ``head_bytes`` (type sniffing) and ``sha256``, and finally ``lock``s it; on any mismatch
+   it ``delete``s that version.
+4. downloads are ``presign_get`` links to the recorded version, served with the recorded type.
+
+So whatever a client later sends to a link it still holds lands on a staging key nobody reads: what
+was confirmed is what is served.
 """
 
 from __future__ import annotations
@@ -60,6 +67,8 @@ class ObjectInfo:
     size: int
     etag: str
     last_modified: datetime
+    version_id: str | None = None
+    """The store's version of the object, where it keeps versions (``None`` otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,8 @@ class EvidenceStore(ABC):
     ) -> PresignedUpload:
         """A URL the client PUTs the whole file to, valid ``expires`` seconds.
 
+        ``key`` must be a staging key (``ValueError`` otherwise): no upload link names final evidence.
+
         ``size_limit`` is enforced on upload where the store can (local links); S3 presigned PUTs
         cannot limit the size, so confirmation must always check ``stat().size``.
         """
@@ -144,31 +155,63 @@ class EvidenceStore(ABC):
         """Store a small file sent through the API (server-side put)."""
 
     @abstractmethod
-    async def stat(self, key: str) -> ObjectInfo | None:
-        """The object's size, etag and modification time, or ``None`` if there is none."""
+    async def promote(self, staging_key: str, final_key: str, content_type: str) -> ObjectInfo | None:
+        """Move the object uploaded to ``staging_key`` to ``final_key`` and drop the staging object.
+
+        From the moment the move starts, nothing a client sends to a staging link can reach the final
+        object. Returns the final object, with its ``version_id`` where the store keeps versions, or
+        ``None`` when nothing was uploaded (the staging link stays usable then). Idempotent: when
+        ``final_key`` already exists (a retried confirmation) it is returned as it is and the staged
+        object is dropped, never copied over it. ``content_type`` becomes the final object's type.
+        """
 
     @abstractmethod
-    async def head_bytes(self, key: str, n: int = 4096) -> bytes:
+    async def stat(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """The object's (or that version's) size, etag, modification time and version, or ``None``."""
+
+    @abstractmethod
+    async def head_bytes(self, key: str, n: int = 4096, version_id: str | None = None) -> bytes:
         """The object's first ``n`` bytes (fewer if it is shorter), for type sniffing."""
 
     @abstractmethod
-    async def sha256(self, key: str) -> str:
+    async def sha256(self, key: str, version_id: str | None = None) -> str:
         """Hex sha256 of the object, read as a stream (never the whole file in memory)."""
 
     @abstractmethod
-    async def lock(self, key: str, days: int) -> bool:
+    async def lock(self, key: str, days: int, version_id: str | None = None) -> bool:
         """Put the object under retention for ``days``; False (and a log note) where unsupported."""
 
     @abstractmethod
-    async def presign_get(self, key: str, filename: str, expires: int = 300) -> str:
-        """A short-lived download URL; the response names the file ``filename``."""
+    async def presign_get(
+        self,
+        key: str,
+        filename: str,
+        expires: int = 300,
+        *,
+        content_type: str = "application/octet-stream",
+        version_id: str | None = None,
+        sha256: str | None = None,
+    ) -> str:
+        """A short-lived download URL for that version of the object, served as an attachment named
+        ``filename`` with ``content_type`` (the type recorded at confirmation, never one guessed from
+        the name or stored with the upload). Where ``sha256`` is given and the store serves the bytes
+        itself (local links), the file is checked against it before a byte goes out."""
 
     @abstractmethod
-    async def delete(self, key: str) -> None:
-        """Remove the object (all its versions); :class:`ObjectLocked` if under retention.
+    async def delete(self, key: str, version_id: str | None = None) -> None:
+        """Remove the object (all its versions, or only ``version_id``); :class:`ObjectLocked` if
+        under retention.
 
         Deleting a key that does not exist is not an error.
         """
+
+    async def versions(self, key: str) -> list[ObjectInfo]:
+        """Every version of ``key``, newest first; empty where the store keeps no versions.
+
+        Used once per evidence confirmed before versions were recorded, to find and pin the version
+        whose bytes match the recorded hash.
+        """
+        return []
 
     @abstractmethod
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
@@ -177,8 +220,9 @@ class EvidenceStore(ABC):
     # -- backup and restore (``zongzhi backup`` / ``zongzhi restore``) ----------------------------
 
     @abstractmethod
-    async def download(self, key: str, dest: Path) -> None:
-        """Copy the object's bytes into the local file ``dest`` (streamed); :class:`ObjectMissing`."""
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
+        """Copy the object's bytes (``version_id``: that version) into the local file ``dest``,
+        streamed; :class:`ObjectMissing` if there is none."""
 
     @abstractmethod
     async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:

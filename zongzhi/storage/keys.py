@@ -1,4 +1,8 @@
-"""Object keys for evidence: ``cases/<case id>/<uuid4 hex>/<slug of filename>``.
+"""Object keys for evidence: ``cases/<case id>/<uuid4 hex>/<slug of filename>`` for confirmed files,
+``staging/<uuid4 hex>/<slug of filename>`` for uploads in flight.
+
+Clients only ever get upload links to a staging key; confirmation moves the object to its final
+``cases/`` key, which no link names (see :meth:`~zongzhi.storage.base.EvidenceStore.promote`).
 
 User-supplied text (the filename, and the case id to be safe) only ever enters a key through
 :func:`slug`, which percent-encodes everything outside ``[A-Za-z0-9._-]``. So a key can never gain a
@@ -49,6 +53,27 @@ def evidence_key(case_id: object, filename: str) -> str:
     """A fresh key for a file attached to case ``case_id``."""
     case_part = slug(str(case_id), 64)
     return f"cases/{case_part}/{uuid.uuid4().hex}/{slug(filename)}"
+
+
+STAGING_PREFIX = "staging/"
+"""Every upload link names a key under this prefix, and nothing under it is ever served."""
+
+
+def staging_key(filename: str) -> str:
+    """A fresh key the client uploads ``filename`` to before confirmation."""
+    return f"{STAGING_PREFIX}{uuid.uuid4().hex}/{slug(filename)}"
+
+
+def is_staging_key(key: str) -> bool:
+    return key.startswith(STAGING_PREFIX) and key.count("/") == 2
+
+
+def validate_staging_key(key: str) -> str:
+    """Refuse an upload target that is not a staging key (an upload link must never name evidence)."""
+    validate_key(key)
+    if not is_staging_key(key):
+        raise ValueError(f"uploads go to staging keys only, not {key!r}")
+    return key
 
 
 def validate_key(key: str) -> str:

@@ -3,13 +3,22 @@
 Presigned URLs become signed, expiring links to the app itself (``/evidence-local/{token}``, see
 :meth:`LocalEvidenceStore.routes`). Layout under ``settings.evidence_dir``::
 
-    cases/...               the objects, one file per key
+    staging/<id>/<name>     what a client uploaded through a link, before confirmation
+    cases/...               confirmed evidence, one read-only file per key; no link writes here
     .tmp/                   uploads in flight (renamed into place when complete)
+    .sealed/<id>/           a staging slot being promoted
     .uploads/<upload id>/   multipart parts, plus ``key`` naming the target
     .retention/<sha256>     retain-until time (unix seconds) of a locked object
 
 Keys never start with a dot (:func:`~zongzhi.storage.keys.validate_key`), so objects and the dot
 directories cannot collide. A locked file is also made read-only.
+
+Why a slot directory per staging key: an upload link streams into ``.tmp`` and, at its very end,
+renames the file into ``staging/<id>/``, which it never creates. :meth:`promote` first renames the
+whole slot to ``.sealed/`` (one atomic rename), so an upload still streaming when the evidence is
+confirmed finds no slot and gets 409, and an upload that finished before lands in the sealed slot
+and is what gets checked. The checked file is moved to its ``cases/`` key, and downloads hash it
+again before serving it.
 """
 
 from __future__ import annotations
@@ -18,7 +27,6 @@ import asyncio
 import hashlib
 import logging
 import math
-import mimetypes
 import os
 import re
 import shutil
@@ -44,7 +52,7 @@ from .base import (
     PresignedUpload,
     StoreUnavailable,
 )
-from .keys import validate_key
+from .keys import is_staging_key, validate_key, validate_staging_key
 from .links import LinkError, LinkSigner
 
 log = logging.getLogger(__name__)
@@ -113,7 +121,7 @@ class LocalEvidenceStore(EvidenceStore):
 
     def _ensure_ready(self) -> None:
         try:
-            for sub in (".tmp", ".uploads", ".retention"):
+            for sub in (".tmp", ".uploads", ".retention", ".sealed", "staging"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
             probe = self.root / ".tmp" / f"probe-{uuid.uuid4().hex}"
             probe.write_bytes(b"")
@@ -128,7 +136,9 @@ class LocalEvidenceStore(EvidenceStore):
     async def presign_put(
         self, key: str, content_type: str, expires: int = 300, size_limit: int | None = None
     ) -> PresignedUpload:
-        self._path(key)
+        validate_staging_key(key)
+        slot = self._path(key).parent
+        await asyncio.to_thread(slot.mkdir, parents=True, exist_ok=True)
         expires_at = _expiry(expires)
         limit = min(size_limit or self.max_bytes, self.max_bytes)
         url = self._url({"k": key, "m": "PUT", "e": expires_at, "n": limit})
@@ -137,6 +147,7 @@ class LocalEvidenceStore(EvidenceStore):
     async def start_multipart(
         self, key: str, content_type: str, part_count: int, expires: int = 900
     ) -> MultipartUpload:
+        validate_staging_key(key)
         self._path(key)
         if not 1 <= part_count <= 10_000:
             raise ValueError("part_count must be between 1 and 10000")
@@ -207,6 +218,13 @@ class LocalEvidenceStore(EvidenceStore):
             for tmp in (self.root / ".tmp").iterdir():
                 if tmp.stat().st_mtime < cutoff:
                     tmp.unlink(missing_ok=True)
+            for sealed in (self.root / ".sealed").iterdir():
+                if sealed.stat().st_mtime < cutoff:
+                    shutil.rmtree(sealed, ignore_errors=True)
+            for slot in (self.root / "staging").iterdir():
+                # Slots nothing was ever uploaded to (files in slots are swept with their rows).
+                if slot.is_dir() and slot.stat().st_mtime < cutoff and not any(slot.iterdir()):
+                    slot.rmdir()
             return aborted
 
         return await asyncio.to_thread(sweep)
@@ -226,14 +244,44 @@ class LocalEvidenceStore(EvidenceStore):
             tmp.unlink(missing_ok=True)
         return _info(key, target)
 
-    async def stat(self, key: str) -> ObjectInfo | None:
+    async def promote(self, staging_key: str, final_key: str, content_type: str) -> ObjectInfo | None:
+        validate_staging_key(staging_key)
+        staged = self._path(staging_key)
+        final = self._path(final_key)
+        return await asyncio.to_thread(self._promote, final_key, staged, final)
+
+    def _promote(self, final_key: str, staged: Path, final: Path) -> ObjectInfo | None:
+        slot = staged.parent
+        if final.is_file():
+            shutil.rmtree(slot, ignore_errors=True)
+            return _info(final_key, final)
+        if not staged.is_file():
+            return None
+        sealed = self.root / ".sealed" / uuid.uuid4().hex
+        try:
+            os.rename(slot, sealed)
+        except FileNotFoundError:
+            # Another confirmation sealed it first: it is moving (or moved) the file into place.
+            return _info(final_key, final) if final.is_file() else None
+        try:
+            sealed_file = sealed / staged.name
+            if not sealed_file.is_file():
+                return None
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(sealed_file, final)
+            final.chmod(stat_mode.S_IRUSR | stat_mode.S_IRGRP | stat_mode.S_IROTH)
+        finally:
+            shutil.rmtree(sealed, ignore_errors=True)
+        return _info(final_key, final)
+
+    async def stat(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         path = self._path(key)
         try:
             return await asyncio.to_thread(_info, key, path)
         except FileNotFoundError:
             return None
 
-    async def head_bytes(self, key: str, n: int = 4096) -> bytes:
+    async def head_bytes(self, key: str, n: int = 4096, version_id: str | None = None) -> bytes:
         path = self._path(key)
 
         def read() -> bytes:
@@ -245,22 +293,14 @@ class LocalEvidenceStore(EvidenceStore):
         except FileNotFoundError as exc:
             raise ObjectMissing(key) from exc
 
-    async def sha256(self, key: str) -> str:
+    async def sha256(self, key: str, version_id: str | None = None) -> str:
         path = self._path(key)
-
-        def digest() -> str:
-            h = hashlib.sha256()
-            with path.open("rb") as f:
-                for chunk in iter(lambda: f.read(_CHUNK), b""):
-                    h.update(chunk)
-            return h.hexdigest()
-
         try:
-            return await asyncio.to_thread(digest)
+            return await asyncio.to_thread(_file_sha256, path)
         except FileNotFoundError as exc:
             raise ObjectMissing(key) from exc
 
-    async def lock(self, key: str, days: int) -> bool:
+    async def lock(self, key: str, days: int, version_id: str | None = None) -> bool:
         path = self._path(key)
         if days <= 0:
             return False
@@ -276,11 +316,23 @@ class LocalEvidenceStore(EvidenceStore):
         await asyncio.to_thread(apply)
         return True
 
-    async def presign_get(self, key: str, filename: str, expires: int = 300) -> str:
+    async def presign_get(
+        self,
+        key: str,
+        filename: str,
+        expires: int = 300,
+        *,
+        content_type: str = "application/octet-stream",
+        version_id: str | None = None,
+        sha256: str | None = None,
+    ) -> str:
         self._path(key)
-        return self._url({"k": key, "m": "GET", "e": _expiry(expires), "f": filename})
+        claims = {"k": key, "m": "GET", "e": _expiry(expires), "f": filename, "t": content_type}
+        if sha256:
+            claims["h"] = sha256
+        return self._url(claims)
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: str, version_id: str | None = None) -> None:
         path = self._path(key)
 
         def remove() -> None:
@@ -315,8 +367,8 @@ class LocalEvidenceStore(EvidenceStore):
 
     # -- backup and restore -----------------------------------------------------------------------
 
-    async def download(self, key: str, dest: Path) -> None:
-        path = self._path(key)
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
+        path = self._path(key)  # one version per key here
         try:
             await asyncio.to_thread(shutil.copyfile, path, dest)
         except FileNotFoundError as exc:
@@ -330,7 +382,8 @@ class LocalEvidenceStore(EvidenceStore):
             tmp = self.root / ".tmp" / uuid.uuid4().hex
             try:
                 shutil.copyfile(src, tmp)
-                _move_into_place(tmp, target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
             return _info(key, target)
@@ -366,10 +419,16 @@ class LocalEvidenceStore(EvidenceStore):
             claims, path = self._claims(request, "GET")
         except LinkError as exc:
             return PlainTextResponse(str(exc), status_code=403)
+        if is_staging_key(claims["k"]):
+            return PlainTextResponse("uploads in flight are not served", status_code=403)
         if not await asyncio.to_thread(path.is_file):
             return PlainTextResponse("no such evidence", status_code=404)
+        expected = claims.get("h")
+        if expected is not None and await asyncio.to_thread(_file_sha256, path) != expected:
+            log.error("evidence %s does not match its recorded sha256: not served", claims["k"])
+            return PlainTextResponse("evidence failed its integrity check", status_code=500)
         filename = str(claims.get("f") or path.name)
-        media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        media_type = str(claims.get("t") or "application/octet-stream")
         return FileResponse(
             path,
             media_type=media_type,
@@ -387,6 +446,8 @@ class LocalEvidenceStore(EvidenceStore):
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return PlainTextResponse(f"upload exceeds the limit of {limit} bytes", status_code=413)
         key = claims["k"]
+        if not is_staging_key(key):
+            return PlainTextResponse("upload links may only name staging keys", status_code=403)
         upload_id = claims.get("u")
         if upload_id is not None:
             try:
@@ -399,16 +460,23 @@ class LocalEvidenceStore(EvidenceStore):
             if not isinstance(part, int) or not 1 <= part <= 10_000:
                 return PlainTextResponse("malformed link", status_code=403)
             target = updir / str(part)
-        elif await asyncio.to_thread(self._retained_until, key) > time.time():
-            return PlainTextResponse("evidence is under retention", status_code=409)
+        elif not await asyncio.to_thread(target.parent.is_dir):
+            return _closed()
         try:
             etag = await self._receive(request.stream(), target, limit)
         except _TooLarge:
             return PlainTextResponse(f"upload exceeds the limit of {limit} bytes", status_code=413)
+        except FileNotFoundError:
+            return _closed()
         return Response(status_code=200, headers={"ETag": f'"{etag}"'})
 
     async def _receive(self, body: AsyncIterator[bytes], target: Path, limit: int) -> str:
-        """Stream the body to a temp file, then move it into place; returns the md5 hex (ETag)."""
+        """Stream the body to a temp file, then move it into place; returns the md5 hex (ETag).
+
+        The target's directory (a staging slot, or a multipart upload's) is never created here, so the
+        final rename fails with ``FileNotFoundError`` when it was sealed or removed while the body
+        streamed: the upload is refused rather than landing anywhere.
+        """
         tmp = self.root / ".tmp" / uuid.uuid4().hex
         digest = hashlib.md5(usedforsecurity=False)
         size = 0
@@ -421,16 +489,25 @@ class LocalEvidenceStore(EvidenceStore):
                 digest.update(chunk)
                 await asyncio.to_thread(out.write, chunk)
             await asyncio.to_thread(out.close)
-            await asyncio.to_thread(_move_into_place, tmp, target)
+            await asyncio.to_thread(os.replace, tmp, target)
         finally:
             out.close()
             await asyncio.to_thread(tmp.unlink, True)
         return digest.hexdigest()
 
 
-def _move_into_place(tmp: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
+def _closed() -> Response:
+    return PlainTextResponse(
+        "this upload is closed: it was confirmed or discarded; request a new upload", status_code=409
+    )
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _write_new(directory: Path, key: str | None) -> None:

@@ -2,8 +2,14 @@
 
 The SDK is synchronous; every call runs in a worker thread (``asyncio.to_thread``).
 
-Immutability: when ``retention_days > 0`` the bucket is created with object lock (which also turns on
-versioning) and ``lock`` sets a retention period on confirmed evidence. A store or an existing bucket
+Immutability: clients only ever hold presigned URLs to ``staging/`` keys. ``promote`` server-side copies
+the staged object (the exact version it found) to the final ``cases/`` key, which no URL names, and
+returns the new version; confirmation checks and locks that version, and downloads are presigned GETs
+of that version with the recorded content type. A later PUT to a staging URL a client still holds only
+creates a staging object nobody serves (the orphan sweeper removes it).
+
+When ``retention_days > 0`` the bucket is created with object lock (which also turns on
+versioning) and ``lock`` sets a retention period on the confirmed version. A store or an existing bucket
 without object lock is used as is, with one logged note. Because a locked bucket is versioned,
 ``delete`` removes every version of a key, so deleting an unconfirmed upload really frees it and
 deleting locked evidence is refused rather than hidden behind a delete marker.
@@ -26,7 +32,7 @@ from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import COMPLIANCE
+from minio.commonconfig import COMPLIANCE, REPLACE, CopySource
 from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.retention import Retention
@@ -43,7 +49,7 @@ from .base import (
     StoreUnavailable,
     content_disposition,
 )
-from .keys import validate_key
+from .keys import validate_key, validate_staging_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,7 +62,7 @@ CREDENTIAL_CODES = {
     "ExpiredToken",
     "InvalidClientTokenId",
 }
-MISSING_CODES = {"NoSuchKey", "NoSuchObject", "ResourceNotFound", "MethodNotAllowed"}
+MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound", "MethodNotAllowed"}
 LOCK_UNSUPPORTED_CODES = {
     "ObjectLockConfigurationNotFoundError",
     "NotImplemented",
@@ -199,7 +205,7 @@ class MinioEvidenceStore(EvidenceStore):
     async def presign_put(
         self, key: str, content_type: str, expires: int = 300, size_limit: int | None = None
     ) -> PresignedUpload:
-        validate_key(key)
+        validate_staging_key(key)
         url = await self._run(
             self.client.get_presigned_url, "PUT", self.bucket, key, expires=timedelta(seconds=expires)
         )
@@ -208,7 +214,7 @@ class MinioEvidenceStore(EvidenceStore):
     async def start_multipart(
         self, key: str, content_type: str, part_count: int, expires: int = 900
     ) -> MultipartUpload:
-        validate_key(key)
+        validate_staging_key(key)
         if not 1 <= part_count <= MAX_PARTS:
             raise ValueError(f"part_count must be between 1 and {MAX_PARTS}")
         upload_id = await self._run(
@@ -284,24 +290,61 @@ class MinioEvidenceStore(EvidenceStore):
             raise ObjectMissing(key)
         return info
 
+    async def promote(self, staging_key: str, final_key: str, content_type: str) -> ObjectInfo | None:
+        validate_staging_key(staging_key)
+        validate_key(final_key)
+        existing = await self.stat(final_key)
+        if existing is None:
+            staged = await self.stat(staging_key)
+            if staged is None:
+                return None
+            # Copy the very version just seen, so a PUT racing with the copy cannot slip in (S3 copies
+            # larger than 5 GiB are done part by part by the SDK, from the same pinned version).
+            source = CopySource(self.bucket, staging_key, version_id=staged.version_id)
+            metadata = {"Content-Type": content_type}
+            try:
+                result = await self._run(
+                    self.client.copy_object,
+                    self.bucket,
+                    final_key,
+                    source,
+                    metadata=metadata,
+                    metadata_directive=REPLACE,
+                )
+            except S3Error as exc:
+                if exc.code in MISSING_CODES:
+                    return None
+                raise
+            existing = await self.stat(final_key, result.version_id)
+            if existing is None:
+                raise ObjectMissing(final_key)
+        try:
+            await self.delete(staging_key)
+        except ObjectLocked:
+            # A bucket default retention locks staging objects too; they are never served anyway.
+            log.warning("staged upload %r is under retention and stays until it expires", staging_key)
+        return existing
+
     # -- reading ----------------------------------------------------------------------------------
 
-    async def stat(self, key: str) -> ObjectInfo | None:
+    async def stat(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         validate_key(key)
         try:
-            st = await self._run(self.client.stat_object, self.bucket, key)
+            st = await self._run(self.client.stat_object, self.bucket, key, version_id=version_id)
         except S3Error as exc:
-            if exc.code in MISSING_CODES:
+            if exc.code in MISSING_CODES or (version_id and exc.code == "InvalidArgument"):
                 return None
             raise
-        return ObjectInfo(key, st.size or 0, st.etag or "", st.last_modified or datetime.now(UTC))
+        return ObjectInfo(
+            key, st.size or 0, st.etag or "", st.last_modified or datetime.now(UTC), st.version_id or None
+        )
 
-    async def head_bytes(self, key: str, n: int = 4096) -> bytes:
+    async def head_bytes(self, key: str, n: int = 4096, version_id: str | None = None) -> bytes:
         validate_key(key)
 
         def read() -> bytes:
             try:
-                response = self.client.get_object(self.bucket, key, offset=0, length=n)
+                response = self.client.get_object(self.bucket, key, offset=0, length=n, version_id=version_id)
             except S3Error as exc:
                 if exc.code == "InvalidRange":
                     return b""
@@ -314,12 +357,12 @@ class MinioEvidenceStore(EvidenceStore):
 
         return await self._missing_as_error(key, read)
 
-    async def sha256(self, key: str) -> str:
+    async def sha256(self, key: str, version_id: str | None = None) -> str:
         validate_key(key)
 
         def digest() -> str:
             h = hashlib.sha256()
-            response = self.client.get_object(self.bucket, key)
+            response = self.client.get_object(self.bucket, key, version_id=version_id)
             try:
                 for chunk in response.stream(_CHUNK):
                     h.update(chunk)
@@ -338,7 +381,16 @@ class MinioEvidenceStore(EvidenceStore):
                 raise ObjectMissing(key) from exc
             raise
 
-    async def presign_get(self, key: str, filename: str, expires: int = 300) -> str:
+    async def presign_get(
+        self,
+        key: str,
+        filename: str,
+        expires: int = 300,
+        *,
+        content_type: str = "application/octet-stream",
+        version_id: str | None = None,
+        sha256: str | None = None,
+    ) -> str:
         validate_key(key)
         return await self._run(
             self.client.get_presigned_url,
@@ -346,8 +398,28 @@ class MinioEvidenceStore(EvidenceStore):
             self.bucket,
             key,
             expires=timedelta(seconds=expires),
-            response_headers={"response-content-disposition": content_disposition(filename)},
+            response_headers={
+                "response-content-disposition": content_disposition(filename),
+                "response-content-type": content_type,
+                "response-cache-control": "private, no-store",
+            },
+            version_id=version_id,
         )
+
+    async def versions(self, key: str) -> list[ObjectInfo]:
+        validate_key(key)
+        if not self._versioned:
+            return []
+
+        def listing() -> list[ObjectInfo]:
+            found = [
+                ObjectInfo(key, o.size or 0, o.etag or "", o.last_modified or datetime.now(UTC), o.version_id)
+                for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+                if o.object_name == key and not o.is_delete_marker and o.version_id
+            ]
+            return sorted(found, key=lambda o: o.last_modified, reverse=True)
+
+        return await self._run(listing)
 
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
         def listing() -> list[ObjectInfo]:
@@ -363,7 +435,7 @@ class MinioEvidenceStore(EvidenceStore):
 
     # -- immutability and removal -----------------------------------------------------------------
 
-    async def lock(self, key: str, days: int) -> bool:
+    async def lock(self, key: str, days: int, version_id: str | None = None) -> bool:
         validate_key(key)
         if days <= 0 or not self.supports_locking:
             log.info("evidence %r not write-protected: the store has no object lock", key)
@@ -371,7 +443,11 @@ class MinioEvidenceStore(EvidenceStore):
         until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
         try:
             await self._run(
-                self.client.set_object_retention, self.bucket, key, Retention(self.lock_mode, until)
+                self.client.set_object_retention,
+                self.bucket,
+                key,
+                Retention(self.lock_mode, until),
+                version_id=version_id,
             )
         except S3Error as exc:
             if exc.code in MISSING_CODES:
@@ -382,10 +458,13 @@ class MinioEvidenceStore(EvidenceStore):
             raise
         return True
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: str, version_id: str | None = None) -> None:
         validate_key(key)
 
         def remove() -> None:
+            if version_id is not None:
+                self.client.remove_object(self.bucket, key, version_id=version_id)
+                return
             if not self._versioned:
                 self.client.remove_object(self.bucket, key)
                 return
@@ -394,8 +473,8 @@ class MinioEvidenceStore(EvidenceStore):
                 for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
                 if o.object_name == key
             ]
-            for version_id in versions:
-                self.client.remove_object(self.bucket, key, version_id=version_id)
+            for version in versions:
+                self.client.remove_object(self.bucket, key, version_id=version)
 
         try:
             await self._run(remove)
@@ -408,9 +487,11 @@ class MinioEvidenceStore(EvidenceStore):
 
     # -- backup and restore -----------------------------------------------------------------------
 
-    async def download(self, key: str, dest: Path) -> None:
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
         validate_key(key)
-        await self._missing_as_error(key, lambda: self.client.fget_object(self.bucket, key, str(dest)))
+        await self._missing_as_error(
+            key, lambda: self.client.fget_object(self.bucket, key, str(dest), version_id=version_id)
+        )
 
     async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:
         validate_key(key)

@@ -16,12 +16,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from tests.casework import actor, new_case
-from tests.gql import gql
+from tests.gql import GraphQLErrors, gql
 from tests.sql_log import sql_sent
 from zongzhi.platform.codes import AssignmentMode, UnitKind
-from zongzhi.platform.jurisdiction import case_scope, case_scope_parts
-from zongzhi.platform.models import Assignment, Case
-from zongzhi.platform.schema.ids import to_global_id
+from zongzhi.platform.jurisdiction import case_scope, case_scope_parts, visible
+from zongzhi.platform.models import Assignment, Case, Center
+from zongzhi.platform.schema.ids import from_global_id, to_global_id
 
 PAGE = """query($first: Int!, $after: String, $filter: CaseFilter) {
   cases(first: $first, after: $after, filter: $filter) { totalCount
@@ -76,6 +76,7 @@ async def _cases_everywhere(world) -> list[Case]:
 
 
 def _filters(world) -> list[tuple[dict | None, Q]]:
+    """Filters and the cases they select; a filter naming a center the user cannot see is NOT_FOUND."""
     ta, va1 = world.centers["ta"], world.centers["va1"]
     return [
         (None, Q()),
@@ -112,7 +113,14 @@ async def test_pages_and_totals_are_those_of_the_whole_rule(client, world):
     await _cases_everywhere(world)
     for username in USERS:
         scope = case_scope(await actor(world, username))
+        centers = set(await visible(await actor(world, username), Center).values_list("id", flat=True))
         for gql_filter, reference in _filters(world):
+            center_id = (gql_filter or {}).get("centerId")
+            if center_id and from_global_id(center_id)[1] not in centers:
+                with pytest.raises(GraphQLErrors) as err:
+                    await _walk(client, world.tokens[username], 5, gql_filter)
+                assert err.value.code == "NOT_FOUND", (username, gql_filter)
+                continue
             expected = await (
                 Case.filter(scope, reference).order_by("-created_at", "-id").values_list("number", flat=True)
             )

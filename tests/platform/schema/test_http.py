@@ -24,6 +24,7 @@ async def test_no_token_is_401(client, world):
 
 
 async def test_bad_and_revoked_tokens_are_401(client, world):
+    from zongzhi.platform.actor import Actor
     from zongzhi.platform.models import ApiToken
     from zongzhi.platform.services.accounts import create_api_token, revoke_api_token
 
@@ -33,7 +34,7 @@ async def test_bad_and_revoked_tokens_are_401(client, world):
     assert ok.status_code == 200 and ok.json()["data"]["me"]["username"] == "a_staff"
     row = await ApiToken.get(user_id=world.users["a_staff"].id)
     assert token not in (row.token_hash, row.prefix), "only a hash of the token is stored"
-    await revoke_api_token(row.id)
+    await revoke_api_token(Actor.system_actor("test"), row.id)
     assert (await raw(client, token, "{ me { username } }")).status_code == 401
 
 

@@ -90,7 +90,9 @@ async def test_department_sees_cases_assigned_to_it_and_only_then(client, world)
     assert data["acceptCase"]["status"] == "handling"
 
 
-async def test_grid_worker_cannot_file_into_another_grid(client, world):
+@pytest.mark.parametrize(("grid", "code"), [("b1g1", "NOT_FOUND"), ("a1g2", "FORBIDDEN")])
+async def test_grid_worker_cannot_file_into_another_grid(client, world, grid, code):
+    """Another township's grid is invisible; another grid of the worker's own village is refused."""
     with pytest.raises(GraphQLErrors) as err:
         await gql(
             client,
@@ -100,11 +102,11 @@ async def test_grid_worker_cannot_file_into_another_grid(client, world):
                 "i": {
                     "title": "x",
                     "category": "neighbor",
-                    "gridId": to_global_id("Grid", world.grids["b1g1"].id),
+                    "gridId": to_global_id("Grid", world.grids[grid].id),
                 }
             },
         )
-    assert err.value.code == "FORBIDDEN"
+    assert err.value.code == code
     assert await Case.all().count() == 0
 
 

@@ -109,11 +109,14 @@ async def _back_up_objects(
     local = tmp / "object"
     with Progress.start("backing up evidence", sum(o.size for o in objects), unit="B") as bar:
         for info in objects:
+            content_type, _status, version = facts.evidence.get(
+                info.key, ("application/octet-stream", "", None)
+            )
             try:
-                await store.download(info.key, local)
+                # The version a row pins is the evidence, even if a newer one was put over it.
+                await store.download(info.key, local, version)
             except ObjectMissing:
                 continue  # an unconfirmed upload the clean-up removed since the listing
-            content_type = facts.evidence.get(info.key, ("application/octet-stream", ""))[0]
             until = await store.retained_until(info.key)
             manifest.evidence.append(
                 EvidenceObject(
@@ -129,7 +132,9 @@ async def _back_up_objects(
             bar.advance(info.size)
     stored = {o.key for o in manifest.evidence}
     manifest.missing_evidence = sorted(
-        key for key, (_type, status) in facts.evidence.items() if status != "pending" and key not in stored
+        key
+        for key, (_type, status, _version) in facts.evidence.items()
+        if status != "pending" and key not in stored
     )
 
 
@@ -211,11 +216,12 @@ async def restore(
             dump.unlink()
             loaded = await database.current_facts(settings)
             _check_counts(manifest.counts, loaded.counts)
-            objects = await _restore_objects(tar, manifest, store, Path(tmp), existing)
+            versions = await _restore_objects(tar, manifest, store, Path(tmp), existing)
+            await database.pin_versions(settings, versions)
         before = set((await database.current_facts(settings)).migrations)
         await db.migrate(settings)
         migrated = [m for m in (await database.current_facts(settings)).migrations if m not in before]
-    return RestoreReport(manifest, sum(manifest.counts.values()), objects, migrated)
+    return RestoreReport(manifest, sum(manifest.counts.values()), len(versions), migrated)
 
 
 def _open_archive(archive: Path) -> tarfile.TarFile:
@@ -250,7 +256,8 @@ def _check_counts(expected: dict[str, int], found: dict[str, int]) -> None:
 
 async def _restore_objects(
     tar: tarfile.TarFile, manifest: Manifest, store: EvidenceStore, tmp: Path, existing: set[str]
-) -> int:
+) -> dict[str, str | None]:
+    """Upload every object of the archive, checked; returns key -> the version the store gave it."""
     entries = {o.key: o for o in manifest.evidence}
     members = {
         m.name.removeprefix(EVIDENCE_PREFIX): m
@@ -261,30 +268,33 @@ async def _restore_objects(
     if missing:
         raise UsageError(f"the archive is damaged: evidence {missing[0]} is listed but not stored")
     local = tmp / "object"
-    restored = 0
+    versions: dict[str, str | None] = {}
     with Progress.start("restoring evidence", sum(o.size for o in entries.values()), unit="B") as bar:
         for key, entry in entries.items():
             _extract_checked(tar, members[key], local, entry.sha256, f"evidence {key}")
             if key not in existing or await store.sha256(key) != entry.sha256:
                 try:
-                    await store.upload(key, local, entry.content_type)
+                    info = await store.upload(key, local, entry.content_type)
                 except ObjectLocked as exc:
                     raise UsageError(
                         f"evidence {key} is under retention in the target store and differs from the backup"
                     ) from exc
-            await _relock(store, entry)
-            if await store.sha256(key) != entry.sha256:
+            else:
+                info = await store.stat(key)
+            version = info.version_id if info is not None else None
+            await _relock(store, entry, version)
+            if await store.sha256(key, version) != entry.sha256:
                 raise UsageError(f"restore check failed: evidence {key} does not match its SHA-256")
             local.unlink()
-            restored += 1
+            versions[key] = version
             bar.advance(entry.size)
-    return restored
+    return versions
 
 
-async def _relock(store: EvidenceStore, entry: EvidenceObject) -> None:
+async def _relock(store: EvidenceStore, entry: EvidenceObject, version: str | None) -> None:
     """Put the object back under the retention it had, for the time that is left of it."""
     if not entry.retain_until:
         return
     left = datetime.fromisoformat(entry.retain_until) - datetime.now(UTC)
     if left.total_seconds() > 0:
-        await store.lock(entry.key, math.ceil(left.total_seconds() / 86400))
+        await store.lock(entry.key, math.ceil(left.total_seconds() / 86400), version)

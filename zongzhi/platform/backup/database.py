@@ -35,8 +35,8 @@ class Facts:
 
     counts: dict[str, int] = field(default_factory=dict)
     migrations: list[str] = field(default_factory=list)
-    evidence: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Evidence key → (declared content type, status) of every evidence row."""
+    evidence: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    """Evidence key → (declared content type, status, pinned store version) of every evidence row."""
 
     @property
     def has_data(self) -> bool:
@@ -68,10 +68,8 @@ def _sqlite_facts(conn: sqlite3.Connection) -> Facts:
             )
         ]
     if "evidence" in tables:
-        facts.evidence = {
-            key: (content_type, status)
-            for key, content_type, status in conn.execute("SELECT key, content_type, status FROM evidence")
-        }
+        rows = conn.execute("SELECT key, content_type, status, version_id FROM evidence")
+        facts.evidence = {key: (content_type, status, version) for key, content_type, status, version in rows}
     return facts
 
 
@@ -188,8 +186,8 @@ async def _pg_facts(conn) -> Facts:
         rows = await conn.fetch(f'SELECT app, name FROM "{MIGRATIONS_TABLE}" ORDER BY applied_at, app, name')
         facts.migrations = [f"{r['app']}.{r['name']}" for r in rows]
     if "evidence" in tables:
-        rows = await conn.fetch("SELECT key, content_type, status FROM evidence")
-        facts.evidence = {r["key"]: (r["content_type"], r["status"]) for r in rows}
+        rows = await conn.fetch("SELECT key, content_type, status, version_id FROM evidence")
+        facts.evidence = {r["key"]: (r["content_type"], r["status"], r["version_id"]) for r in rows}
     return facts
 
 
@@ -268,3 +266,27 @@ async def load(dump: Path, settings: Settings, *, force: bool) -> None:
         await asyncio.to_thread(sqlite_load, dump, settings, force=force)
     else:
         await pg_load(dump, settings, force=force)
+
+
+async def pin_versions(settings: Settings, versions: dict[str, str | None]) -> None:
+    """Point restored evidence rows at the versions the target store gave their objects.
+
+    Downloads serve the version a row names; a restored object is a new version in another store
+    (or none, in the local store), so the source's version ids would name nothing there.
+    """
+    if not versions:
+        return
+    update = "UPDATE evidence SET version_id = {} WHERE key = {} AND status <> 'pending'"
+    if settings.is_sqlite:
+        conn = sqlite3.connect(sqlite_file(settings))
+        try:
+            with conn:
+                conn.executemany(update.format("?", "?"), [(v, k) for k, v in versions.items()])
+        finally:
+            conn.close()
+        return
+    pg = await _pg_connect(settings)
+    try:
+        await pg.executemany(update.format("$1", "$2"), [(v, k) for k, v in versions.items()])
+    finally:
+        await pg.close()

@@ -14,7 +14,7 @@ from zongzhi.platform.models.org import Center, CenterDepartment, Department, Gr
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
-from zongzhi.platform.models.system import AuditLog, Notification, Outbox
+from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
 
 MODEL_MODULES = [
     "zongzhi.platform.models.org",
@@ -30,7 +30,9 @@ __all__ = [
     "MODEL_MODULES",
     "ApiToken",
     "Assignment",
+    "AuditChainHead",
     "AuditLog",
+    "AuditSubject",
     "CalendarDay",
     "Case",
     "CaseCounter",

@@ -81,6 +81,10 @@ class CaseParty(Model):
     case = fields.ForeignKeyField("models.Case", related_name="parties", on_delete=fields.CASCADE)
     person = fields.ForeignKeyField("models.Person", related_name="parties", on_delete=fields.RESTRICT)
     role = fields.CharEnumField(PartyRole, max_length=12)
+    blind = fields.BooleanField(
+        default=False,
+        description="linked by an ID number whose record the filer could not see: the party shows it masked",
+    )
 
     class Meta:
         table = "case_party"

@@ -7,9 +7,18 @@ from tortoise.models import Model
 
 
 class Ruleset(Model):
+    """A named policy. Its ``center`` owns it: only rule authors of that center's subtree change it.
+
+    No center means the root of the center tree (the county): ``core`` and plugins' rulesets.
+    Every active version applies to every event whichever center owns the ruleset.
+    """
+
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80, unique=True)
     owner_plugin = fields.CharField(max_length=60, null=True)
+    center = fields.ForeignKeyField(
+        "models.Center", related_name="rulesets", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

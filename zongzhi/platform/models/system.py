@@ -32,9 +32,57 @@ class AuditLog(Model):
     target = fields.CharField(max_length=120)
     details = fields.JSONField(default=dict)
     at = fields.DatetimeField(auto_now_add=True)
+    seq = fields.BigIntField(
+        null=True,
+        unique=True,
+        description="Position in the hash chain (null: written before the chain began)",
+    )
+    prev_hash = fields.CharField(max_length=64, default="", description="The previous row's hash")
+    hash = fields.CharField(max_length=64, default="", description="HMAC-SHA256 of this row and prev_hash")
 
     class Meta:
         table = "audit_log"
+
+    async def save(self, using_db=None, update_fields=None, force_create=False, force_update=False) -> None:
+        """A new row is appended to the hash chain (``zongzhi.platform.audit``), an old one never changes."""
+        if self._saved_in_db or force_update or update_fields:
+            raise TypeError("audit log rows are append-only")
+        from zongzhi.platform.audit import append_row
+
+        await append_row(self, using_db)
+
+    async def _insert(self, using_db) -> None:
+        """The plain INSERT, for ``append_row`` once the row's place in the chain is fixed."""
+        await Model.save(self, using_db=using_db, force_create=True)
+
+
+class AuditSubject(Model):
+    """Whom or what an audit row concerns (a person, a case), so the log can be searched by them.
+
+    Derived from the row when it is written. The row's own details, which the hash covers, stay the
+    record of truth.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    entry = fields.ForeignKeyField("models.AuditLog", related_name="subjects", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=10, description="person or case")
+    ref = fields.BigIntField(description="The person's or case's id")
+
+    class Meta:
+        table = "audit_subject"
+        indexes = (("kind", "ref"),)
+
+
+class AuditChainHead(Model):
+    """The last link of the audit chain (one row, id 1). Every append locks it, so appends are serial."""
+
+    id = fields.IntField(primary_key=True)
+    seq = fields.BigIntField(default=0)
+    hash = fields.CharField(max_length=64, default="")
+    mac = fields.CharField(max_length=64, default="", description="HMAC of seq and hash, against rewinding")
+
+    class Meta:
+        table = "audit_chain_head"
 
 
 class Notification(Model):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
+from zongzhi.platform import pii
 from zongzhi.platform.models import Case, Center
+from zongzhi.platform.services.people import id_number_of, phone_of
 from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
@@ -14,6 +17,9 @@ from zongzhi.platform.stats.scope import Scope
 
 LIST_LIMIT = 30
 TOP_SPOTS = 10
+#: Parties to at least this many cases received in the period are listed when people are asked for.
+REPEAT_MIN_CASES = 2
+People = Literal["none", "masked", "full"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,17 @@ class CaseLine:
 
 
 @dataclass(frozen=True)
+class PartyLine:
+    """A person party to repeated cases, with ID and phone numbers masked or in full."""
+
+    person_id: int
+    name: str
+    id_number: str
+    phone: str
+    cases: int
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
     generated_at: datetime
@@ -35,6 +52,8 @@ class Report:
     spots: HotSpots
     overdue: list[CaseLine]
     high_risk: list[CaseLine]
+    #: ``None`` unless people were asked for (``build_report(people=...)``).
+    parties: list[PartyLine] | None = None
 
     @property
     def period(self) -> Period:
@@ -92,7 +111,29 @@ async def _lines(cases: list[Case]) -> list[CaseLine]:
     ]
 
 
-async def build_report(scope: Scope, period: Period, *, now: datetime | None = None) -> Report:
+async def _party_lines(scope: Scope, period: Period, full: bool) -> list[PartyLine]:
+    repeats = await warnings.repeated_parties(
+        scope, period.days, REPEAT_MIN_CASES, now=period.end_at, limit=LIST_LIMIT
+    )
+    lines = []
+    for r in repeats:
+        if r.person is None:
+            continue
+        id_number, phone = id_number_of(r.person) or "", phone_of(r.person) or ""
+        if not full:
+            id_number = pii.mask_id_number(id_number) if id_number else ""
+            phone = pii.mask_phone(phone) if phone else ""
+        lines.append(PartyLine(r.person.id, r.person.name, id_number, phone, r.count))
+    return lines
+
+
+async def build_report(
+    scope: Scope, period: Period, *, now: datetime | None = None, people: People = "none"
+) -> Report:
+    """The report. ``people``: also list repeated parties, numbers ``masked`` or in ``full``.
+
+    The caller that asks for ``full`` numbers audits the reveal (``audit.record_reveal``).
+    """
     now = now or datetime.now(UTC)
     stats = await statistics(scope, period, now=now)
     spots = await hot_spots(scope, period)
@@ -106,4 +147,5 @@ async def build_report(scope: Scope, period: Period, *, now: datetime | None = N
         spots=spots,
         overdue=await _lines(overdue),
         high_risk=await _lines(high_risk),
+        parties=None if people == "none" else await _party_lines(scope, period, people == "full"),
     )

@@ -55,4 +55,12 @@ def tables(report: Report) -> list[Table]:
     docking_rows = [[d.source, k, str(v)] for d in s.docking for k, v in d.figures.items()]
     docking_rows += [[d.source, "error", d.error] for d in s.docking if d.error]
     out.append(("对接数据 Docking figures", ["来源", "指标", "数值"], docking_rows))
+    if report.parties is not None:
+        out.append(
+            (
+                "重复涉事当事人 Repeated parties",
+                ["姓名", "身份证号", "电话", "件数"],
+                [[p.name, p.id_number, p.phone, str(p.cases)] for p in report.parties],
+            )
+        )
     return out

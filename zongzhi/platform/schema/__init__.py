@@ -13,13 +13,17 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
+from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
+from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
+from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
+from zongzhi.platform.schema.reveal_audit import RevealAudit
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
@@ -45,7 +49,16 @@ def build_schema(
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
-    queries = (Query, EvidenceQuery, RulesQuery, PartnersQuery, StatsQuery, *extra_queries)
+    queries = (
+        Query,
+        EvidenceQuery,
+        RulesQuery,
+        PartnersQuery,
+        StatsQuery,
+        AuditQuery,
+        AccountsQuery,
+        *extra_queries,
+    )
     query = merge_types("Query", queries)
     mutations = (
         Mutation,
@@ -53,6 +66,7 @@ def build_schema(
         RulesMutation,
         CalendarMutation,
         PartnersMutation,
+        AccountsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
@@ -73,5 +87,7 @@ def build_schema(
             ParsedDocuments,
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             CodedErrors,
+            LiveSession,  # before RevealAudit: a message it withholds reveals nothing
+            RevealAudit,
         ],
     )

@@ -8,7 +8,7 @@ import strawberry
 
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import AuditLog, CalendarDay, Center
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
@@ -37,9 +37,7 @@ class CalendarMutation:
     )
     async def add_local_closure(self, info: Info, center_id: strawberry.ID, day: date, note: str) -> bool:
         actor = actor_of(info)
-        center = await Center.get_or_none(id=pk_of(center_id, "Center", "centerId"))
-        if center is None:
-            raise ValidationFailed("no such center", field="centerId")
+        center = await resolve_ref(actor, Center, pk_of(center_id, "Center", "centerId"), "centerId")
         if not (actor.has(Role.leader, Role.staff, Role.admin) and center_in_scope(actor, center.path)):
             raise Forbidden("only the center's own staff or leaders add its closures")
         if not note.strip():

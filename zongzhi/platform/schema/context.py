@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import Unauthenticated
+from zongzhi.platform.jurisdiction import visible_ids
+from zongzhi.platform.models import Person
 from zongzhi.platform.schema.loaders import Loaders
 from zongzhi.platform.settings import Settings
 
@@ -22,11 +25,25 @@ class Context:
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
     revealed_people: set[int] = field(default_factory=set)
+    person_sight: DataLoader | None = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:
             raise Unauthenticated("a valid bearer token is required")
         return self.actor
+
+    async def sees_person(self, person_id: int) -> bool:
+        """Whether the asker may see this person (``jurisdiction.people_q``), batched per request."""
+        if self.person_sight is None:
+            actor = self.require_actor()
+
+            async def load(ids: list[int]) -> list[bool]:
+                seen = await visible_ids(actor, Person, list(set(ids)))
+                return [i in seen for i in ids]
+
+            # Batched, never cached: a subscription's context lives as long as its connection.
+            self.person_sight = DataLoader(load_fn=load, cache=False)
+        return await self.person_sight.load(person_id)
 
 
 Info = _Info[Context, None]

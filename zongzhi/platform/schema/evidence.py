@@ -28,7 +28,9 @@ class EvidenceFile:
     content_type: str
     size: int = strawberry.field(description="Bytes")
     sha256: str = strawberry.field(description="Hex SHA-256 of the stored bytes")
-    status: str = strawberry.field(description="pending, stored or withdrawn")
+    status: str = strawberry.field(
+        description="pending, confirming (being checked, for a moment), stored or withdrawn"
+    )
     created_at: datetime
     stored_at: datetime | None
     m: Private[models.Evidence]

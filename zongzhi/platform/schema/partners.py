@@ -9,6 +9,7 @@ import strawberry
 from zongzhi.platform import partners
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden
+from zongzhi.platform.jurisdiction import visible
 from zongzhi.platform.models import Delivery as DeliveryRow
 from zongzhi.platform.models import DeliveryAttempt, PartnerCredential
 from zongzhi.platform.plugins import current
@@ -133,7 +134,7 @@ class PartnersQuery:
         self, info: Info, plugin: str | None = None, status: str | None = None, first: int = 50
     ) -> list[Delivery]:
         _admin(info)
-        query = DeliveryRow.all()
+        query = visible(actor_of(info), DeliveryRow)
         if plugin:
             query = query.filter(plugin=plugin)
         if status:

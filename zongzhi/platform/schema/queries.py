@@ -10,13 +10,15 @@ import strawberry
 from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform import codes, models
+from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import (
     ScopePart,
-    case_scope,
     case_scope_parts,
+    resolve_ref,
     scoped_cases,
     subtree_paths,
+    visible,
 )
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
@@ -77,8 +79,11 @@ def _page_size(info: Info, first: int) -> int:
     return first
 
 
-async def _filtered_cases(f: CaseFilter | None):
-    """The cases the filter selects, before the jurisdiction (``cases`` applies it by parts)."""
+async def _filtered_cases(f: CaseFilter | None, actor: Actor):
+    """The cases the filter selects, before the jurisdiction (``cases`` applies it by parts).
+
+    The IDs in the filter resolve through the actor's jurisdiction like any other input ID.
+    """
     query = models.Case.all()
     if f is None:
         return query
@@ -97,13 +102,15 @@ async def _filtered_cases(f: CaseFilter | None):
     if f.risk:
         query = query.filter(risk__in=[codes.Risk(r) for r in f.risk])
     if f.center_id:
-        center = await models.Center.get_or_none(id=pk_of(f.center_id, "Center", "filter.centerId"))
-        if center is None:
-            raise ValidationFailed("no such center", field="filter.centerId")
+        center_pk = pk_of(f.center_id, "Center", "filter.centerId")
+        center = await resolve_ref(actor, models.Center, center_pk, "filter.centerId")
         # The subtree's paths rather than a prefix: an equality the center_path indexes serve.
         query = query.filter(center_path__in=await subtree_paths(center.path))
     if f.grid_id:
-        query = query.filter(grid_id=pk_of(f.grid_id, "Grid", "filter.gridId"))
+        grid = await resolve_ref(
+            actor, models.Grid, pk_of(f.grid_id, "Grid", "filter.gridId"), "filter.gridId"
+        )
+        query = query.filter(grid_id=grid.id)
     # Compared in UTC: SQLite compares the stored text, so every bound must use the stored zone.
     if f.created_from:
         query = query.filter(created_at__gte=_utc(f.created_from, "filter.createdFrom"))
@@ -115,9 +122,11 @@ async def _filtered_cases(f: CaseFilter | None):
         query = query.filter(late) if f.overdue else query.filter(~late)
     if f.assignee_user_id:
         uid = pk_of(f.assignee_user_id, "User", "filter.assigneeUserId")
+        await resolve_ref(actor, models.User, uid, "filter.assigneeUserId")
         query = query.filter(id__in=Subquery(models.Assignment.filter(user_id=uid).values("case_id")))
     if f.assignee_department_id:
         did = pk_of(f.assignee_department_id, "Department", "filter.assigneeDepartmentId")
+        await resolve_ref(actor, models.Department, did, "filter.assigneeDepartmentId")
         query = query.filter(id__in=Subquery(models.Assignment.filter(department_id=did).values("case_id")))
     if f.text:
         t = f.text.strip()
@@ -125,21 +134,9 @@ async def _filtered_cases(f: CaseFilter | None):
     return query
 
 
-async def _people_query(info: Info):
-    """People the actor may see: in their center's grids, or parties to cases they can see."""
-    actor = actor_of(info)
-    scope = case_scope(actor)
-    if scope is None:
-        return models.Person.all()
-    visible_cases = models.Case.filter(scope).values("id")
-    parts = [
-        Q(id__in=Subquery(models.CaseParty.filter(case_id__in=Subquery(visible_cases)).values("person_id")))
-    ]
-    if actor.center_path:
-        parts.append(Q(grid__center__path__startswith=actor.center_path))
-    if actor.grid_ids:
-        parts.append(Q(grid_id__in=list(actor.grid_ids)))
-    return models.Person.filter(Q(*parts, join_type=Q.OR))
+def _people_query(info: Info):
+    """People the actor may see (``jurisdiction.people_q``)."""
+    return visible(actor_of(info), models.Person)
 
 
 async def _newest(query, parts: list[ScopePart], size: int, after: str | None) -> list[models.Case]:
@@ -170,7 +167,12 @@ async def _newest(query, parts: list[ScopePart], size: int, after: str | None) -
     return [by_id[i] for i in ids if i in by_id]
 
 
+#: What ``node`` can fetch: each kind read through the actor's jurisdiction (``jurisdiction.visible``).
 NODE_TYPES = {
+    "Case": (models.Case, types.Case),
+    "Person": (models.Person, types.Person),
+    "CaseEvent": (models.CaseEvent, types.CaseEvent),
+    "Assignment": (models.Assignment, types.Assignment),
     "Center": (models.Center, types.Center),
     "Department": (models.Department, types.Department),
     "Grid": (models.Grid, types.Grid),
@@ -191,30 +193,13 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> types.Node | None:
         actor = actor_of(info)
         type_name, pk = from_global_id(id)
-        if type_name == "Case":
-            row = await scoped_cases(actor).get_or_none(id=pk)
-            return types.Case.of(row) if row else None
-        if type_name == "Person":
-            row = await (await _people_query(info)).get_or_none(id=pk)
-            return types.Person.of(row) if row else None
-        if type_name == "CaseEvent":
-            row = await models.CaseEvent.get_or_none(id=pk)
-            if row is None or not await scoped_cases(actor).filter(id=row.case_id).exists():
-                return None
-            return types.CaseEvent.of(row)
-        if type_name == "Assignment":
-            row = await models.Assignment.get_or_none(id=pk)
-            if row is None or not await scoped_cases(actor).filter(id=row.case_id).exists():
-                return None
-            return types.Assignment.of(row)
-        staff_roles = (codes.Role.admin, codes.Role.staff, codes.Role.leader)
-        if type_name == "User" and pk != actor.user_id and not actor.has(*staff_roles):
-            return None
         if type_name not in NODE_TYPES:
             return None
         model, gql = NODE_TYPES[type_name]
-        row = await model.get_or_none(id=pk)
-        return gql.of(row) if row else None
+        row = await visible(actor, model).get_or_none(id=pk)
+        if row is None:
+            return None
+        return types.Person.of(row, sighted=True) if model is models.Person else gql.of(row)
 
     @strawberry.field(description="The center tree from your own center down (all roots for admins).")
     async def centers(self, info: Info) -> list[types.Center]:
@@ -225,28 +210,30 @@ class Query:
             return [types.Center.of(c) for c in await models.Center.filter(parent_id=None).order_by("code")]
         return []
 
-    @strawberry.field
+    @strawberry.field(description="One center by ID: yours, one above it or one below it.")
     async def center(self, info: Info, id: strawberry.ID) -> types.Center | None:
-        actor_of(info)
-        row = await models.Center.get_or_none(id=pk_of(id, "Center", "id"))
+        row = await visible(actor_of(info), models.Center).get_or_none(id=pk_of(id, "Center", "id"))
         return types.Center.of(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The departments stationed at your centers, yours, and those of no place.")
     async def departments(self, info: Info) -> list[types.Department]:
-        actor_of(info)
-        return [types.Department.of(d) for d in await models.Department.all().order_by("code")]
+        rows = await visible(actor_of(info), models.Department).order_by("code")
+        return [types.Department.of(d) for d in rows]
 
     @strawberry.field(description="Grids of a center's subtree (default: your center).")
     async def grids(self, info: Info, center_id: strawberry.ID | None = None) -> list[types.Grid]:
         actor = actor_of(info)
+        grids = visible(actor, models.Grid)
         if center_id is not None:
-            center = await models.Center.get_or_none(id=pk_of(center_id, "Center", "centerId"))
-            path = center.path if center else None
+            center = await resolve_ref(
+                actor, models.Center, pk_of(center_id, "Center", "centerId"), "centerId"
+            )
+            path = center.path
         else:
             path = actor.center_path
         if path is None:
-            return [types.Grid.of(g) for g in await models.Grid.filter(id__in=list(actor.grid_ids))]
-        rows = await models.Grid.filter(center__path__startswith=path).order_by("code")
+            return [types.Grid.of(g) for g in await grids.filter(id__in=list(actor.grid_ids))]
+        rows = await grids.filter(center__path__startswith=path).order_by("code")
         return [types.Grid.of(g) for g in rows]
 
     @strawberry.field(description="Category, kind and channel codes with their labels.")
@@ -271,18 +258,19 @@ class Query:
         after: str | None = None,
     ) -> types.PersonConnection:
         size = _page_size(info, first)
-        query = await _people_query(info)
+        query = _people_query(info)
         if name:
             query = query.filter(name__icontains=name.strip())
         if id_number:
             query = query.filter(id_number_hash=lookup_hash_for_id(id_number))
         if grid_id:
-            query = query.filter(grid_id=pk_of(grid_id, "Grid", "gridId"))
+            grid = await resolve_ref(actor_of(info), models.Grid, pk_of(grid_id, "Grid", "gridId"), "gridId")
+            query = query.filter(grid_id=grid.id)
         if after:
             query = query.filter(id__gt=int(_decode_cursor(after)[1]))
         rows = await query.order_by("id").limit(size + 1)
         edges = [
-            types.PersonEdge(cursor=_encode_cursor(p.created_at, p.id), node=types.Person.of(p))
+            types.PersonEdge(cursor=_encode_cursor(p.created_at, p.id), node=types.Person.of(p, sighted=True))
             for p in rows[:size]
         ]
         return types.PersonConnection(
@@ -311,7 +299,7 @@ class Query:
     ) -> types.CaseConnection:
         size = _page_size(info, first)
         actor = actor_of(info)
-        query = await _filtered_cases(filter)
+        query = await _filtered_cases(filter, actor)
         # Each part of the jurisdiction on its own, so every statement can use an index (an OR of
         # them is a sequential scan on PostgreSQL): the page is the newest ``size + 1`` of the
         # parts' newest ``size + 1`` each, and the total adds up each part less the parts before it.

@@ -9,8 +9,9 @@ import strawberry
 from zongzhi.platform import models
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.jurisdiction import scoped_cases, visible
 from zongzhi.platform.rules import Firing
+from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.services import rulesets as svc
@@ -46,6 +47,17 @@ class RulesetInfo:
     owner_plugin: str | None
     active_version: int | None
     versions: list[RulesetVersion]
+    center_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The center that owns it: only rule authors of that center or above change it "
+        "(null: the root of the center tree). Every active ruleset applies to every case."
+    )
+    async def center(self, info: Info) -> types.Center | None:
+        if self.center_id is None:
+            return None
+        row = await info.context.loaders.center.load(self.center_id)
+        return types.Center.of(row) if row else None
 
 
 @strawberry.type(description="One action a rule would take or took, with its resolved parameters.")
@@ -117,6 +129,7 @@ async def _ruleset_info(ruleset: models.Ruleset) -> RulesetInfo:
         owner_plugin=ruleset.owner_plugin,
         active_version=active,
         versions=[RulesetVersion.of(r, r.author.username if r.author else None) for r in rows],
+        center_id=ruleset.center_id,
     )
 
 
@@ -156,14 +169,14 @@ class RulesQuery:
 async def _target_events(info: Info, target: SimulationTarget) -> list[int]:
     if target.event_ids:
         ids = [pk_of(e, "CaseEvent", f"events.eventIds[{i}]") for i, e in enumerate(target.event_ids)]
-        visible = scoped_cases(actor_of(info)).values("id")
+        # Events of cases outside the jurisdiction are left out, like unknown ones.
         return list(
-            await models.CaseEvent.filter(id__in=ids, case_id__in=visible).values_list("id", flat=True)
+            await visible(actor_of(info), models.CaseEvent).filter(id__in=ids).values_list("id", flat=True)
         )
     if target.case_ids:
         case_pks = [pk_of(c, "Case", f"events.caseIds[{i}]") for i, c in enumerate(target.case_ids)]
-        visible = await scoped_cases(actor_of(info)).filter(id__in=case_pks).values_list("id", flat=True)
-        query = models.CaseEvent.filter(case_id__in=list(visible))
+        seen = await visible(actor_of(info), models.Case).filter(id__in=case_pks).values_list("id", flat=True)
+        query = models.CaseEvent.filter(case_id__in=list(seen))
         if target.event_type:
             query = query.filter(type=target.event_type)
         return list(await query.order_by("id").limit(500).values_list("id", flat=True))

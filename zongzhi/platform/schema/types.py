@@ -144,45 +144,65 @@ class Grid(Node):
         return Grid.of(row) if row else None
 
 
+#: What a person you cannot see is called (their record was linked by an ID number you gave).
+UNSEEN_NAME = "***"
+
+
 @strawberry.type(
-    description="人员: a resident. ID and phone numbers are masked unless your role may see them."
+    description="人员: a resident. ID and phone numbers are masked unless your role may see them; "
+    "a person you cannot see (linked to your case by an ID number you gave) is masked throughout."
 )
 class Person(Node):
-    name: str
-    address: str
-    tags: list[str]
     m: Private[models.Person]
+    sighted: Private[bool]  # known to be visible to the asker (read through their jurisdiction)
 
     @classmethod
-    def of(cls, m: models.Person) -> Person:
-        return cls(
-            id=strawberry.ID(to_global_id("Person", m.id)), name=m.name, address=m.address, tags=m.tags, m=m
-        )
+    def of(cls, m: models.Person, *, sighted: bool = False) -> Person:
+        """``sighted``: the row was read through the asker's jurisdiction; otherwise it is checked."""
+        return cls(id=strawberry.ID(to_global_id("Person", m.id)), m=m, sighted=sighted)
 
-    def _reveal(self, info: Info) -> bool:
+    async def _seen(self, info: Info) -> bool:
+        return self.sighted or await info.context.sees_person(self.m.id)
+
+    async def _reveal(self, info: Info) -> bool:
         actor = info.context.require_actor()
-        if actor.sees_pii:
+        if actor.sees_pii and await self._seen(info):
             info.context.revealed_people.add(self.m.id)
             return True
         return False
 
+    @strawberry.field(description="Name; `***` for a person you cannot see.")
+    async def name(self, info: Info) -> str:
+        return self.m.name if await self._seen(info) else UNSEEN_NAME
+
+    @strawberry.field(description="Address; empty for a person you cannot see.")
+    async def address(self, info: Info) -> str:
+        return self.m.address if await self._seen(info) else ""
+
+    @strawberry.field(description="Tags; empty for a person you cannot see.")
+    async def tags(self, info: Info) -> list[str]:
+        return self.m.tags if await self._seen(info) else []
+
     @strawberry.field(description="身份证号; masked (110101********4514) unless your role may see it.")
-    def id_number(self, info: Info) -> str | None:
+    async def id_number(self, info: Info) -> str | None:
         value = id_number_of(self.m)
         if value is None:
             return None
-        return value if self._reveal(info) else pii.mask_id_number(value)
+        return value if await self._reveal(info) else pii.mask_id_number(value)
 
-    @strawberry.field(description="Phone number; masked (138****1234) unless your role may see it.")
-    def phone(self, info: Info) -> str | None:
+    @strawberry.field(
+        description="Phone number; masked (138****1234) unless your role may see it; "
+        "null for a person you cannot see."
+    )
+    async def phone(self, info: Info) -> str | None:
         value = phone_of(self.m)
-        if value is None:
+        if value is None or not await self._seen(info):
             return None
-        return value if self._reveal(info) else pii.mask_phone(value)
+        return value if await self._reveal(info) else pii.mask_phone(value)
 
     @strawberry.field
     async def grid(self, info: Info) -> Grid | None:
-        if self.m.grid_id is None:
+        if self.m.grid_id is None or not await self._seen(info):
             return None
         row = await info.context.loaders.grid.load(self.m.grid_id)
         return Grid.of(row) if row else None
@@ -215,6 +235,10 @@ class User(Node):
             return None
         return Center.of(await info.context.loaders.center.load(self.m.center_id))
 
+    @strawberry.field(description="Whether the account may sign in (false: disabled by an admin).")
+    def active(self) -> bool:
+        return self.m.active
+
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         if self.m.department_id is None:
@@ -231,6 +255,7 @@ class User(Node):
 class CaseParty:
     role: enums.PartyRole
     row: Private[models.Person]  # read with the party (one statement for a page's parties and people)
+    blind: Private[bool] = False  # linked by an ID number its filer could not see (CaseParty.blind)
 
     @strawberry.field
     def role_label(self) -> str:
@@ -238,7 +263,8 @@ class CaseParty:
 
     @strawberry.field
     def person(self) -> Person:
-        return Person.of(self.row)
+        # A party of a case the asker can see shows its person, unless the link was blind.
+        return Person.of(self.row, sighted=not self.blind)
 
 
 @strawberry.type(description="事件流水: one fact on a case's timeline.")
@@ -439,7 +465,7 @@ class Case(Node):
     @strawberry.field
     async def parties(self, info: Info) -> list[CaseParty]:
         rows = await info.context.loaders.parties.load(self.m.id)
-        return [CaseParty(role=r.role, row=r.person) for r in rows]
+        return [CaseParty(role=r.role, row=r.person, blind=r.blind) for r in rows]
 
     @strawberry.field
     async def assignments(self, info: Info) -> list[Assignment]:

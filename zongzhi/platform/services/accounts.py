@@ -1,4 +1,9 @@
-"""Users and their bearer tokens (signed JWTs, or opaque API tokens stored only as a hash)."""
+"""Users and their bearer tokens (signed JWTs, or opaque API tokens stored only as a hash).
+
+Revoking a token and disabling or enabling a user are admin acts, each written to the audit log.
+``authenticate`` checks the token and the user's ``active`` flag on every request, so a revoked
+token or a disabled user's tokens and JWTs are refused from the next request on.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,19 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
+from zongzhi.platform import audit
+from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import ApiToken, Center, Department, Grid, User, UserGrid
 from zongzhi.platform.security import decode_jwt
 
 TOKEN_PREFIX = "zz_"
+#: ``last_used_at`` is written at most this often per token (not one UPDATE per request).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash(token: str) -> str:
@@ -35,6 +47,11 @@ async def create_user(
         raise ValidationFailed(f"unknown role(s): {', '.join(unknown)}", field="roles")
     if not roles:
         raise ValidationFailed("a user needs at least one role", field="roles")
+    if Role.auditor in roles and len(set(roles)) > 1:
+        raise ValidationFailed(
+            "auditor is a role of its own: audit is kept apart from administration and casework",
+            field="roles",
+        )
     if Role.partner in roles and not plugin:
         raise ValidationFailed("a partner account names its plugin", field="plugin")
     if await User.exists(username=username):
@@ -67,8 +84,56 @@ async def create_api_token(user: User, name: str = "", ttl: timedelta | None = N
     return token
 
 
-async def revoke_api_token(token_id: int) -> None:
-    await ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+def _require_admin(actor: Actor) -> None:
+    if not actor.has(Role.admin):
+        raise Forbidden("managing accounts needs the admin role")
+
+
+async def _audit(actor: Actor, action: str, target: str, details: dict) -> None:
+    if actor.user_id is None:
+        details = {**details, "by": actor.display}
+    await audit.record(action, target, actor_id=actor.user_id, details=details)
+
+
+async def revoke_api_token(actor: Actor, token_id: int) -> ApiToken:
+    """Revoke an API token (admin): it is refused from the next request on. Audited."""
+    _require_admin(actor)
+    async with in_transaction():
+        row = await ApiToken.select_for_update().get_or_none(id=token_id)
+        if row is None or not await visible(actor, User).filter(id=row.user_id).exists():
+            raise NotFound(f"no API token {token_id}", field="id")
+        already = row.revoked_at is not None
+        if not already:
+            row.revoked_at = datetime.now(UTC)
+            await row.save(update_fields=["revoked_at"])
+        await _audit(
+            actor, "token.revoke", f"token:{row.id}", {"user": row.user_id, "already_revoked": already}
+        )
+    return row
+
+
+async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Disable (or enable again) an account (admin); a disabled user's tokens all stop. Audited."""
+    _require_admin(actor)
+    if not active and user_id == actor.user_id:
+        raise ValidationFailed("you cannot disable your own account", field="userId")
+    await resolve_ref(actor, User, user_id, "userId")
+    async with in_transaction():
+        user = await User.select_for_update().get(id=user_id)
+        changed = user.active != active
+        if changed:
+            user.active = active
+            await user.save(update_fields=["active"])
+        action = "user.enable" if active else "user.disable"
+        await _audit(actor, action, f"user:{user.id}", {"username": user.username, "changed": changed})
+    return user
+
+
+async def list_api_tokens(actor: Actor, user_id: int) -> list[ApiToken]:
+    """A user's API tokens, oldest first, without their secrets (admin). JWTs are not stored."""
+    _require_admin(actor)
+    await resolve_ref(actor, User, user_id, "userId")
+    return await ApiToken.filter(user_id=user_id).order_by("id")
 
 
 async def authenticate(token: str) -> User | None:
@@ -80,6 +145,8 @@ async def authenticate(token: str) -> User | None:
         if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
             return None
         user = row.user
+        if user.active and (row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION):
+            await ApiToken.filter(id=row.id).update(last_used_at=now)
     else:
         user_id = decode_jwt(token)
         if user_id is None:

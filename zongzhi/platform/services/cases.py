@@ -32,7 +32,7 @@ from zongzhi.platform.codes import (
     UnitKind,
 )
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
+from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref, scoped_cases
 from zongzhi.platform.models import (
     Assignment,
     Case,
@@ -41,12 +41,18 @@ from zongzhi.platform.models import (
     Department,
     FollowUp,
     Grid,
+    Person,
     User,
 )
 from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services import lifecycle
 from zongzhi.platform.services.org import ancestor_at
-from zongzhi.platform.services.people import PersonInput, find_or_create_person, validate_person
+from zongzhi.platform.services.people import (
+    PersonInput,
+    check_person_refs,
+    find_or_create_person,
+    validate_person,
+)
 
 CENTER_STAFF = (Role.staff, Role.leader, Role.admin)
 INTAKE_ROLES = (Role.staff, Role.leader, Role.grid_worker, Role.mediator, Role.admin)
@@ -145,27 +151,40 @@ async def _next_in_sequence(scope: str) -> int:
 
 
 async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | None]:
+    """The receiving center and the grid, both resolved through the actor's jurisdiction.
+
+    The grid must lie in the receiving center's subtree: a case filed with one township's center
+    and another's grid would be routed by the rules into a territory its filer cannot see.
+    """
     grid = None
     if data.grid_id is not None:
-        grid = await Grid.get_or_none(id=data.grid_id).select_related("center")
-        if grid is None:
-            raise ValidationFailed(f"no grid {data.grid_id}", field="gridId")
+        grid = await resolve_ref(actor, Grid, data.grid_id, "gridId")
+        await grid.fetch_related("center")
         grid_worker_only = actor.roles == {str(Role.grid_worker)}
         if grid_worker_only and grid.id not in actor.grid_ids:
             raise Forbidden("a grid worker files cases in their own grids", field="gridId")
     if data.center_id is not None:
-        center = await Center.get_or_none(id=data.center_id)
-        if center is None:
-            raise ValidationFailed(f"no center {data.center_id}", field="centerId")
+        center = await resolve_ref(actor, Center, data.center_id, "centerId")
     elif grid is not None:
         center = grid.center
     elif actor.center_id is not None:
         center = await Center.get(id=actor.center_id)
     else:
         raise ValidationFailed("say which center receives the case", field="centerId")
+    if grid is not None and not grid.center.path.startswith(center.path):
+        raise ValidationFailed("the grid lies outside the receiving center's territory", field="gridId")
     if not center_in_scope(actor, center.path) and not (grid and grid.id in actor.grid_ids):
         raise Forbidden("the receiving center is outside your jurisdiction", field="centerId")
     return center, grid
+
+
+async def _check_party_refs(data: CaseInput, actor: Actor) -> None:
+    """Every ID inside the parties resolves through the actor's jurisdiction, before anything is written."""
+    for i, party in enumerate(data.parties):
+        if party.person_id is not None:
+            await resolve_ref(actor, Person, party.person_id, f"parties[{i}].personId")
+        elif party.person is not None:
+            await check_person_refs(party.person, actor, f"parties[{i}].person.")
 
 
 async def find_existing(data: CaseInput, actor: Actor) -> Case | None:
@@ -188,9 +207,7 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
     if existing is not None:
         return existing, False
     center, grid = await _intake_center(data, actor)
-    for i, party in enumerate(data.parties):
-        if party.person_id is not None and not await _person_exists(party.person_id):
-            raise ValidationFailed(f"no person {party.person_id}", field=f"parties[{i}].personId")
+    await _check_party_refs(data, actor)
     received_at = data.received_at or now()
     try:
         async with change():
@@ -220,14 +237,16 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
                 await Case.filter(id=case.id).update(created_at=received_at)
             parties = []
             for i, party in enumerate(data.parties):
-                person_id = party.person_id
+                person_id, blind = party.person_id, False
                 if person_id is None:
-                    person = await find_or_create_person(party.person, f"parties[{i}].person.")
+                    person, blind = await find_or_create_person(party.person, actor, f"parties[{i}].person.")
                     person_id = person.id
                 entry = {"person_id": person_id, "role": str(party.role)}
                 if entry in parties:  # the same person twice in one role: one party
                     continue
-                await CaseParty.create(case=case, person_id=person_id, role=PartyRole(party.role))
+                await CaseParty.create(
+                    case=case, person_id=person_id, role=PartyRole(party.role), blind=blind
+                )
                 parties.append(entry)
             await record_event(
                 case,
@@ -241,12 +260,6 @@ async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
             raise
         return existing, False
     return case, True
-
-
-async def _person_exists(person_id: int) -> bool:
-    from zongzhi.platform.models import Person
-
-    return await Person.exists(id=person_id)
 
 
 # --- loading and authority -------------------------------------------------------------------
@@ -395,21 +408,15 @@ async def _resolve_units(actor: Actor, units: list[UnitInput], mode: AssignmentM
         if len(given) != 1:
             raise ValidationFailed("give exactly one of centerId, departmentId, userId", field=f"units[{i}]")
         if u.center_id is not None:
-            center = await Center.get_or_none(id=u.center_id)
-            if center is None:
-                raise ValidationFailed(f"no center {u.center_id}", field=f"units[{i}].centerId")
+            center = await resolve_ref(actor, Center, u.center_id, f"units[{i}].centerId")
             if not center_in_scope(actor, center.path):
                 raise Forbidden("that center is outside your jurisdiction", field=f"units[{i}].centerId")
             resolved.append({"unit_kind": UnitKind.center, "center": center, "lead": u.lead})
         elif u.department_id is not None:
-            dept = await Department.get_or_none(id=u.department_id)
-            if dept is None:
-                raise ValidationFailed(f"no department {u.department_id}", field=f"units[{i}].departmentId")
+            dept = await resolve_ref(actor, Department, u.department_id, f"units[{i}].departmentId")
             resolved.append({"unit_kind": UnitKind.department, "department": dept, "lead": u.lead})
         else:
-            user = await User.get_or_none(id=u.user_id, active=True)
-            if user is None:
-                raise ValidationFailed(f"no user {u.user_id}", field=f"units[{i}].userId")
+            user = await resolve_ref(actor, User, u.user_id, f"units[{i}].userId", active=True)
             if not actor.system:
                 user_center = await user.center if user.center_id else None
                 if user_center is None or not center_in_scope(actor, user_center.path):
@@ -719,9 +726,7 @@ async def _move_to(case: Case, center: Center) -> dict:
 async def route(actor: Actor, case_id: int, center_id: int, reason: str = "") -> Case:
     """属地流转: give the case to the center whose territory holds it."""
     _require(actor, *CENTER_STAFF, what="routing")
-    target = await Center.get_or_none(id=center_id)
-    if target is None:
-        raise ValidationFailed(f"no center {center_id}", field="centerId")
+    target = await resolve_ref(actor, Center, center_id, "centerId")
     async with change():
         case = await _load_for_change(actor, case_id, "route")
         if not actor.system and not center_in_scope(actor, target.path):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.models import Case, Whistle
+from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.lifecycle import OPEN
 
@@ -72,4 +73,7 @@ async def tick(now: datetime | None = None, limit: int = 1000) -> dict[str, int]
                     },
                 )
                 counts["whistles"] += 1
+    metrics.DEADLINE_TICKS.inc()
+    for kind, key in (("warning", "warnings"), ("overdue", "overdue"), ("whistle", "whistles")):
+        metrics.DEADLINE_EVENTS.labels(kind).inc(counts[key])
     return counts

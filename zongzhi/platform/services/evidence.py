@@ -1,13 +1,19 @@
 """Evidence on cases: presigned uploads, confirmation, immutable storage, audited downloads.
 
 The bytes never pass through the API for ordinary uploads: ``request_upload`` writes a *pending*
-Evidence row and hands out a presigned PUT (or one URL per part for large files); the client
-uploads straight to the store and calls ``confirm_upload`` (``complete_upload`` for multipart).
-Confirmation reads the stored object back — size, the real type from its first bytes, its sha256 —
-and only when all three match the declaration marks the row *stored*, locks the object where the
-store supports retention, and records ``evidence.added`` in the same transaction. A mismatch
-removes the object and the row, so nothing half-recorded is left; a store failure leaves the row
-pending (the client may retry, or the orphan sweeper removes it later).
+Evidence row and hands out a presigned PUT (or one URL per part for large files) to a *staging* key;
+the client uploads straight to the store and calls ``confirm_upload`` (``complete_upload`` for
+multipart). Confirmation first claims the row (pending -> confirming, so two confirmations never run
+at once), then has the store move the staged object to the final key, which no link names, and reads
+*that* object back — size, the real type from its first bytes, its sha256. Only when all three match
+the declaration does it lock that version where the store supports retention, mark the row *stored*
+with the version, and record ``evidence.added`` in the same transaction. A mismatch removes the
+object and the row, so nothing half-recorded is left; a store failure puts the row back to pending
+(the client may retry, or the orphan sweeper removes it later).
+
+What was confirmed is what is served: a client that PUTs again to a link it still holds only writes
+a staging object nobody reads (the local store even refuses it), downloads name the recorded version
+and carry the recorded type, and the local store hashes the file again before serving it.
 
 Small files sent through the API, and partner files pushed by plugins, go through
 ``add_evidence_bytes``, which puts the bytes and then runs the same confirmation.
@@ -24,13 +30,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import Case, Evidence, EvidenceAccess
+from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.cases import get_case
 from zongzhi.platform.settings import Settings
@@ -43,6 +50,7 @@ from zongzhi.storage import (
     evidence_key,
     is_allowed,
     part_size_for,
+    staging_key,
 )
 from zongzhi.storage.base import MAX_PARTS, MIN_PART_BYTES
 from zongzhi.storage.sniff import normalise
@@ -62,6 +70,10 @@ UPLOAD_URL_SECONDS = 300
 MULTIPART_URL_SECONDS = 1800
 DOWNLOAD_URL_SECONDS = 120
 HEAD_BYTES = 4096
+#: Statuses of an upload that is not confirmed yet.
+UNCONFIRMED = ("pending", "confirming")
+CLAIM_TIMEOUT_SECONDS = 900
+"""A confirmation still running after this long is taken to have died, and may be taken over."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -186,10 +198,11 @@ class EvidenceService:
         _validate_declaration(self.settings, filename, content_type, size, sha256)
         plan = _plan_parts(size, parts)
         declared = normalise(content_type)
-        key = evidence_key(case.id, filename)
+        staged = staging_key(filename)
         fields_ = dict(
             case_id=case.id,
-            key=key,
+            key=evidence_key(case.id, filename),
+            staging_key=staged,
             filename=filename.strip(),
             content_type=declared,
             size=size,
@@ -199,14 +212,14 @@ class EvidenceService:
         )
         if plan is None:
             async with _store_call("issuing an upload link"):
-                target = await self.store.presign_put(key, declared, UPLOAD_URL_SECONDS, size_limit=size)
+                target = await self.store.presign_put(staged, declared, UPLOAD_URL_SECONDS, size_limit=size)
             evidence = await Evidence.create(**fields_)
             return UploadTicket(
                 evidence, target.method, target.expires_at, url=target.url, headers=target.headers
             )
         count, part_size = plan
         async with _store_call("starting a multipart upload"):
-            upload = await self.store.start_multipart(key, declared, count, MULTIPART_URL_SECONDS)
+            upload = await self.store.start_multipart(staged, declared, count, MULTIPART_URL_SECONDS)
         evidence = await Evidence.create(**fields_, multipart_upload_id=upload.upload_id)
         return UploadTicket(
             evidence,
@@ -225,7 +238,7 @@ class EvidenceService:
             return evidence
         if evidence.multipart_upload_id:
             raise ValidationFailed("this is a multipart upload: complete it with its parts", field="id")
-        return await self._verify_and_store(actor, evidence)
+        return await self._claim_and_store(actor, evidence)
 
     async def complete_upload(self, actor: Actor, evidence_id: int, parts: list[tuple[int, str]]) -> Evidence:
         """Assemble a multipart upload from its parts' ETags, then confirm it."""
@@ -237,14 +250,18 @@ class EvidenceService:
         if not parts:
             raise ValidationFailed("list the uploaded parts with their ETags", field="parts")
         ordered = sorted((int(n), etag.strip()) for n, etag in parts)
-        async with _store_call("assembling the upload"):
-            # A retry after a store outage may find the object already assembled.
-            if await self.store.stat(evidence.key) is None:
+        evidence = await self._claim(evidence)
+        if evidence.status == "stored":
+            return evidence
+        async with self._claimed(evidence), _store_call("assembling the upload"):
+            staged = _staging_key_of(evidence)
+            # A retry after a store outage may find the object already assembled or promoted.
+            if await self.store.stat(staged) is None and await self.store.stat(evidence.key) is None:
                 try:
-                    await self.store.complete_multipart(evidence.key, evidence.multipart_upload_id, ordered)
+                    await self.store.complete_multipart(staged, evidence.multipart_upload_id, ordered)
                 except InvalidUpload as exc:
                     raise ValidationFailed(f"the parts cannot be assembled: {exc}", field="parts") from exc
-        return await self._verify_and_store(actor, evidence)
+            return await self._verify_and_store(actor, evidence)
 
     async def add_evidence_bytes(
         self, actor: Actor, case_id: int, filename: str, content_type: str, data: bytes
@@ -265,6 +282,7 @@ class EvidenceService:
         evidence = await Evidence.create(
             case_id=case.id,
             key=evidence_key(case.id, filename),
+            staging_key=staging_key(filename),
             filename=filename.strip(),
             content_type=declared,
             size=len(data),
@@ -274,11 +292,11 @@ class EvidenceService:
         )
         try:
             async with _store_call("storing the file"):
-                await self.store.put(evidence.key, data, declared)
+                await self.store.put(_staging_key_of(evidence), data, declared)
         except StorageUnavailable:
             await evidence.delete()
             raise
-        return await self._verify_and_store(actor, evidence)
+        return await self._claim_and_store(actor, evidence)
 
     async def _pending_for(self, actor: Actor, evidence_id: int) -> Evidence:
         """The uploader's own evidence row, locked against a concurrent confirmation."""
@@ -288,45 +306,81 @@ class EvidenceService:
             raise NotFound(f"no evidence {evidence_id} in your jurisdiction", field="id")
         if evidence.status == "withdrawn":
             raise Conflict("this evidence was withdrawn", field="id")
-        if evidence.status == "pending" and not actor.system and evidence.uploaded_by_id != actor.user_id:
+        if evidence.status in UNCONFIRMED and not actor.system and evidence.uploaded_by_id != actor.user_id:
             raise Forbidden("only the person who started an upload can confirm it", field="id")
         return evidence
 
+    async def _claim(self, evidence: Evidence) -> Evidence:
+        """Take the row from pending to confirming, so one confirmation at a time checks the file.
+
+        Returns the row; already stored when another confirmation finished first (a client retry). A
+        claim older than ``CLAIM_TIMEOUT_SECONDS`` (its process died) is taken over.
+        """
+        now = _now()
+        stale = now - timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
+        won = await Evidence.filter(
+            Q(status="pending") | Q(status="confirming", claimed_at__lt=stale), id=evidence.id
+        ).update(status="confirming", claimed_at=now)
+        current = await _reloaded(evidence.id)
+        if won or current.status == "stored":
+            return current
+        if current.status == "confirming":
+            raise Conflict("this upload is being confirmed right now; ask again in a moment", field="id")
+        raise Conflict(f"this evidence is {current.status}", field="id")
+
+    @asynccontextmanager
+    async def _claimed(self, evidence: Evidence) -> AsyncIterator[None]:
+        """Give the claim back (confirming -> pending) when the confirmation fails on the way."""
+        try:
+            yield
+        except BaseException:
+            await Evidence.filter(id=evidence.id, status="confirming").update(status="pending")
+            raise
+
+    async def _claim_and_store(self, actor: Actor, evidence: Evidence) -> Evidence:
+        evidence = await self._claim(evidence)
+        if evidence.status == "stored":
+            return evidence
+        async with self._claimed(evidence):
+            return await self._verify_and_store(actor, evidence)
+
     async def _verify_and_store(self, actor: Actor, evidence: Evidence) -> Evidence:
+        """Move the staged upload to its final key and check *that* object against the declaration."""
         async with _store_call("checking the uploaded file"):
-            info = await self.store.stat(evidence.key)
+            info = await self.store.promote(_staging_key_of(evidence), evidence.key, evidence.content_type)
             if info is None:
                 raise Conflict("the file has not been uploaded yet", field="id")
+            version = info.version_id
             if info.size != evidence.size:
                 message = f"the uploaded file is {info.size} bytes, not the declared {evidence.size}"
-                await self._refuse(evidence, "size", message)
+                await self._refuse(evidence, version, "size", message)
             try:
-                head = await self.store.head_bytes(evidence.key, HEAD_BYTES)
+                head = await self.store.head_bytes(evidence.key, HEAD_BYTES, version)
                 reason = check_declared(evidence.content_type, head)
                 if reason is not None:
-                    await self._refuse(evidence, "contentType", reason)
-                digest = await self.store.sha256(evidence.key)
+                    await self._refuse(evidence, version, "contentType", reason)
+                digest = await self.store.sha256(evidence.key, version)
             except ObjectMissing as exc:
                 raise Conflict("the file has not been uploaded yet", field="id") from exc
             if digest != evidence.sha256:
                 message = f"the uploaded file's sha256 is {digest}, not the declared one"
-                await self._refuse(evidence, "sha256", message)
-            locked = await self.store.lock(evidence.key, self.settings.evidence_retention_days)
-        return await self._record(actor, evidence, locked)
+                await self._refuse(evidence, version, "sha256", message)
+            locked = await self.store.lock(evidence.key, self.settings.evidence_retention_days, version)
+        return await self._record(actor, evidence, version, locked)
 
-    async def _refuse(self, evidence: Evidence, field_: str, message: str) -> None:
+    async def _refuse(self, evidence: Evidence, version: str | None, field_: str, message: str) -> None:
         """Remove the mismatching object and its row; the client must start over."""
-        await self.store.delete(evidence.key)
+        await self.store.delete(evidence.key, version)
         if evidence.multipart_upload_id:
-            await self.store.abort_multipart(evidence.key, evidence.multipart_upload_id)
-        await Evidence.filter(id=evidence.id, status="pending").delete()
+            await self.store.abort_multipart(_staging_key_of(evidence), evidence.multipart_upload_id)
+        await Evidence.filter(id=evidence.id, status__in=UNCONFIRMED).delete()
         raise ValidationFailed(f"{message}; the upload was discarded", field=field_)
 
-    async def _record(self, actor: Actor, evidence: Evidence, locked: bool) -> Evidence:
+    async def _record(self, actor: Actor, evidence: Evidence, version: str | None, locked: bool) -> Evidence:
         async with change():
-            # Conditional on still pending, so two concurrent confirmations record one event.
-            won = await Evidence.filter(id=evidence.id, status="pending").update(
-                status="stored", stored_at=_now()
+            # Conditional on the claim, so only the confirmation holding it records the event.
+            won = await Evidence.filter(id=evidence.id, status="confirming").update(
+                status="stored", stored_at=_now(), version_id=version
             )
             if won:
                 case = await Case.get(id=evidence.case_id)
@@ -343,6 +397,9 @@ class EvidenceService:
                         "locked": locked,
                     },
                 )
+        if won:
+            metrics.EVIDENCE_UPLOADS.inc()
+            metrics.EVIDENCE_BYTES.inc(evidence.size)
         return await _reloaded(evidence.id)
 
     # -- after storage ----------------------------------------------------------------------------
@@ -379,16 +436,44 @@ class EvidenceService:
         if evidence is None:
             raise NotFound(f"no stored evidence {evidence_id} in your jurisdiction", field="id")
         async with _store_call("issuing a download link"):
-            url = await self.store.presign_get(evidence.key, evidence.filename, DOWNLOAD_URL_SECONDS)
+            if evidence.version_id is None:
+                evidence = await self._pin_version(evidence)
+            info = await self.store.stat(evidence.key, evidence.version_id)
+            if info is None or info.size != evidence.size:
+                log.error("evidence %s (%s) is missing or changed in the store", evidence.id, evidence.key)
+                raise Conflict("this evidence cannot be served: it failed its integrity check", field="id")
+            url = await self.store.presign_get(
+                evidence.key,
+                evidence.filename,
+                DOWNLOAD_URL_SECONDS,
+                content_type=evidence.content_type,
+                version_id=evidence.version_id,
+                sha256=evidence.sha256,
+            )
         await EvidenceAccess.create(evidence_id=evidence.id, user_id=actor.user_id)
         return DownloadLink(url, _now() + timedelta(seconds=DOWNLOAD_URL_SECONDS), evidence.filename)
+
+    async def _pin_version(self, evidence: Evidence) -> Evidence:
+        """Evidence confirmed before versions were recorded: find the version whose bytes match the
+        recorded sha256 (a later PUT to the same key added newer ones) and record it, once."""
+        versions = await self.store.versions(evidence.key)
+        if not versions:
+            return evidence  # the store keeps no versions (the local store hashes on the way out)
+        for candidate in versions:
+            if candidate.size != evidence.size:
+                continue
+            if await self.store.sha256(evidence.key, candidate.version_id) == evidence.sha256:
+                await Evidence.filter(id=evidence.id, version_id=None).update(version_id=candidate.version_id)
+                return await _reloaded(evidence.id)
+        log.error("no version of evidence %s (%s) matches its recorded sha256", evidence.id, evidence.key)
+        raise Conflict("this evidence cannot be served: it failed its integrity check", field="id")
 
     async def get(self, actor: Actor, evidence_id: int) -> Evidence | None:
         """Evidence on a case the actor may see; pending uploads only to their uploader."""
         evidence = await _in_scope(actor).get_or_none(id=evidence_id)
         if evidence is None:
             return None
-        if evidence.status == "pending" and not actor.system and evidence.uploaded_by_id != actor.user_id:
+        if evidence.status in UNCONFIRMED and not actor.system and evidence.uploaded_by_id != actor.user_id:
             return None
         return evidence
 
@@ -400,6 +485,13 @@ class EvidenceService:
         if evidence is None:
             raise NotFound(f"no evidence {evidence_id} in your jurisdiction", field="id")
         return await EvidenceAccess.filter(evidence_id=evidence.id).order_by("id")
+
+
+def _staging_key_of(evidence: Evidence) -> str:
+    """Where the client uploads; rows from before staging keys existed cannot be confirmed safely."""
+    if not evidence.staging_key:
+        raise Conflict("this upload was started before an upgrade; please upload the file again", field="id")
+    return evidence.staging_key
 
 
 def _in_scope(actor: Actor):

@@ -1,11 +1,21 @@
-"""People: residents who are parties to cases, with ID and phone numbers protected."""
+"""People: residents who are parties to cases, with ID and phone numbers protected.
+
+Which people an actor may see is ``jurisdiction.people_q`` (parties to the cases they can see, and
+the residents of their territory's grids). Intake keeps one record per resident: a new party whose
+ID number is already known is linked to that record. When the filer could not see the record, the
+link is *blind* (``CaseParty.blind``): it counts for the rules (prior cases, repeated parties) but
+gives the filer no sight of the record, whose name, phone and address stay masked to them, so
+knowing someone's ID number is not a way to read their phone or address.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from zongzhi.platform import pii
+from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.jurisdiction import may_see_person, resolve_ref
 from zongzhi.platform.models import Grid, Person
 from zongzhi.platform.security import cipher
 
@@ -34,9 +44,19 @@ def validate_person(data: PersonInput, field_prefix: str = "") -> None:
             raise ValidationFailed(f"phone {problem}", field=f"{field_prefix}phone")
 
 
-async def find_or_create_person(data: PersonInput, field_prefix: str = "") -> Person:
-    """The person with this ID number if one exists (one resident, one record), else a new one."""
+async def check_person_refs(data: PersonInput, actor: Actor, field_prefix: str = "") -> None:
+    """The IDs inside a new person resolve through the actor's jurisdiction (NOT_FOUND otherwise)."""
+    if data.grid_id is not None:
+        await resolve_ref(actor, Grid, data.grid_id, f"{field_prefix}gridId")
+
+
+async def find_or_create_person(
+    data: PersonInput, actor: Actor, field_prefix: str = ""
+) -> tuple[Person, bool]:
+    """``(person, blind)``: the person with this ID number if one exists (one resident, one record),
+    else a new one. ``blind`` is true when the record existed and ``actor`` could not see it."""
     validate_person(data, field_prefix)
+    await check_person_refs(data, actor, field_prefix)
     c = cipher()
     id_hash = None
     if data.id_number:
@@ -44,11 +64,9 @@ async def find_or_create_person(data: PersonInput, field_prefix: str = "") -> Pe
         id_hash = c.lookup_hash(id_number)
         existing = await Person.get_or_none(id_number_hash=id_hash)
         if existing is not None:
-            return existing
-    if data.grid_id is not None and not await Grid.exists(id=data.grid_id):
-        raise ValidationFailed(f"no grid {data.grid_id}", field=f"{field_prefix}gridId")
+            return existing, not await may_see_person(actor, existing.id)
     phone = pii.normalise_phone(data.phone) if data.phone else None
-    return await Person.create(
+    person = await Person.create(
         name=data.name.strip(),
         id_number_enc=c.encrypt(pii.normalise_id_number(data.id_number)) if data.id_number else None,
         id_number_hash=id_hash,
@@ -57,6 +75,7 @@ async def find_or_create_person(data: PersonInput, field_prefix: str = "") -> Pe
         address=data.address,
         grid_id=data.grid_id,
     )
+    return person, False
 
 
 def id_number_of(person: Person) -> str | None:

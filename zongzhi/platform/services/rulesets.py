@@ -3,6 +3,12 @@
 A draft is validated and compiled when saved, so a version in the database always compiles. At
 most one version of a ruleset is active; activating another (newer or older: that is rollback)
 retires the current one in the same transaction, and workers pick it up on their next refresh.
+
+A ruleset belongs to a center (``Ruleset.center``; none: the root of the center tree, as for
+``core`` and the plugins' rulesets). Only a rule author whose center is the owner or above it (or
+an admin without a center, or the platform itself) saves or activates its versions; a new ruleset
+belongs to its first author's center. Ownership decides who changes a ruleset, not what it
+governs: every active version is evaluated on every event, as before.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from zongzhi.platform.facts import build_fact
-from zongzhi.platform.models import AuditLog, CaseEvent, Ruleset, RulesetVersion
+from zongzhi.platform.models import AuditLog, CaseEvent, Center, Ruleset, RulesetVersion
 from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
 
 #: Event types that plugins add (filled by the plugin manager at start-up).
@@ -43,6 +49,28 @@ def require_author(actor: Actor) -> None:
         raise Forbidden("rule authoring needs the rule_author role")
 
 
+async def owner_path(ruleset: Ruleset) -> str | None:
+    """The path of the center that owns the ruleset; ``None`` for the root of the center tree."""
+    if ruleset.center_id is None:
+        return None
+    return (await Center.get(id=ruleset.center_id)).path
+
+
+async def require_owner(actor: Actor | None, ruleset: Ruleset) -> None:
+    """Refuse unless ``actor`` may change ``ruleset`` (its center's subtree holds the owner)."""
+    if actor is None or actor.system or (actor.has(Role.admin) and actor.center_path is None):
+        return
+    owner = await owner_path(ruleset)
+    if actor.center_path is None:
+        allowed = False
+    elif owner is None:  # the root's: authors of a root center (a center with no parent)
+        allowed = actor.center_path.count("/") == 2
+    else:
+        allowed = owner.startswith(actor.center_path)
+    if not allowed:
+        raise Forbidden(f"ruleset {ruleset.name!r} belongs to a center above or beside yours", field="name")
+
+
 def compile_source(source: str, expected_name: str | None = None) -> tuple[str, dict[str, Any]]:
     """Validate and compile YAML; returns (ruleset name, compiled form). Raises ``RulesetRejected``."""
     try:
@@ -64,7 +92,11 @@ async def save_draft(
         require_author(actor)
     _, compiled = compile_source(source, expected_name=name)
     async with in_transaction():
-        ruleset, _ = await Ruleset.get_or_create(name=name, defaults={"owner_plugin": owner_plugin})
+        center_id = actor.center_id if actor is not None and not actor.system else None
+        ruleset, _ = await Ruleset.get_or_create(
+            name=name, defaults={"owner_plugin": owner_plugin, "center_id": center_id}
+        )
+        await require_owner(actor, ruleset)
         last = await RulesetVersion.filter(ruleset=ruleset).order_by("-version").first()
         version = await RulesetVersion.create(
             ruleset=ruleset,
@@ -93,6 +125,7 @@ async def activate(actor: Actor | None, name: str, version: int) -> RulesetVersi
     if actor is not None:
         require_author(actor)
     row = await get_version(name, version)
+    await require_owner(actor, row.ruleset)
     async with in_transaction():
         now = datetime.now(UTC)
         await (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref
 from zongzhi.platform.models import Case, Whistle
 from zongzhi.platform.outbox import change, record_event
 
@@ -14,12 +14,8 @@ from zongzhi.platform.outbox import change, record_event
 async def answer(actor: Actor, whistle_id: int, answer_text: str) -> Whistle:
     if not answer_text or not answer_text.strip():
         raise ValidationFailed("say what the department will do", field="answer")
-    whistle = await Whistle.get_or_none(id=whistle_id)
-    if whistle is None:
-        raise NotFound(f"no whistle {whistle_id}", field="whistleId")
+    whistle = await resolve_ref(actor, Whistle, whistle_id, "whistleId")
     if not actor.system and actor.department_id != whistle.department_id:
-        if not await scoped_cases(actor).filter(id=whistle.case_id).exists():
-            raise NotFound(f"no whistle {whistle_id}", field="whistleId")
         raise Forbidden("only the summoned department reports in")
     async with change():
         claimed = await Whistle.filter(id=whistle.id, answered_at=None).update(

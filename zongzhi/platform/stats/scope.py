@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import Center
 
 
@@ -46,9 +46,7 @@ async def scope_for(actor: Actor, center_id: int | None = None, *, field: str = 
         if actor.center_id is None:
             raise ValidationFailed("name the center whose statistics you want", field=field)
         center_id = actor.center_id
-    center = await Center.get_or_none(id=center_id)
-    if center is None:
-        raise ValidationFailed("no such center", field=field)
+    center = await resolve_ref(actor, Center, center_id, field)
     if not center_in_scope(actor, center.path):
         raise Forbidden("that center is outside your jurisdiction", field=field)
     return Scope(center=center, centers=await subtree(center))

@@ -9,7 +9,6 @@ from starlette.routing import Route
 from zongzhi.platform import partners
 from zongzhi.platform.codes import CATEGORIES
 from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.models import Case
 from zongzhi.platform.services import cases as svc
 from zongzhi.plugins.court_docking.payloads import CONFIRMATION, REFERRAL
 
@@ -58,7 +57,8 @@ async def confirmation(request: Request) -> Response:
     if isinstance(verified, Response):
         return verified
     data = verified.json()
-    case = await Case.get_or_none(external_channel=CHANNEL, external_id=data["case_number"])
+    # Only this credential's own referral: another court's case number finds nothing.
+    case = await partners.own_case(verified.credential, CHANNEL, data["case_number"])
     if case is None:
         return partners.invalid([{"field": "case_number", "message": "no referral with this case number"}])
     event_type = "court.confirmed" if data["result"] == "confirmed" else "court.confirmation_rejected"

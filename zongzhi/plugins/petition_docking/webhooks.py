@@ -98,7 +98,7 @@ async def item(request: Request) -> Response:
         return partners.invalid([{"field": exc.field or "(body)", "message": exc.message}])
     except BaseORMException:
         # The same item delivered twice at once: the loser's transaction failed on the unique key.
-        case = await Case.get_or_none(external_channel=CHANNEL, external_id=data["item_number"])
+        case = await partners.own_case(credential, CHANNEL, data["item_number"])
         if case is None:
             raise
         created = False

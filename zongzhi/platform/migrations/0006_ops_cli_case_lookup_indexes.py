@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_case_list_indexes')]
+    dependencies = [('models', '0005_sec_refs')]
 
     initial = False
 
