@@ -31,6 +31,38 @@ def test_invalid_id_numbers(number, reason):
     assert reason in pii.id_number_problem(number)
 
 
+def _with_check(first17: str) -> str:
+    return first17 + pii.id_check_char(first17)
+
+
+@pytest.mark.parametrize(
+    ("first17", "reason"),
+    [
+        ("11010120990101123", "birth date"),
+        ("11010119990230123", "not a date"),
+        ("11010118600101123", "birth date"),
+        ("00000019900101123", "area code"),
+        ("99010119900101123", "area code"),
+        ("11000019900101123", "area code"),
+    ],
+)
+def test_a_valid_checksum_is_not_enough(first17, reason):
+    """The checksum holds, but the birth date or area code cannot be a resident's."""
+    assert reason in pii.id_number_problem(_with_check(first17))
+
+
+def test_born_today_is_valid_and_tomorrow_is_not():
+    from datetime import date
+
+    assert pii.id_number_problem(_with_check("11010120260101123"), today=date(2026, 1, 1)) is None
+    assert "birth date" in pii.id_number_problem(_with_check("11010120260102123"), today=date(2026, 1, 1))
+
+
+def test_a_trailing_newline_is_not_a_phone_number():
+    assert pii.phone_problem("13800138000") is None
+    assert pii.phone_problem("13800138000\n1") is not None
+
+
 def test_masking():
     assert pii.mask_id_number("110101199003074514") == "110101********4514"
     assert pii.mask_phone("13800138000") == "138****8000"

@@ -107,6 +107,17 @@ class GraphQLEndpoint(GraphQL):
     def graphql_ide_html(self) -> str:
         return graphiql_page()
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON, or the 400 Strawberry gives unparsable JSON: also for bytes that are not UTF-8, for
+        nesting too deep to parse, and for JSON that is not an object or list (all answered 500)."""
+        try:
+            decoded = json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError("the body is not UTF-8 JSON", "", 0) from exc
+        if not isinstance(decoded, dict | list):  # ``null`` or a bare string crashed the view (500)
+            raise json.JSONDecodeError("the body must be a JSON object", "", 0)
+        return decoded
+
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         """graphql-transport-ws ``connection_init``: authenticate once; refuse (4403) without a token."""
         params = getattr(context, "connection_params", None) or {}

@@ -148,7 +148,23 @@ def partner_actor(credential: PartnerCredential) -> Actor:
 
 
 class PartnerAuthError(Exception):
-    pass
+    """Refused before the body was trusted; ``status`` is the HTTP answer (401 unless said)."""
+
+    status = 401
+
+
+class PartnerRequestError(PartnerAuthError):
+    """A request refused for its form, not its credential: too large (413), not JSON (415), unreadable."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+#: Unix seconds have 10 digits until the year 2286; a longer timestamp is refused unread.
+TIMESTAMP_DIGITS_MAX = 12
+#: Deepest nesting of arrays and objects a partner payload may have.
+PAYLOAD_DEPTH_MAX = 32
 
 
 @dataclass
@@ -170,25 +186,59 @@ def invalid(errors: list[dict[str, str]]) -> JSONResponse:
 
 
 async def verify_request(request: Request, plugin: str) -> VerifiedRequest:
-    """Check key, timestamp window and signature; raises ``PartnerAuthError`` with the reason."""
+    """Check headers, size, key, timestamp window and signature; raises ``PartnerAuthError``.
+
+    The cheap checks come first and the body is read last, streamed and no further than
+    ``ZONGZHI_WEBHOOK_MAX_BYTES``: a request without well-formed signature headers costs no
+    database query, no signature and no body read; a larger body is refused with 413 as soon as
+    its declared length or its streamed bytes pass the limit.
+    """
     key_id = request.headers.get(KEY_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    body = await request.body()
     if not (key_id and timestamp and signature):
         raise PartnerAuthError("missing signature headers")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= TIMESTAMP_DIGITS_MAX):
+        raise PartnerAuthError("bad timestamp")
+    if abs(time.time() - int(timestamp)) > security.settings().webhook_window_seconds:
+        raise PartnerAuthError("timestamp outside the replay window")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise PartnerRequestError(415, "the body must be application/json")
+    limit = security.settings().webhook_max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise PartnerRequestError(413, f"the body is larger than {limit} bytes")
     credential = await PartnerCredential.get_or_none(key_id=key_id)
     if credential is None or not credential.active or credential.plugin != plugin:
         raise PartnerAuthError("unknown partner")
-    try:
-        age = abs(time.time() - int(timestamp))
-    except ValueError:
-        raise PartnerAuthError("bad timestamp") from None
-    if age > security.settings().webhook_window_seconds:
-        raise PartnerAuthError("timestamp outside the replay window")
+    body = await _read_body(request, limit)
     if not hmac.compare_digest(sign(secret_of(credential), timestamp, body), signature):
         raise PartnerAuthError("bad signature")
     return VerifiedRequest(credential=credential, body=body)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, streamed: refused with 413 at the first chunk past ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PartnerRequestError(413, f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests arrays and objects deeper than ``limit`` (iteratively: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 # --- outbound ------------------------------------------------------------------------------
@@ -338,12 +388,17 @@ async def read_payload(request: Request, plugin: str, schema: dict) -> VerifiedR
     """The verified, schema-valid request, or the 401/422 response to send instead."""
     try:
         verified = await verify_request(request, plugin)
+    except PartnerRequestError as exc:
+        return JSONResponse({"error": "refused", "reason": str(exc)}, status_code=exc.status)
     except PartnerAuthError as exc:
         return unauthorized(str(exc))
     try:
         data = verified.json()
-    except ValueError:
-        return invalid([{"field": "(body)", "message": "the body is not JSON"}])
+    except (ValueError, RecursionError):
+        return invalid([{"field": "(body)", "message": "the body is not UTF-8 JSON (or nests too deeply)"}])
+    if _depth_over(data, PAYLOAD_DEPTH_MAX):
+        too_deep = f"the body nests deeper than {PAYLOAD_DEPTH_MAX} levels"
+        return invalid([{"field": "(body)", "message": too_deep}])
     problems = payload_errors(schema, data)
     if problems:
         return invalid(problems)

@@ -64,6 +64,8 @@ def decode_jwt(token: str) -> int | None:
             issuer=JWT_ISSUER,
             options={"require": ["exp", "sub"]},
         )
-        return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError):
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
+    # A user id the users table can hold; a larger one (validly signed or not) names nobody.
+    return user_id if 0 < user_id <= 2**31 - 1 else None

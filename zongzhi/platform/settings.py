@@ -111,6 +111,20 @@ class Settings:
     query_aliases_max: int = _setting(
         "ZONGZHI_QUERY_ALIASES_MAX", "30", "Most aliases in one GraphQL document.", int
     )
+    query_cost_max: int = _setting(
+        "ZONGZHI_QUERY_COST_MAX",
+        "20000",
+        "Largest cost of one GraphQL operation, fragments expanded: 1 a field, times `first` (or the "
+        "largest page) for lists; `report` 1000, `pdfBase64` 5000, statistics, hot spots and early "
+        "warning 1000, `simulateRuleset` 2000. Refused before execution with `QUERY_TOO_COSTLY`.",
+        int,
+    )
+    webhook_max_bytes: int = _setting(
+        "ZONGZHI_WEBHOOK_MAX_BYTES",
+        str(1024 * 1024),
+        "Largest partner webhook body; a longer one is refused with 413 without being read further.",
+        int,
+    )
     deadline_warning_share: float = _setting(
         "ZONGZHI_DEADLINE_WARNING_SHARE",
         "0.8",

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
 from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
 from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
+from zongzhi.platform.schema.cost import Limits, cost_rule
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
-from zongzhi.platform.schema.errors import CodedErrors
+from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.mutations import Mutation
@@ -25,6 +20,7 @@ from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
 from zongzhi.platform.schema.reveal_audit import RevealAudit
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
+from zongzhi.platform.schema.sanitise import SaneArguments
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
 from zongzhi.platform.settings import Settings
@@ -70,13 +66,19 @@ def build_schema(
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
-    # The limit rules are built once: the validation cache is keyed by the rule classes, and a
-    # limiter made per request would make new ones each time and never hit the cache.
+    # The limit rule is built once: the validation cache is keyed by the rule classes, and a
+    # rule made per request would be a new class each time and never hit the cache.
     limits = [
-        *QueryDepthLimiter(max_depth=settings.query_depth_max).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.query_aliases_max).validation_rules,
+        cost_rule(
+            Limits(
+                max_depth=settings.query_depth_max,
+                max_aliases=settings.query_aliases_max,
+                max_cost=settings.query_cost_max,
+                page_max=settings.page_size_max,
+            )
+        )
     ]
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
@@ -86,6 +88,7 @@ def build_schema(
             lambda: AddValidationRules(limits),
             ParsedDocuments,
             lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            SaneArguments,
             CodedErrors,
             LiveSession,  # before RevealAudit: a message it withholds reveals nothing
             RevealAudit,

@@ -7,6 +7,11 @@ import binascii
 
 from zongzhi.platform.errors import ValidationFailed
 
+#: Primary keys are 32-bit integers, except in the tables that grow with every event (64-bit).
+PK_MAX = 2**31 - 1
+BIG_PK_MAX = 2**63 - 1
+BIG_PK_TYPES = frozenset({"CaseEvent", "Decision", "Delivery", "AuditLog", "Notification"})
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -18,9 +23,11 @@ def from_global_id(global_id: str, expected: str | None = None, field: str = "id
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
         value = int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed(f"{global_id!r} is not a valid ID", field=field) from None
+        raise ValidationFailed(f"{global_id[:40]!r} is not a valid ID", field=field) from None
+    if not 1 <= value <= (BIG_PK_MAX if type_name in BIG_PK_TYPES else PK_MAX):
+        raise ValidationFailed(f"{global_id[:40]!r} is not a valid ID (number out of range)", field=field)
     if expected is not None and type_name != expected:
-        raise ValidationFailed(f"{global_id!r} is not a {expected} ID", field=field)
+        raise ValidationFailed(f"{global_id[:40]!r} is not a {expected} ID", field=field)
     return type_name, value
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
-from zongzhi.platform import codes
+from zongzhi.platform import codes, limits
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
@@ -19,15 +20,19 @@ from zongzhi.platform.services.people import PersonInput
 class LocationInput:
     lat: float | None = None
     lng: float | None = None
-    address: str = ""
+    address: str = strawberry.field(default="", description=limits.ADDRESS_DOC)
 
 
 @strawberry.input(description="A new person; if the ID number is known, the existing record is used.")
 class NewPersonInput:
-    name: str
-    id_number: str | None = None
+    name: str = strawberry.field(description=limits.NAME_DOC)
+    id_number: str | None = strawberry.field(
+        default=None,
+        description="18-character resident ID number (GB 11643): valid checksum, a real area code and a "
+        "real birth date, not in the future.",
+    )
     phone: str | None = None
-    address: str = ""
+    address: str = strawberry.field(default="", description=limits.ADDRESS_DOC)
     grid_id: strawberry.ID | None = None
 
 
@@ -40,11 +45,11 @@ class PartyInput:
 
 @strawberry.input(description="受理登记: a new case.")
 class CreateCaseInput:
-    title: str
+    title: str = strawberry.field(description=limits.TITLE_DOC)
     category: str = strawberry.field(description="A category code, see codeLists")
     kind: str = "dispute"
     channel: str = "window"
-    description: str = ""
+    description: str = strawberry.field(default="", description=limits.DESCRIPTION_DOC)
     severity: int = 2
     complexity: str = "simple"
     center_id: strawberry.ID | None = strawberry.field(
@@ -52,7 +57,7 @@ class CreateCaseInput:
     )
     grid_id: strawberry.ID | None = None
     location: LocationInput | None = None
-    tags: list[str] = strawberry.field(default_factory=list)
+    tags: list[str] = strawberry.field(default_factory=list, description=limits.TAGS_DOC)
     parties: list[PartyInput] = strawberry.field(default_factory=list)
     client_request_id: str | None = strawberry.field(
         default=None, description="Set by a client that may retry: the same id returns the same case"
@@ -134,6 +139,17 @@ def _to_case_input(data: CreateCaseInput) -> svc.CaseInput:
     )
 
 
+Note = Annotated[str, strawberry.argument(description=limits.NOTE_DOC)]
+Agreement = Annotated[str, strawberry.argument(description=limits.DESCRIPTION_DOC)]
+Deadline = Annotated[datetime, strawberry.argument(description=limits.DEADLINE_DOC)]
+Amount = Annotated[Decimal, strawberry.argument(description=limits.AMOUNT_DOC)]
+Tags = Annotated[list[str], strawberry.argument(description=limits.TAGS_DOC)]
+SuperviseLevel = Annotated[
+    str,
+    strawberry.argument(description="The supervising level: province, city, county, township or village."),
+]
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="受理登记: register a case (idempotent on clientRequestId).")
@@ -151,7 +167,7 @@ class Mutation:
         severity: int | None = None,
         complexity: str | None = None,
         risk: enums.Risk | None = None,
-        note: str = "",
+        note: Note = "",
     ) -> types.Case:
         case = await svc.assess(
             actor_of(info),
@@ -166,7 +182,7 @@ class Mutation:
         return types.Case.of(case)
 
     @strawberry.mutation(description="不予受理: refuse an out-of-scope case, with a reason.")
-    async def reject_case(self, info: Info, case_id: strawberry.ID, reason: str) -> types.Case:
+    async def reject_case(self, info: Info, case_id: strawberry.ID, reason: Note) -> types.Case:
         return types.Case.of(await svc.reject(actor_of(info), _case_pk(case_id), reason))
 
     @strawberry.mutation(description="分流转办: assign the case (自办/转办/联办/督办).")
@@ -176,8 +192,8 @@ class Mutation:
         case_id: strawberry.ID,
         mode: enums.AssignmentMode,
         units: list[UnitInput],
-        due: datetime | None = None,
-        note: str = "",
+        due: Deadline | None = None,
+        note: Note = "",
     ) -> types.Case:
         case = await svc.dispatch(
             actor_of(info), _case_pk(case_id), codes.AssignmentMode(mode), _units(units), due=due, note=note
@@ -196,20 +212,20 @@ class Mutation:
         return types.Case.of(case)
 
     @strawberry.mutation(description="接收: the assigned unit takes the case in hand.")
-    async def accept_case(self, info: Info, case_id: strawberry.ID, note: str = "") -> types.Case:
+    async def accept_case(self, info: Info, case_id: strawberry.ID, note: Note = "") -> types.Case:
         return types.Case.of(await svc.accept(actor_of(info), _case_pk(case_id), note))
 
     @strawberry.mutation(description="退回: the assigned unit sends a mis-routed case back, with a reason.")
-    async def return_case(self, info: Info, case_id: strawberry.ID, reason: str) -> types.Case:
+    async def return_case(self, info: Info, case_id: strawberry.ID, reason: Note) -> types.Case:
         return types.Case.of(await svc.return_case(actor_of(info), _case_pk(case_id), reason))
 
     @strawberry.mutation(description="办理进展: record progress.")
-    async def add_case_progress(self, info: Info, case_id: strawberry.ID, note: str) -> types.Case:
+    async def add_case_progress(self, info: Info, case_id: strawberry.ID, note: Note) -> types.Case:
         return types.Case.of(await svc.add_progress(actor_of(info), _case_pk(case_id), note))
 
     @strawberry.mutation(description="督办: press for progress on a case.")
     async def supervise_case(
-        self, info: Info, case_id: strawberry.ID, note: str, level: str | None = None
+        self, info: Info, case_id: strawberry.ID, note: Note, level: SuperviseLevel | None = None
     ) -> types.Case:
         return types.Case.of(await svc.supervise(actor_of(info), _case_pk(case_id), note, level))
 
@@ -218,20 +234,20 @@ class Mutation:
         self,
         info: Info,
         case_id: strawberry.ID,
-        outcome: str,
-        agreement: str = "",
-        amount: Decimal | None = None,
+        outcome: Note,
+        agreement: Agreement = "",
+        amount: Amount | None = None,
     ) -> types.Case:
         return types.Case.of(await svc.resolve(actor_of(info), _case_pk(case_id), outcome, agreement, amount))
 
     @strawberry.mutation(description="调处失败: mediation failed; say where the parties go next.")
     async def fail_case(
-        self, info: Info, case_id: strawberry.ID, outcome: str, next_step: str = "other"
+        self, info: Info, case_id: strawberry.ID, outcome: Note, next_step: str = "other"
     ) -> types.Case:
         return types.Case.of(await svc.fail(actor_of(info), _case_pk(case_id), outcome, next_step))
 
     @strawberry.mutation(description="办结归档: close a concluded case.")
-    async def close_case(self, info: Info, case_id: strawberry.ID, note: str = "") -> types.Case:
+    async def close_case(self, info: Info, case_id: strawberry.ID, note: Note = "") -> types.Case:
         return types.Case.of(await svc.close(actor_of(info), _case_pk(case_id), note))
 
     @strawberry.mutation(description="回访: record the follow-up visit or call.")
@@ -242,7 +258,7 @@ class Mutation:
         satisfaction: int,
         executed: bool,
         method: enums.FollowUpMethod = codes.FollowUpMethod.call,
-        note: str = "",
+        note: Note = "",
     ) -> types.Case:
         case = await svc.follow_up(
             actor_of(info), _case_pk(case_id), satisfaction, executed, codes.FollowUpMethod(method), note
@@ -250,27 +266,27 @@ class Mutation:
         return types.Case.of(case)
 
     @strawberry.mutation(description="撤回: the applicant withdraws the case.")
-    async def withdraw_case(self, info: Info, case_id: strawberry.ID, reason: str) -> types.Case:
+    async def withdraw_case(self, info: Info, case_id: strawberry.ID, reason: Note) -> types.Case:
         return types.Case.of(await svc.withdraw(actor_of(info), _case_pk(case_id), reason))
 
     @strawberry.mutation(description="重新办理: reopen a finished case.")
-    async def reopen_case(self, info: Info, case_id: strawberry.ID, reason: str) -> types.Case:
+    async def reopen_case(self, info: Info, case_id: strawberry.ID, reason: Note) -> types.Case:
         return types.Case.of(await svc.reopen(actor_of(info), _case_pk(case_id), reason))
 
     @strawberry.mutation(description="上报: move the case to the parent center.")
-    async def escalate_case(self, info: Info, case_id: strawberry.ID, reason: str = "") -> types.Case:
+    async def escalate_case(self, info: Info, case_id: strawberry.ID, reason: Note = "") -> types.Case:
         return types.Case.of(await svc.escalate(actor_of(info), _case_pk(case_id), reason))
 
     @strawberry.mutation(description="属地流转: give the case to another center in your jurisdiction.")
     async def route_case(
-        self, info: Info, case_id: strawberry.ID, center_id: strawberry.ID, reason: str = ""
+        self, info: Info, case_id: strawberry.ID, center_id: strawberry.ID, reason: Note = ""
     ) -> types.Case:
         center_pk = pk_of(center_id, "Center", "centerId")
         return types.Case.of(await svc.route(actor_of(info), _case_pk(case_id), center_pk, reason))
 
     @strawberry.mutation(description="风险标记: set the case's risk level.")
     async def flag_case_risk(
-        self, info: Info, case_id: strawberry.ID, level: enums.Risk, reason: str
+        self, info: Info, case_id: strawberry.ID, level: enums.Risk, reason: Note
     ) -> types.Case:
         return types.Case.of(
             await svc.flag_risk(actor_of(info), _case_pk(case_id), codes.Risk(level), reason)
@@ -278,7 +294,7 @@ class Mutation:
 
     @strawberry.mutation
     async def tag_case(
-        self, info: Info, case_id: strawberry.ID, add: list[str], remove: list[str] | None = None
+        self, info: Info, case_id: strawberry.ID, add: Tags, remove: Tags | None = None
     ) -> types.Case:
         return types.Case.of(await svc.tag(actor_of(info), _case_pk(case_id), add, remove))
 
@@ -287,9 +303,9 @@ class Mutation:
         self,
         info: Info,
         case_id: strawberry.ID,
-        respond_by: datetime | None = None,
-        resolve_by: datetime | None = None,
-        note: str = "",
+        respond_by: Deadline | None = None,
+        resolve_by: Deadline | None = None,
+        note: Note = "",
     ) -> types.Case:
         case = await svc.set_deadline(
             actor_of(info), _case_pk(case_id), respond_by=respond_by, resolve_by=resolve_by, note=note

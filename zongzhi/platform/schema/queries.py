@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import strawberry
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform import codes, models
+from zongzhi.platform import codes, limits, models
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import (
@@ -22,7 +22,7 @@ from zongzhi.platform.jurisdiction import (
 )
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import from_global_id, pk_of
+from zongzhi.platform.schema.ids import PK_MAX, from_global_id, pk_of
 from zongzhi.platform.services.lifecycle import OPEN
 from zongzhi.platform.services.people import lookup_hash_for_id
 
@@ -43,13 +43,14 @@ class CaseFilter:
     overdue: bool | None = strawberry.field(default=None, description="Open and past its resolve-by deadline")
     assignee_user_id: strawberry.ID | None = None
     assignee_department_id: strawberry.ID | None = None
-    text: str | None = strawberry.field(default=None, description="Matches number, title or description")
+    text: str | None = strawberry.field(
+        default=None,
+        description=f"Matches number, title or description (at most {limits.SEARCH_MAX} characters)",
+    )
 
 
 def _utc(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise ValidationFailed("give a time zone (e.g. +08:00)", field=field)
-    return value.astimezone(UTC)
+    return limits.check_datetime(value, field)
 
 
 def _encode_cursor(created_at: datetime, pk: int) -> str:
@@ -59,9 +60,12 @@ def _encode_cursor(created_at: datetime, pk: int) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         stamp, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), int(pk)
+        at, key = datetime.fromisoformat(stamp), int(pk)
     except ValueError:
         raise ValidationFailed("not a cursor this API issued", field="after") from None
+    if not 1 <= key <= PK_MAX:
+        raise ValidationFailed("not a cursor this API issued", field="after")
+    return limits.check_datetime(at, "after"), key
 
 
 def _selects(selections, name: str) -> bool:
@@ -129,8 +133,10 @@ async def _filtered_cases(f: CaseFilter | None, actor: Actor):
         await resolve_ref(actor, models.Department, did, "filter.assigneeDepartmentId")
         query = query.filter(id__in=Subquery(models.Assignment.filter(department_id=did).values("case_id")))
     if f.text:
-        t = f.text.strip()
-        query = query.filter(Q(number=t) | Q(title__icontains=t) | Q(description__icontains=t))
+        t = limits.check_text(f.text, "filter.text", limits.SEARCH_MAX).strip()
+        matches = Q(title__icontains=t) | Q(description__icontains=t)
+        # A text longer than any case number cannot be one (and the column would refuse it).
+        query = query.filter(Q(number=t) | matches if len(t) <= limits.CASE_NUMBER_MAX else matches)
     return query
 
 
@@ -260,7 +266,7 @@ class Query:
         size = _page_size(info, first)
         query = _people_query(info)
         if name:
-            query = query.filter(name__icontains=name.strip())
+            query = query.filter(name__icontains=limits.check_text(name, "name", limits.SEARCH_MAX).strip())
         if id_number:
             query = query.filter(id_number_hash=lookup_hash_for_id(id_number))
         if grid_id:
@@ -288,9 +294,13 @@ class Query:
         row = await scoped_cases(actor_of(info)).get_or_none(id=pk_of(id, "Case", "id"))
         return types.Case.of(row) if row else None
 
-    @strawberry.field(description="One case by its number (ZZ-...), within your jurisdiction.")
+    @strawberry.field(
+        description=f"One case by its number (ZZ-..., at most {limits.CASE_NUMBER_MAX} characters), "
+        "within your jurisdiction."
+    )
     async def case_by_number(self, info: Info, number: str) -> types.Case | None:
-        row = await scoped_cases(actor_of(info)).get_or_none(number=number)
+        limits.check_text(number, "number", limits.CASE_NUMBER_MAX)
+        row = await scoped_cases(actor_of(info)).get_or_none(number=number.strip())
         return types.Case.of(row) if row else None
 
     @strawberry.field(description="Cases in your jurisdiction, newest first, as a Relay connection.")

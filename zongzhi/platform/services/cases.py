@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import security
+from zongzhi.platform import limits, security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import (
     CATEGORIES,
@@ -97,10 +97,13 @@ class CaseInput:
 
 
 def _validate_case_input(data: CaseInput, actor: Actor) -> None:
-    if not data.title or not data.title.strip():
-        raise ValidationFailed("title is required", field="title")
-    if len(data.title) > 200:
-        raise ValidationFailed("title is longer than 200 characters", field="title")
+    limits.check_text(data.title, "title", limits.TITLE_MAX, required=True)
+    limits.check_text(data.description, "description", limits.DESCRIPTION_MAX, multiline=True)
+    limits.check_text(data.address, "location.address", limits.ADDRESS_MAX)
+    limits.check_tags(data.tags)
+    for name in ("category", "kind", "channel"):
+        limits.check_text(getattr(data, name), name, limits.CODE_MAX)
+    limits.check_datetime(data.received_at, "receivedAt")
     if data.category not in CATEGORIES:
         raise ValidationFailed(f"unknown category {data.category!r}", field="category")
     if data.kind not in KINDS:
@@ -119,6 +122,7 @@ def _validate_case_input(data: CaseInput, actor: Actor) -> None:
         raise ValidationFailed("longitude is between -180 and 180", field="location.lng")
     if data.client_request_id is not None and not 1 <= len(data.client_request_id) <= 80:
         raise ValidationFailed("clientRequestId is 1 to 80 characters", field="clientRequestId")
+    limits.check_text(data.client_request_id, "clientRequestId", 80)
     for i, party in enumerate(data.parties):
         if (party.person_id is None) == (party.person is None):
             raise ValidationFailed("give either personId or person", field=f"parties[{i}]")
@@ -342,6 +346,7 @@ async def assess(
     note: str = "",
 ) -> Case:
     _require(actor, *CENTER_STAFF, what="assessment")
+    limits.check_note(note, "note")
     if category is not None and category not in CATEGORIES:
         raise ValidationFailed(f"unknown category {category!r}", field="category")
     if kind is not None and kind not in KINDS:
@@ -377,6 +382,7 @@ async def reject(actor: Actor, case_id: int, reason: str) -> Case:
     _require(actor, *CENTER_STAFF, what="rejecting a case")
     if not reason or not reason.strip():
         raise ValidationFailed("a rejection needs a reason (不予受理理由)", field="reason")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "reject")
         case.status = CaseStatus.rejected
@@ -452,6 +458,8 @@ async def dispatch(
 ) -> Case:
     """分流转办: hand the case to units. A transfer to a center makes that center the owner."""
     _require(actor, *CENTER_STAFF, what="dispatch")
+    limits.check_note(note, "note")
+    limits.check_deadline(due, "due", now())
     mode = AssignmentMode(mode)
     resolved = await _resolve_units(actor, units, mode)
     async with change():
@@ -491,6 +499,7 @@ async def add_assignment(actor: Actor, case_id: int, mode: AssignmentMode | str,
 
 
 async def accept(actor: Actor, case_id: int, note: str = "") -> Case:
+    limits.check_note(note, "note")
     async with change():
         case = await _load_for_change(actor, case_id, "accept")
         assignment = await _actor_assignment(actor, case)
@@ -509,6 +518,7 @@ async def return_case(actor: Actor, case_id: int, reason: str) -> Case:
     """退回: the assigned unit sends a mis-routed case back to the center for re-dispatch."""
     if not reason or not reason.strip():
         raise ValidationFailed("a return needs a reason (退回理由)", field="reason")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "return")
         assignment = await _actor_assignment(actor, case)
@@ -537,6 +547,7 @@ async def return_case(actor: Actor, case_id: int, reason: str) -> Case:
 async def add_progress(actor: Actor, case_id: int, note: str) -> Case:
     if not note or not note.strip():
         raise ValidationFailed("a progress note cannot be empty", field="note")
+    limits.check_note(note, "note")
     async with change():
         case = await _load_for_change(actor, case_id, "progress")
         await _require_handler(actor, case, "recording progress")
@@ -550,6 +561,9 @@ async def supervise(actor: Actor, case_id: int, note: str, level: str | None = N
     _require(actor, Role.leader, Role.staff, Role.admin, what="supervision (督办)")
     if not note or not note.strip():
         raise ValidationFailed("supervision needs a note saying what is expected", field="note")
+    limits.check_note(note, "note")
+    if level is not None and level not in {str(v) for v in CenterLevel}:
+        raise ValidationFailed(f"level is one of {', '.join(str(v) for v in CenterLevel)}", field="level")
     async with change():
         case = await _load_for_change(actor, case_id, "supervise")
         await _save(case)
@@ -566,9 +580,7 @@ def _parse_amount(amount: str | float | Decimal | None) -> Decimal | None:
         value = Decimal(str(amount))
     except InvalidOperation:
         raise ValidationFailed("amount must be a number", field="amount") from None
-    if value < 0:
-        raise ValidationFailed("amount cannot be negative", field="amount")
-    return value.quantize(Decimal("0.01"))
+    return limits.check_amount(value, "amount")
 
 
 async def _conclude(actor: Actor, case: Case, status: CaseStatus) -> None:
@@ -585,6 +597,8 @@ async def resolve(
     """调处成功: mediation ended in agreement (调解协议), possibly an amount."""
     if not outcome or not outcome.strip():
         raise ValidationFailed("describe the outcome", field="outcome")
+    limits.check_note(outcome, "outcome")
+    limits.check_text(agreement, "agreement", limits.DESCRIPTION_MAX, multiline=True)
     value = _parse_amount(amount)
     async with change():
         case = await _load_for_change(actor, case_id, "resolve")
@@ -612,6 +626,7 @@ async def fail(actor: Actor, case_id: int, outcome: str, next_step: str = "other
     """调处失败: mediation failed; the parties are guided to arbitration, litigation or the court."""
     if not outcome or not outcome.strip():
         raise ValidationFailed("say why mediation failed", field="outcome")
+    limits.check_note(outcome, "outcome")
     if next_step not in NEXT_STEPS:
         raise ValidationFailed(f"nextStep is one of {', '.join(NEXT_STEPS)}", field="nextStep")
     async with change():
@@ -626,6 +641,7 @@ async def fail(actor: Actor, case_id: int, outcome: str, next_step: str = "other
 
 async def close(actor: Actor, case_id: int, note: str = "") -> Case:
     _require(actor, *CENTER_STAFF, what="closing (办结)")
+    limits.check_note(note, "note")
     async with change():
         case = await _load_for_change(actor, case_id, "close")
         case.status = CaseStatus.closed
@@ -645,6 +661,7 @@ async def follow_up(
 ) -> Case:
     """回访: a visit or call after closing, with a 1–5 rating and whether the agreement was carried out."""
     _require(actor, *CENTER_STAFF, Role.grid_worker, Role.mediator, what="follow-up (回访)")
+    limits.check_note(note, "note")
     if not 1 <= satisfaction <= 5:
         raise ValidationFailed("satisfaction is 1 to 5", field="satisfaction")
     method = FollowUpMethod(method)
@@ -674,6 +691,7 @@ async def withdraw(actor: Actor, case_id: int, reason: str) -> Case:
     _require(actor, *CENTER_STAFF, what="withdrawal")
     if not reason or not reason.strip():
         raise ValidationFailed("a withdrawal needs a reason", field="reason")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "withdraw")
         case.status = CaseStatus.withdrawn
@@ -690,6 +708,7 @@ async def reopen(actor: Actor, case_id: int, reason: str) -> Case:
     _require(actor, Role.leader, Role.staff, Role.admin, what="reopening")
     if not reason or not reason.strip():
         raise ValidationFailed("reopening needs a reason", field="reason")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "reopen")
         previous = case.status
@@ -726,6 +745,7 @@ async def _move_to(case: Case, center: Center) -> dict:
 async def route(actor: Actor, case_id: int, center_id: int, reason: str = "") -> Case:
     """属地流转: give the case to the center whose territory holds it."""
     _require(actor, *CENTER_STAFF, what="routing")
+    limits.check_note(reason, "reason")
     target = await resolve_ref(actor, Center, center_id, "centerId")
     async with change():
         case = await _load_for_change(actor, case_id, "route")
@@ -739,6 +759,7 @@ async def route(actor: Actor, case_id: int, center_id: int, reason: str = "") ->
 async def escalate(actor: Actor, case_id: int, reason: str = "") -> Case:
     """上报: the case moves to the parent center (village → township → county)."""
     _require(actor, *CENTER_STAFF, what="escalation")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "escalate")
         owner = await Center.get(id=case.center_id)
@@ -757,6 +778,7 @@ async def flag_risk(actor: Actor, case_id: int, level: Risk | str, reason: str) 
     level = Risk(level)
     if not reason or not reason.strip():
         raise ValidationFailed("a risk flag needs a reason", field="reason")
+    limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "flag_risk")
         previous = case.risk
@@ -770,8 +792,8 @@ async def flag_risk(actor: Actor, case_id: int, level: Risk | str, reason: str) 
 
 async def tag(actor: Actor, case_id: int, add: list[str], remove: list[str] | None = None) -> Case:
     _require(actor, *CENTER_STAFF, Role.mediator, what="tagging")
-    if any(not t.strip() or len(t) > 40 for t in add):
-        raise ValidationFailed("tags are 1 to 40 characters", field="add")
+    limits.check_tags(add, "add")
+    limits.check_tags(remove or [], "remove")
     async with change():
         case = await _load_for_change(actor, case_id, "tag")
         tags = (set(case.tags) | {t.strip() for t in add}) - set(remove or [])
@@ -792,6 +814,9 @@ async def set_deadline(
     _require(actor, *CENTER_STAFF, what="setting deadlines")
     if respond_by is None and resolve_by is None:
         raise ValidationFailed("give respondBy or resolveBy", field="resolveBy")
+    respond_by = limits.check_deadline(respond_by, "respondBy", now())
+    resolve_by = limits.check_deadline(resolve_by, "resolveBy", now())
+    limits.check_note(note, "note")
     async with change():
         case = await _load_for_change(actor, case_id, "set_deadline")
         if respond_by is not None:

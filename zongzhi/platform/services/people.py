@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform import pii
+from zongzhi.platform import limits, pii
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.jurisdiction import may_see_person, resolve_ref
@@ -30,10 +30,10 @@ class PersonInput:
 
 
 def validate_person(data: PersonInput, field_prefix: str = "") -> None:
-    if not data.name or not data.name.strip():
-        raise ValidationFailed("name is required", field=f"{field_prefix}name")
-    if len(data.name) > 60:
-        raise ValidationFailed("name is longer than 60 characters", field=f"{field_prefix}name")
+    limits.check_text(data.name, f"{field_prefix}name", limits.NAME_MAX, required=True)
+    limits.check_text(data.address, f"{field_prefix}address", limits.ADDRESS_MAX)
+    limits.check_text(data.id_number, f"{field_prefix}idNumber", 18 + 2)
+    limits.check_text(data.phone, f"{field_prefix}phone", 20)
     if data.id_number:
         problem = pii.id_number_problem(data.id_number)
         if problem:
