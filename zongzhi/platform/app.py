@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from zongzhi.platform import plugins, runtime, security
 from zongzhi.platform.graphql_http import GraphQLEndpoint
@@ -21,6 +21,7 @@ from zongzhi.platform.observability.graphql import OperationObserver
 from zongzhi.platform.observability.http import RequestContextMiddleware, probe_routes
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
+from zongzhi.platform.static_files import static_app
 from zongzhi.storage import build_store, evidence_routes
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         *probe_routes(settings, store),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Mount("/static", app=static_app(), name="static"),
         *evidence_routes(store),
         *loaded.routes(),
     ]

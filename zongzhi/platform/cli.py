@@ -1,18 +1,28 @@
-"""The ``zongzhi`` command: serve, demo, database, users and tokens."""
+"""The ``zongzhi`` command: serve, demo, database, users and tokens, backups.
+
+Mistakes (a missing file, bad YAML, a busy port, an unknown code, an unreachable database) end in
+one line on stderr and a non-zero exit, never a traceback (:mod:`zongzhi.platform.cli_errors`).
+Long work shows a progress bar on a terminal and stays quiet otherwise (:mod:`.progress`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
+import socket
 import sys
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from zongzhi.platform import db, security
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform import cli_errors, db, security
+from zongzhi.platform.errors import ServiceError, UsageError
 from zongzhi.platform.observability import logs
+from zongzhi.platform.progress import Progress
 from zongzhi.platform.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | int]
@@ -50,18 +60,52 @@ def _serve(settings: Settings, host: str, port: int, workers: int, reload: bool 
     )
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse a port something already listens on, before any start-up work (as uvicorn binds it)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host}: {exc.strerror}") from exc
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise UsageError(
+                    f"port {port} on {host} is in use ({exc.strerror}): stop what listens there or use --port"
+                ) from exc
+
+
 @command("serve")
 def serve(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_port_free(args.host, args.port)
     asyncio.run(db.migrate(settings))
     _serve(settings, args.host, args.port, args.workers)
     return 0
+
+
+def _public_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches ``host:port`` at (evidence links are built on it)."""
+    if host in {"0.0.0.0", "", "::"}:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @command("demo")
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform import demo as demo_data
 
-    async def prepare() -> list[tuple[str, str, str]]:
+    if not args.no_serve:
+        ensure_port_free(args.host, args.port)
+    if not os.environ.get("ZONGZHI_PUBLIC_URL"):
+        # Evidence links point at the port the demo serves on; the app uvicorn builds reads the env.
+        os.environ["ZONGZHI_PUBLIC_URL"] = _public_url(args.host, args.port)
+        settings = replace(settings, public_url=os.environ["ZONGZHI_PUBLIC_URL"])
+
+    async def prepare() -> demo_data.Directory:
         from zongzhi.platform import runtime
 
         # The demo is seeded through the same pipeline as real use: rules run on every event.
@@ -69,25 +113,25 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.reset or not await demo_data.is_seeded():
                 print(f"Seeding the demo county ({args.cases} cases)...", flush=True)
-                await demo_data.seed(n_cases=args.cases)
-            return [
-                (u.username, ",".join(u.roles), security.issue_jwt(u.id, u.username, ttl=timedelta(days=30)))
-                for u in await demo_data.demo_users()
-            ]
+                with Progress.start("seeding cases", args.cases) as bar:
+                    await demo_data.seed(n_cases=args.cases, settings=settings, on_case=bar.advance)
+            return await demo_data.directory(ttl=timedelta(days=30))
         finally:
             await runtime.shutdown()
 
     if args.reset and settings.is_sqlite:
-        db_file = settings.data_dir / "zongzhi.sqlite3"
-        db_file.unlink(missing_ok=True)
-    tokens = asyncio.run(prepare())
-    url = f"http://{args.host}:{args.port}/graphql"
+        # The WAL beside a killed server's file would be replayed into the new one: remove it too.
+        for name in ("zongzhi.sqlite3", "zongzhi.sqlite3-wal", "zongzhi.sqlite3-shm"):
+            (settings.data_dir / name).unlink(missing_ok=True)
+        if settings.storage == "local":
+            shutil.rmtree(settings.evidence_dir, ignore_errors=True)
+    directory = asyncio.run(prepare())
+    url = f"{settings.public_url}/graphql"
     print(f"\nzongzhi demo: GraphiQL at {url}\n")
-    print("Bearer tokens (valid 30 days); paste one into GraphiQL's headers as")
-    print('  {"Authorization": "Bearer <token>"}\n')
-    for username, roles, token in tokens:
-        print(f"  {username:20} {roles:12} {token}")
-    print(flush=True)
+    print(directory.render())
+    print("Bearer tokens are valid 30 days; paste one into GraphiQL's headers tab as")
+    print('  {"Authorization": "Bearer <token>"}')
+    print("A township's users see its own cases and not the other townships' (jurisdiction).\n", flush=True)
     if args.no_serve:
         return 0
     _serve(settings, args.host, args.port, 1)
@@ -110,13 +154,16 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         center = await Center.get_or_none(code=args.center) if args.center else None
         if args.center and center is None:
-            print(f"no center with code {args.center}", file=sys.stderr)
-            return 2
+            raise UsageError(f"no center with code {args.center}")
         department = await Department.get_or_none(code=args.department) if args.department else None
         if args.department and department is None:
-            print(f"no department with code {args.department}", file=sys.stderr)
-            return 2
-        grids = [await Grid.get(code=c) for c in args.grids.split(",")] if args.grids else []
+            raise UsageError(f"no department with code {args.department}")
+        grids = []
+        for code in args.grids.split(",") if args.grids else []:
+            grid = await Grid.get_or_none(code=code.strip())
+            if grid is None:
+                raise UsageError(f"no grid with code {code.strip()}")
+            grids.append(grid)
         user = await create_user(
             args.username,
             args.name or args.username,
@@ -133,6 +180,72 @@ async def users_create(args: argparse.Namespace, settings: Settings) -> int:
         await db.close()
 
 
+@command("users list")
+async def users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.models import User
+
+    await db.init(settings, run_migrations=False)
+    try:
+        query = User.all().select_related("center", "department").order_by("username")
+        if args.center:
+            query = query.filter(center__code=args.center)
+        rows = [
+            (
+                u.username,
+                ",".join(u.roles),
+                f"{u.center.code} {u.center.name}" if u.center else "-",
+                u.department.name if u.department else "-",
+                "yes" if u.active else "no",
+            )
+            for u in await query
+        ]
+    finally:
+        await db.close()
+    header = ("USERNAME", "ROLES", "CENTER", "DEPARTMENT", "ACTIVE")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+@command("backup")
+async def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.backup import backup
+
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"{out} exists: choose another name, or pass --overwrite")
+    manifest = await backup(settings, out)
+    rows = sum(manifest.counts.values())
+    print(
+        f"wrote {out}: {manifest.database_kind} database at migration {manifest.migration_level} "
+        f"({len(manifest.counts)} tables, {rows} rows), {len(manifest.evidence)} evidence objects"
+    )
+    if manifest.missing_evidence:
+        print(
+            f"warning: {len(manifest.missing_evidence)} evidence row(s) name objects missing from the store, "
+            f"e.g. {manifest.missing_evidence[0]}",
+            file=sys.stderr,
+        )
+    print("Keep ZONGZHI_SECRET_KEY and ZONGZHI_PII_KEY (or <data dir>/secret.key) apart from this file.")
+    return 0
+
+
+@command("restore")
+async def restore_command(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform.backup import restore
+
+    done = await restore(settings, Path(args.input), force=args.force, allow_other_key=args.allow_other_key)
+    m = done.manifest
+    print(
+        f"restored {args.input} (made {m.created_at} by zongzhi {m.zongzhi_version}): "
+        f"{len(m.counts)} tables, {done.rows} rows and {done.objects} evidence objects, all checked"
+    )
+    if done.migrated:
+        print(f"applied {len(done.migrated)} newer migration(s): {', '.join(done.migrated)}")
+    return 0
+
+
 @command("tokens create")
 async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform.models import User
@@ -142,8 +255,7 @@ async def tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         user = await User.get_or_none(username=args.username)
         if user is None:
-            print(f"no user {args.username}", file=sys.stderr)
-            return 2
+            raise UsageError(f"no user {args.username}")
         ttl = timedelta(days=args.days) if args.days else None
         if args.jwt:
             print(security.issue_jwt(user.id, user.username, ttl=ttl))
@@ -355,8 +467,7 @@ async def calendar_load(args: argparse.Namespace, settings: Settings) -> int:
             int(data["year"]), list(data.get("holidays", [])), list(data.get("workdays", []))
         )
     except (KeyError, TypeError, ValueError, ValidationFailed) as exc:
-        print(f"{args.file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.file}: {getattr(exc, 'message', exc)}") from exc
     await db.init(settings)
     try:
         print(f"stored {await load_official_days(days)} days for {data['year']}")
@@ -450,29 +561,30 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         period = parse_period(args.period)
     except ServiceError as exc:
-        print(f"--period: {exc.message}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--period: {exc.message}") from exc
     await db.init(settings)
     try:
         center = await Center.get_or_none(code=args.center)
         if center is None:
-            print(f"no center with code {args.center}", file=sys.stderr)
-            return 2
-        built = await build_report(await scope_of_center(center), period, people=args.people)
-        if args.people == "full" and built.parties:
-            from zongzhi.platform.audit import record_reveal
+            raise UsageError(f"no center with code {args.center}")
+        with Progress.start(f"report {period.label}", 2) as bar:
+            built = await build_report(await scope_of_center(center), period, people=args.people)
+            bar.advance()
+            if args.people == "full" and built.parties:
+                from zongzhi.platform.audit import record_reveal
 
-            actor = _cli_actor()
-            await record_reveal(
-                None,
-                [p.person_id for p in built.parties],
-                "cli",
-                command="report",
-                center=args.center,
-                period=period.label,
-                by=actor.display,
-            )
-        data = render(built, args.format)
+                actor = _cli_actor()
+                await record_reveal(
+                    None,
+                    [p.person_id for p in built.parties],
+                    "cli",
+                    command="report",
+                    center=args.center,
+                    period=period.label,
+                    by=actor.display,
+                )
+            data = render(built, args.format)
+            bar.advance()
     finally:
         await db.close()
     output = args.output or f"report-{args.center}-{period.label}.{args.format}"
@@ -485,18 +597,45 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default after its help, unless there is nothing to show (None, a flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or isinstance(action, argparse._StoreTrueAction):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _every_parser(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _every_parser(child)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("zongzhi")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zongzhi", description="zongzhi governance-center platform")
+    parser.add_argument("--version", action="version", version=f"zongzhi {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the API (GraphQL at /graphql)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
     p = sub.add_parser("demo", help="seed the demo county into the embedded database and serve it")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="TCP port to serve on (evidence links point at it)")
     p.add_argument("--cases", type=int, default=300, help="how many demo cases to create")
     p.add_argument("--reset", action="store_true", help="start from an empty database (SQLite only)")
     p.add_argument("--no-serve", action="store_true", help="seed and print tokens, then exit")
@@ -508,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("users", help="user accounts")
     usub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     u = usub.add_parser("create", help="create a user")
-    u.add_argument("username")
+    u.add_argument("username", help="login name, unique")
     u.add_argument("--name", help="display name")
     u.add_argument(
         "--roles",
@@ -521,20 +660,22 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--grids", help="comma-separated grid codes, for grid workers")
     u.add_argument("--specialties", help="comma-separated category codes, for mediators")
     u.add_argument("--plugin", help="for partner accounts: the plugin they may reach")
+    u = usub.add_parser("list", help="list users: username, roles, center, department, active")
+    u.add_argument("--center", help="only the users of the center with this 12-digit code")
     u = usub.add_parser("disable", help="disable an account: its tokens and JWTs get 401 at once (audited)")
-    u.add_argument("username")
+    u.add_argument("username", help="the account to disable")
     u = usub.add_parser("enable", help="enable a disabled account again (audited)")
-    u.add_argument("username")
+    u.add_argument("username", help="the account to enable")
 
     p = sub.add_parser("tokens", help="bearer tokens")
     tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     t = tsub.add_parser("create", help="create a token for a user and print it once")
-    t.add_argument("username")
+    t.add_argument("username", help="the user the token signs in as")
     t.add_argument("--name", default="", help="a label for an API token")
     t.add_argument("--days", type=int, help="lifetime in days (API tokens: default never expires)")
     t.add_argument("--jwt", action="store_true", help="issue a signed JWT instead of an opaque API token")
     t = tsub.add_parser("list", help="a user's API tokens without their secrets: id, dates, revoked")
-    t.add_argument("username")
+    t.add_argument("username", help="whose tokens")
     t = tsub.add_parser("revoke", help="revoke an API token by id (see tokens list); audited")
     t.add_argument("id", type=int, help="the token's id")
 
@@ -547,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the analysis report of a center and its subtree for a period")
     p.add_argument("--center", required=True, help="12-digit code of the center")
     p.add_argument("--period", required=True, help="2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
-    p.add_argument("--format", choices=["md", "csv", "pdf"], default="md")
+    p.add_argument("--format", choices=["md", "csv", "pdf"], default="md", help="output format")
     p.add_argument("--output", "-o", help="file ('-': stdout); default report-CODE-PERIOD.FMT")
     p.add_argument(
         "--people",
@@ -557,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("worker", help="run a Celery worker (rule evaluation, deliveries)")
-    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--concurrency", type=int, default=2, help="worker processes")
 
     p = sub.add_parser("beat", help="run Celery beat (republish, deadline tick, clean-up)")
     p.add_argument("--schedule", help="beat schedule file (default: <data dir>/celerybeat-schedule)")
@@ -565,9 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rules", help="rule authoring tools")
     rsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     r = rsub.add_parser("lint", help="validate ruleset files; errors name rule, field and line")
-    r.add_argument("files", nargs="+")
+    r.add_argument("files", nargs="+", help="ruleset YAML files")
     r = rsub.add_parser("simulate", help="show what a ruleset would fire on facts (one JSON per line)")
-    r.add_argument("file")
+    r.add_argument("file", help="the ruleset YAML file")
     r.add_argument("--events", required=True, help="a .jsonl file of facts")
 
     p = sub.add_parser("calendar", help="the working-day calendar")
@@ -587,32 +728,55 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--callback", help="the partner's callback URL for outbound results")
     pc.add_argument("--center", help="12-digit code of the center its cases go to by default")
     pr = ptsub.add_parser("rotate", help="issue a new secret (the old one stops working)")
-    pr.add_argument("key_id")
+    pr.add_argument("key_id", help="the credential's key id (partners list)")
     pv = ptsub.add_parser("revoke", help="revoke a credential")
-    pv.add_argument("key_id")
+    pv.add_argument("key_id", help="the credential's key id (partners list)")
     ptsub.add_parser("list", help="list credentials")
 
     p = sub.add_parser("schema", help="the GraphQL schema")
     ssub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     e = ssub.add_parser("export", help="write the SDL (default: schema.graphql)")
     e.add_argument("--output", "-o", default="schema.graphql", help="file to write, or - for stdout")
+
+    p = sub.add_parser("backup", help="write the database and the evidence store into one tar file")
+    p.add_argument("output", help="archive to write (OUT.tar, or OUT.tar.gz to compress)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p = sub.add_parser("restore", help="load a backup into an empty database and evidence store")
+    p.add_argument("input", help="archive written by zongzhi backup")
+    p.add_argument(
+        "--force", action="store_true", help="restore even though the database or store holds data"
+    )
+    p.add_argument(
+        "--allow-other-key",
+        action="store_true",
+        help="restore although the PII key differs from the backup's (ID numbers stay unreadable)",
+    )
+
+    for each in _every_parser(parser):
+        each.formatter_class = HelpFormatter
     return parser
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise UsageError(f"configuration: {exc}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
-    logs.configure(settings.log_format, settings.log_level)
-    security.configure(settings)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
+    settings: Settings | None = None
     try:
+        settings = _settings()
+        logs.configure(settings.log_format, settings.log_level)
+        security.configure(settings)
         result = _commands[name](args, settings)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
-    except ServiceError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        print(f"zongzhi {name}: {exc.message}{where}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as exc:
+        return cli_errors.report(name, exc, settings)
     return int(result or 0)
 
 

@@ -45,3 +45,10 @@ class InvalidTransition(ServiceError):
 
 class Conflict(ServiceError):
     code = "CONFLICT"
+
+
+class UsageError(Exception):
+    """A mistake at the command line or in the operator's set-up (a refused restore, a busy port).
+
+    The CLI prints the message as one line on stderr and exits with status 2, without a traceback.
+    """

@@ -5,12 +5,16 @@ over HTTP specification adds ``application/graphql-response+json``, where a requ
 reached execution (unparsable document, failed validation) is a 4xx without a ``data`` entry. We
 negotiate the media type from ``Accept`` and apply those rules, keeping plain JSON as it was for
 older clients. GraphiQL (a browser GET for HTML) opens without a token; everything else needs one.
+Its page (``static/graphiql.html``) loads React and GraphiQL from the package's ``/static/vendor``,
+not from a CDN, so it works on a network without internet.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from graphql import ExecutionResult
@@ -56,6 +60,12 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
+@cache
+def graphiql_page() -> str:
+    """The GraphiQL page, with every script and stylesheet served by this app."""
+    return resources.files("zongzhi.platform").joinpath("static/graphiql.html").read_text(encoding="utf-8")
+
+
 def _error_body(message: str, code: str) -> dict:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
@@ -92,6 +102,10 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     def decode_json(self, data: str | bytes) -> object:
         """JSON, or the 400 Strawberry gives unparsable JSON: also for bytes that are not UTF-8, for

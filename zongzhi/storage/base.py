@@ -24,6 +24,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -215,3 +216,18 @@ class EvidenceStore(ABC):
     @abstractmethod
     async def list_keys(self, prefix: str = "") -> list[ObjectInfo]:
         """Every object whose key starts with ``prefix``, with its age (``last_modified``)."""
+
+    # -- backup and restore (``zongzhi backup`` / ``zongzhi restore``) ----------------------------
+
+    @abstractmethod
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
+        """Copy the object's bytes (``version_id``: that version) into the local file ``dest``,
+        streamed; :class:`ObjectMissing` if there is none."""
+
+    @abstractmethod
+    async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:
+        """Store the local file ``src`` under ``key`` (streamed); :class:`ObjectLocked` if retained."""
+
+    @abstractmethod
+    async def retained_until(self, key: str) -> datetime | None:
+        """When the object's retention (object lock) ends, or ``None`` when it has none."""

@@ -365,6 +365,36 @@ class LocalEvidenceStore(EvidenceStore):
                 if key.startswith(prefix) and not name.startswith("."):
                     yield _info(key, path)
 
+    # -- backup and restore -----------------------------------------------------------------------
+
+    async def download(self, key: str, dest: Path, version_id: str | None = None) -> None:
+        path = self._path(key)  # one version per key here
+        try:
+            await asyncio.to_thread(shutil.copyfile, path, dest)
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+
+    async def upload(self, key: str, src: Path, content_type: str) -> ObjectInfo:
+        target = self._path(key)
+
+        def copy_in() -> ObjectInfo:
+            self._check_not_locked(key)
+            tmp = self.root / ".tmp" / uuid.uuid4().hex
+            try:
+                shutil.copyfile(src, tmp)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return _info(key, target)
+
+        return await asyncio.to_thread(copy_in)
+
+    async def retained_until(self, key: str) -> datetime | None:
+        self._path(key)
+        until = await asyncio.to_thread(self._retained_until, key)
+        return datetime.fromtimestamp(until, UTC) if until > time.time() else None
+
     # -- HTTP side of the signed links --------------------------------------------------------------
 
     def routes(self) -> list[Route]:

@@ -71,6 +71,8 @@ class Case(Model):
             Index(fields=("grid_id", "created_at")),
             Index(fields=("status", "resolve_by")),
             Index(fields=("warn_at",)),
+            # address.cases_90d (repeat disputes at one address) on every received case.
+            Index(fields=("address", "created_at")),
         )
 
 
@@ -87,6 +89,9 @@ class CaseParty(Model):
     class Meta:
         table = "case_party"
         unique_together = (("case", "person", "role"),)
+        # The repeat-dispute facts (party.prior_cases_90d, same_pair_cases_90d) look parties up by
+        # person on every received case; without this each lookup read the whole table.
+        indexes = (Index(fields=("person_id", "case_id")),)
 
 
 class CaseEvent(Model):
@@ -130,7 +135,12 @@ class Assignment(Model):
 
     class Meta:
         table = "assignment"
-        indexes = (Index(fields=("department_id", "case_id")), Index(fields=("user_id", "case_id")))
+        indexes = (
+            Index(fields=("department_id", "case_id")),
+            Index(fields=("user_id", "case_id")),
+            # Every lifecycle step reads the case's active assignments.
+            Index(fields=("case_id",)),
+        )
 
 
 class FollowUp(Model):
@@ -145,6 +155,7 @@ class FollowUp(Model):
 
     class Meta:
         table = "follow_up"
+        indexes = (Index(fields=("case_id",)),)
 
 
 class CaseCounter(Model):
