@@ -20,6 +20,7 @@ from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDo
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.live_session import LiveSession
+from zongzhi.platform.schema.masterdata import MasterDataMutation
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
@@ -67,6 +68,7 @@ def build_schema(
         CalendarMutation,
         PartnersMutation,
         AccountsMutation,
+        MasterDataMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)

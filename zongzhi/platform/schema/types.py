@@ -67,6 +67,11 @@ class Center(Node):
     def level_label(self) -> str:
         return codes.CenterLevel(self.level).label
 
+    @strawberry.field(description="The center's GeoJSON boundary (WGS-84), if drawn.")
+    async def boundary(self, info: Info) -> strawberry.scalars.JSON | None:
+        row = await info.context.loaders.center.load(self.pk)
+        return row.polygon if row else None
+
     @strawberry.field
     async def parent(self, info: Info) -> Center | None:
         if self.parent_id is None:
