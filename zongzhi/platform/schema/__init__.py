@@ -24,6 +24,7 @@ from zongzhi.platform.schema.masterdata import MasterDataMutation
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
+from zongzhi.platform.schema.registry import RegistryMutation, RegistryQuery
 from zongzhi.platform.schema.reveal_audit import RevealAudit
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.stats import StatsQuery
@@ -58,6 +59,7 @@ def build_schema(
         StatsQuery,
         AuditQuery,
         AccountsQuery,
+        RegistryQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -69,6 +71,7 @@ def build_schema(
         PartnersMutation,
         AccountsMutation,
         MasterDataMutation,
+        RegistryMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)

@@ -22,6 +22,7 @@ class Context:
     response: Any = None
     loaders: Loaders = field(default_factory=Loaders)
     revealed_people: set[int] = field(default_factory=set)
+    revealed_units: set[int] = field(default_factory=set)
 
     def require_actor(self) -> Actor:
         if self.actor is None:
