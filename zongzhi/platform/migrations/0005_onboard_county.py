@@ -92,7 +92,6 @@ class Migration(migrations.Migration):
                 ('house', fields.ForeignKeyField('models.House', source_field='house_id', null=True, db_constraint=True, to_field='id', related_name='visits', on_delete=OnDelete.SET_NULL)),
                 ('person', fields.ForeignKeyField('models.Person', source_field='person_id', null=True, db_constraint=True, to_field='id', related_name='visits', on_delete=OnDelete.SET_NULL)),
                 ('findings', fields.TextField(default='', unique=False)),
-                ('photos', fields.JSONField(default=list, description="evidence-store keys of the visit's photos", encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='visits', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],

@@ -110,7 +110,6 @@ class Visit(Model):
         "models.Person", related_name="visits", null=True, on_delete=fields.SET_NULL
     )
     findings = fields.TextField(default="")
-    photos = fields.JSONField(default=list, description="evidence-store keys of the visit's photos")
     case = fields.ForeignKeyField("models.Case", related_name="visits", null=True, on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -29,6 +29,7 @@ from zongzhi.platform.schema.reveal_audit import RevealAudit
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
+from zongzhi.platform.schema.visits import VisitsMutation, VisitsQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -60,6 +61,7 @@ def build_schema(
         AuditQuery,
         AccountsQuery,
         RegistryQuery,
+        VisitsQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -72,6 +74,7 @@ def build_schema(
         AccountsMutation,
         MasterDataMutation,
         RegistryMutation,
+        VisitsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
