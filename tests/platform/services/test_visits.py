@@ -86,7 +86,7 @@ async def test_a_grid_worker_logs_visits_only_in_their_grids(client, world):
 
 
 async def test_visit_coverage_per_grid(client, world):
-    house, person = await setting(world)
+    house, _person = await setting(world)
     g = to_global_id("Grid", world.grids["a1g1"].id)
     h = to_global_id("House", house.id)
     for _ in range(2):
