@@ -16,6 +16,7 @@ from zongzhi.platform.schema import types
 from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
 from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
+from zongzhi.platform.schema.directory import DirectoryQuery
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
@@ -62,6 +63,7 @@ def build_schema(
         AccountsQuery,
         RegistryQuery,
         VisitsQuery,
+        DirectoryQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
