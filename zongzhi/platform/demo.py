@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from zongzhi.platform import pii
+from zongzhi.platform import demo_registry, pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
 from zongzhi.platform.models import Case, CaseEvent, Center, FollowUp, User
@@ -226,6 +226,7 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
         await _backdate(rng, case.id, received, now)
         days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
         await Case.filter(id=case.id).update(resolve_by=received + timedelta(days=days), warn_at=None)
+    await demo_registry.seed(county, seed_value)  # boundaries, houses, units and visits
     return Demo(county=county, users=users)
 
 
