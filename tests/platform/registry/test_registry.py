@@ -7,7 +7,7 @@ import pytest
 from tests.casework import actor, new_case
 from tests.gql import GraphQLErrors, gql
 from zongzhi.platform.codes import PartyRole
-from zongzhi.platform.models import AuditLog, CaseParty, House, OrgUnit
+from zongzhi.platform.models import AuditLog, CaseParty, House, HouseMember, OrgUnit
 from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import registry as svc
@@ -161,3 +161,16 @@ async def test_key_group_people_follow_the_tags_roles(client, world):
         {"name": "张老伯"}
     ]
     assert (await gql(client, world.tokens["b_staff"], query, {"t": "elderly_alone"}))["keyGroupPeople"] == []
+
+
+async def test_a_person_from_outside_your_grids_cannot_be_linked_to_your_house(client, world):
+    house, _person, _unit = await registry(world)
+    stranger = await find_or_create_person(
+        PersonInput(name="乙村村民", id_number="11010119900101001" + "5", grid_id=world.grids["b1g1"].id)
+    )
+    link = """mutation($h: ID!, $p: ID!) { linkHouseMember(houseId: $h, personId: $p, role: "occupant") { code } }"""
+    variables = {"h": to_global_id("House", house.id), "p": to_global_id("Person", stranger.id)}
+    with pytest.raises(GraphQLErrors) as refused:
+        await gql(client, world.tokens["a1_staff"], link, variables)
+    assert (refused.value.code, refused.value.field) == ("NOT_FOUND", "personId")
+    assert not await HouseMember.filter(person_id=stranger.id).exists()

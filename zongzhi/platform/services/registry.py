@@ -14,7 +14,7 @@ from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import scoped_cases
-from zongzhi.platform.jurisdiction_registry import grid_writable, visible_houses, visible_units
+from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids, visible_houses, visible_units
 from zongzhi.platform.models import Case, CaseLink, Grid, House, HouseMember, OrgUnit, Person, PersonTag
 from zongzhi.platform.registry_codes import (
     HOUSE_ROLES,
@@ -126,8 +126,14 @@ async def link_person(
     if house is None:
         raise NotFound(f"no house {house_id} in your jurisdiction", field="houseId")
     await _writable_grid(actor, house.grid_id, "houseId")
-    if not await Person.exists(id=person_id):
-        raise NotFound(f"no person {person_id}", field="personId")
+    # Only someone already in your grids: linking would otherwise show a stranger's record on your house.
+    person = await Person.get_or_none(id=person_id)
+    if (
+        person is None
+        or person.grid_id is None
+        or not await visible_grids(actor).filter(id=person.grid_id).exists()
+    ):
+        raise NotFound(f"no person {person_id} in your grids", field="personId")
     if role is not None and role not in HOUSE_ROLES:
         raise ValidationFailed(f"role is one of {', '.join(HOUSE_ROLES)}", field="role")
     if len(relation) > 20:
