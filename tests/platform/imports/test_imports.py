@@ -305,11 +305,12 @@ async def test_the_sample_county_over_graphql_draws_every_grid(empty, settings):
         data = await gql(
             client,
             token,
-            '{ hotSpots(period: "2026") { geojson } me { center { name children { name children { name grids { code } } } } } }',
+            '{ hotSpots(period: "2026") { geojson byGrid { grid { datum } } } me { center { name children { name children { name grids { code } } } } } }',
         )
     features = data["hotSpots"]["geojson"]["features"]
     assert sorted(f["id"] for f in features) == sorted(await Grid.all().values_list("code", flat=True))
     assert all(f["geometry"]["type"] == "Polygon" for f in features)
+    assert {g["grid"]["datum"] for g in data["hotSpots"]["byGrid"]} == {"gcj02"}
     townships = data["me"]["center"]["children"]
     assert [t["name"] for t in townships] == ["城关镇综治中心", "石门乡综治中心"]
 

@@ -121,6 +121,9 @@ class Grid(Node):
     name: str
     level: int
     polygon: strawberry.scalars.JSON | None = strawberry.field(description="GeoJSON geometry, if drawn")
+    datum: str = strawberry.field(
+        description="Datum the boundary arrived in (wgs84, gcj02, cgcs2000); it is stored as WGS-84"
+    )
     pk: Private[int]
     center_id: Private[int]
     parent_id: Private[int | None]
@@ -133,6 +136,7 @@ class Grid(Node):
             name=m.name,
             level=m.level,
             polygon=m.polygon,
+            datum=m.datum,
             pk=m.id,
             center_id=m.center_id,
             parent_id=m.parent_id,
