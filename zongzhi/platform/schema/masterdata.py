@@ -152,7 +152,9 @@ class MasterDataMutation:
         return types.Center.of(await svc._center(cid))
 
     @strawberry.mutation(description="Create a grid with an optional validated boundary (admin, audited).")
-    async def create_grid(self, info: Info, input: NewGridInput) -> types.Grid:
+    async def create_grid(
+        self, info: Info, input: Annotated[NewGridInput, strawberry.argument(description="The grid.")]
+    ) -> types.Grid:
         row = await svc.create_grid(
             actor_of(info),
             input.code,
@@ -190,7 +192,9 @@ class MasterDataMutation:
         return types.User.of(row)
 
     @strawberry.mutation(description="Create an account in a center of your tree (admin, audited).")
-    async def create_user(self, info: Info, input: NewUserInput) -> types.User:
+    async def create_user(
+        self, info: Info, input: Annotated[NewUserInput, strawberry.argument(description="The account.")]
+    ) -> types.User:
         row = await svc.create_user(
             actor_of(info),
             input.username,

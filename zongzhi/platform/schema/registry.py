@@ -88,7 +88,9 @@ class House:
         return [HouseMember(role=r.role, relation=r.relation, row=r.person) for r in rows]
 
     @strawberry.field(description="Cases linked to this house that you may see, newest first.")
-    async def cases(self, info: Info, first: int = 20) -> list[types.Case]:
+    async def cases(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="At most this many.")] = 20
+    ) -> list[types.Case]:
         rows = await svc.cases_of_house(actor_of(info), self.m.id).limit(_limit(info, first))
         return [types.Case.of(c) for c in rows]
 
@@ -136,7 +138,9 @@ class OrgUnit:
         return await _grid(info, self.m.grid_id)
 
     @strawberry.field(description="Cases linked to this unit that you may see, newest first.")
-    async def cases(self, info: Info, first: int = 20) -> list[types.Case]:
+    async def cases(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="At most this many.")] = 20
+    ) -> list[types.Case]:
         rows = await svc.cases_of_unit(actor_of(info), self.m.id).limit(_limit(info, first))
         return [types.Case.of(c) for c in rows]
 
@@ -276,7 +280,9 @@ class RegistryQuery:
 @strawberry.type
 class RegistryMutation:
     @strawberry.mutation(description="Create or update a house in a grid you keep (audited).")
-    async def save_house(self, info: Info, input: HouseInput) -> House:
+    async def save_house(
+        self, info: Info, input: Annotated[HouseInput, strawberry.argument(description="The house.")]
+    ) -> House:
         data = svc.HouseInput(
             code=input.code.strip(),
             address=input.address.strip(),
@@ -308,7 +314,9 @@ class RegistryMutation:
         return House.of(await models.House.get(id=hid))
 
     @strawberry.mutation(description="Create or update a unit in a grid you keep (audited).")
-    async def save_org_unit(self, info: Info, input: OrgUnitInput) -> OrgUnit:
+    async def save_org_unit(
+        self, info: Info, input: Annotated[OrgUnitInput, strawberry.argument(description="The unit.")]
+    ) -> OrgUnit:
         data = svc.UnitInput(
             name=input.name,
             kind=input.kind,
