@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tests.gql import gql
+import pytest
+
+from tests.gql import GraphQLErrors, gql
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.services.masterdata import create_grid
+from zongzhi.platform.services.masterdata import create_grid, set_center_active
 
 CREATE = (
     """mutation($i: CreateCaseInput!) { createCase(input: $i) { case { center { code } grid { code } } } }"""
@@ -57,3 +59,10 @@ async def test_a_given_center_keeps_the_case_and_takes_the_grid_only_under_it(cl
     tb = to_global_id("Center", world.centers["tb"].id)
     data = await gql(client, world.tokens["county_staff"], CREATE, case_at(30.05, 120.05, centerId=tb))
     assert data["createCase"]["case"] == {"center": {"code": "330110002000"}, "grid": None}
+
+
+async def test_a_deactivated_center_receives_no_new_cases(client, world):
+    await set_center_active(Actor.system_actor("test"), world.centers["va1"].id, False)
+    with pytest.raises(GraphQLErrors) as refused:
+        await gql(client, world.tokens["county_staff"], CREATE, case_at(30.05, 120.05))
+    assert (refused.value.code, refused.value.field) == ("VALIDATION", "centerId")

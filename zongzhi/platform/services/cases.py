@@ -167,6 +167,8 @@ async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | 
         raise ValidationFailed("say which center receives the case", field="centerId")
     if not center_in_scope(actor, center.path) and not (grid and grid.id in actor.grid_ids):
         raise Forbidden("the receiving center is outside your jurisdiction", field="centerId")
+    if not center.active:
+        raise ValidationFailed("the receiving center is deactivated", field="centerId")
     return center, grid
 
 
