@@ -149,7 +149,7 @@ class MasterDataMutation:
             pk_of(department_id, "Department", "departmentId"),
             str(residence) if residence else None,
         )
-        return types.Center.of(await svc._center(cid))
+        return types.Center.of(await svc._center(actor, cid))
 
     @strawberry.mutation(description="Create a grid with an optional validated boundary (admin, audited).")
     async def create_grid(

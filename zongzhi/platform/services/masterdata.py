@@ -46,11 +46,29 @@ async def record(actor: Actor, action: str, target: str, details: dict[str, Any]
     await audit.record(action, target, actor_id=actor.user_id, details=details)
 
 
-async def _center(center_id: int, field: str = "centerId") -> Center:
+def sees_center(actor: Actor, center: Center) -> bool:
+    """A center an admin may name: their subtree and the centers above it (a township knows its county)."""
+    if is_global_admin(actor):
+        return True
+    mine = actor.center_path
+    return bool(mine) and (center.path.startswith(mine) or mine.startswith(center.path))  # type: ignore[union-attr]
+
+
+async def _center(actor: Actor, center_id: int, field: str = "centerId") -> Center:
+    """The center, or ``NOT_FOUND`` (worded as for one that does not exist) if the actor cannot see it."""
+    require_admin(actor)
     center = await Center.get_or_none(id=center_id)
-    if center is None:
+    if center is None or not sees_center(actor, center):
         raise NotFound(f"no center {center_id}", field=field)
     return center
+
+
+async def _grid(actor: Actor, grid_id: int, field: str = "gridId") -> Grid:
+    require_admin(actor)
+    grid = await Grid.get_or_none(id=grid_id).select_related("center")
+    if grid is None or not (is_global_admin(actor) or manages(actor, grid.center.path)):
+        raise NotFound(f"no grid {grid_id}", field=field)
+    return grid
 
 
 def _name(name: str, field: str = "name", limit: int = 100) -> str:
@@ -67,7 +85,7 @@ def _name(name: str, field: str = "name", limit: int = 100) -> str:
 
 async def create_center(actor: Actor, code: str, name: str, level: str, parent_id: int | None) -> Center:
     require_admin(actor)
-    parent = await _center(parent_id, "parentId") if parent_id is not None else None
+    parent = await _center(actor, parent_id, "parentId") if parent_id is not None else None
     if parent is None and not is_global_admin(actor):
         raise Forbidden("only a county-wide admin creates a root center", field="parentId")
     require_manages(actor, parent, "parentId")
@@ -86,7 +104,7 @@ async def create_center(actor: Actor, code: str, name: str, level: str, parent_i
 
 
 async def rename_center(actor: Actor, center_id: int, name: str) -> Center:
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     new = _name(name)
     async with in_transaction():
@@ -99,7 +117,7 @@ async def rename_center(actor: Actor, center_id: int, name: str) -> Center:
 
 async def set_center_active(actor: Actor, center_id: int, active: bool) -> Center:
     """Deactivate (or reactivate) a center: it stays, with its cases and history; no new children."""
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     if not active and actor.center_id == center.id:
         raise ValidationFailed("you cannot deactivate your own center", field="centerId")
@@ -116,7 +134,7 @@ async def set_center_boundary(
     actor: Actor, center_id: int, polygon: dict | None, datum: str = "wgs84"
 ) -> Center:
     """A center's boundary: valid, within its parent's, not overlapping its siblings'."""
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     if polygon is not None:
         polygon = geo.to_wgs84(polygon, datum)
@@ -159,7 +177,7 @@ async def station_department(
     actor: Actor, center_id: int, department_id: int, residence: str | None
 ) -> CenterDepartment | None:
     """Station a department at a center (常驻/轮驻/随驻), change how, or (``None``) withdraw it."""
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     dept = await Department.get_or_none(id=department_id)
     if dept is None:
@@ -229,7 +247,7 @@ async def create_grid(
     polygon: dict | None = None,
     datum: str = "wgs84",
 ) -> Grid:
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     if center.level != CenterLevel.village:
         raise ValidationFailed("a grid belongs to a village or community center", field="centerId")
@@ -241,8 +259,8 @@ async def create_grid(
         raise ValidationFailed(f"grid code {code} is taken", field="code")
     parent = None
     if parent_id is not None:
-        parent = await Grid.get_or_none(id=parent_id)
-        if parent is None or parent.center_id != center.id:
+        parent = await _grid(actor, parent_id, "parentId")
+        if parent.center_id != center.id:
             raise ValidationFailed("the parent grid is not one of this center's grids", field="parentId")
     if polygon is not None:
         polygon = geo.to_wgs84(polygon, datum)
@@ -264,9 +282,7 @@ async def create_grid(
 async def update_grid(
     actor: Actor, grid_id: int, name: str | None = None, polygon: dict | None = None, datum: str = "wgs84"
 ) -> Grid:
-    grid = await Grid.get_or_none(id=grid_id).select_related("center")
-    if grid is None:
-        raise NotFound(f"no grid {grid_id}", field="gridId")
+    grid = await _grid(actor, grid_id)
     require_manages(actor, grid.center, "gridId")
     changes: dict[str, Any] = {}
     if name is not None:
@@ -285,9 +301,7 @@ async def update_grid(
 
 
 async def assign_grid_worker(actor: Actor, grid_id: int, user_id: int, assigned: bool = True) -> User:
-    grid = await Grid.get_or_none(id=grid_id).select_related("center")
-    if grid is None:
-        raise NotFound(f"no grid {grid_id}", field="gridId")
+    grid = await _grid(actor, grid_id)
     require_manages(actor, grid.center, "gridId")
     user = await _managed_user(actor, user_id)
     if assigned and str(Role.grid_worker) not in user.roles:
@@ -306,10 +320,13 @@ async def assign_grid_worker(actor: Actor, grid_id: int, user_id: int, assigned:
 
 
 async def _managed_user(actor: Actor, user_id: int) -> User:
-    user = await User.get_or_none(id=user_id).select_related("center")
-    if user is None:
-        raise NotFound(f"no user {user_id}", field="userId")
     require_admin(actor)
+    user = await User.get_or_none(id=user_id).select_related("center")
+    seen = user is not None and (
+        is_global_admin(actor) or (user.center_id is not None and sees_center(actor, user.center))
+    )
+    if not seen:
+        raise NotFound(f"no user {user_id}", field="userId")
     if not manages(actor, user.center.path if user.center_id else None):
         raise Forbidden("that account is outside the tree you manage", field="userId")
     return user
@@ -333,7 +350,7 @@ async def create_user(
     plugin: str | None = None,
 ) -> User:
     require_admin(actor)
-    center = await _center(center_id) if center_id is not None else None
+    center = await _center(actor, center_id) if center_id is not None else None
     if center is None and not is_global_admin(actor):
         raise Forbidden("an account you make belongs to a center in your tree", field="centerId")
     require_manages(actor, center, "centerId")
@@ -384,7 +401,7 @@ async def set_user_roles(actor: Actor, user_id: int, roles: list[str]) -> User:
 async def move_user(actor: Actor, user_id: int, center_id: int) -> User:
     """Move an account to another center; it keeps no grids outside its new center."""
     user = await _managed_user(actor, user_id)
-    center = await _center(center_id)
+    center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
     async with in_transaction():
         old = user.center.code if user.center_id else None
