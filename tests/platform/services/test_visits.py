@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
+from tests.storage.storage_samples import JPEG, png
 from zongzhi.platform.models import AuditLog, Case, CaseLink, CaseParty, Visit
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import registry
@@ -111,3 +114,39 @@ async def test_visit_coverage_per_grid(client, world):
     }
     assert rows["A2-G1"]["visits"] == 0 and rows["A2-G1"]["rate"] is None
     assert "B1-G1" not in rows
+
+
+PHOTO_TO_CASE = """mutation($v: ID!, $photos: [Upload!]) { visitToCase(visitId: $v, title: "楼道杂物隐患",
+  category: "safety_hazard", kind: "hazard", photos: $photos) { number evidence { filename contentType status } } }"""
+
+
+def _multipart(visit_id: str, files: list[tuple[str, bytes, str]]) -> dict:
+    operations = {"query": PHOTO_TO_CASE, "variables": {"v": visit_id, "photos": [None] * len(files)}}
+    mapping = {str(i): [f"variables.photos.{i}"] for i in range(len(files))}
+    return {
+        "data": {"operations": json.dumps(operations), "map": json.dumps(mapping)},
+        "files": {str(i): f for i, f in enumerate(files)},
+    }
+
+
+async def test_photos_of_a_finding_go_to_the_evidence_store_with_its_case(client, world):
+    await setting(world)
+    g = to_global_id("Grid", world.grids["a1g1"].id)
+    visit = (await gql(client, world.tokens["a1_grid"], RECORD, {"g": g}))["recordVisit"]
+    headers = {"Authorization": f"Bearer {world.tokens['a1_grid']}", "x-apollo-operation-name": "VisitToCase"}
+    fake = await client.post(
+        "/graphql", headers=headers, **_multipart(visit["id"], [("x.jpg", b"not an image", "image/jpeg")])
+    )
+    assert fake.json()["errors"][0]["extensions"]["code"] == "VALIDATION"
+    assert fake.json()["errors"][0]["extensions"]["field"] == "photos[0]"
+    assert await Case.all().count() == 0  # nothing written
+    response = await client.post(
+        "/graphql",
+        headers=headers,
+        **_multipart(visit["id"], [("楼道.png", png(), "image/png"), ("门口.jpg", JPEG, "image/jpeg")]),
+    )
+    case = response.json()["data"]["visitToCase"]
+    assert sorted((e["filename"], e["contentType"], e["status"]) for e in case["evidence"]) == [
+        ("楼道.png", "image/png", "stored"),
+        ("门口.jpg", "image/jpeg", "stored"),
+    ]

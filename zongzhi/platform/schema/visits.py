@@ -6,13 +6,20 @@ from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from zongzhi.platform import models
+from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.evidence import require_preflight, service
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.schema.stats import period_of, scope_of
 from zongzhi.platform.services import visits as svc
+from zongzhi.platform.services.evidence import HEAD_BYTES, INLINE_MAX_BYTES
+from zongzhi.storage import check_declared
+
+MAX_PHOTOS = 6
 
 
 @strawberry.type(description="民情日记: a grid worker's visit and what they found.")
@@ -143,10 +150,46 @@ class VisitsMutation:
             str, strawberry.argument(description="dispute, hazard, service or opinion.")
         ] = "dispute",
         severity: Annotated[int, strawberry.argument(description="1 to 4.")] = 2,
+        photos: Annotated[
+            list[Upload] | None,
+            strawberry.argument(
+                description=f"Photos of the finding (GraphQL multipart, at most {MAX_PHOTOS}, each at "
+                f"most {INLINE_MAX_BYTES // (1024 * 1024)} MB), stored in the evidence store as the case's "
+                "evidence."
+            ),
+        ] = None,
     ) -> types.Case:
+        actor = actor_of(info)
+        files = await _read_photos(info, photos or [])
         case = await svc.visit_to_case(
-            actor_of(info),
+            actor,
             pk_of(visit_id, "Visit", "visitId"),
             svc.FindingCase(title=title, category=category, kind=kind, severity=severity),
         )
+        evidence = service(info)
+        for name, content_type, data in files:
+            await evidence.add_evidence_bytes(actor, case.id, name, content_type, data)
         return types.Case.of(case)
+
+
+async def _read_photos(info: Info, photos: list[Upload]) -> list[tuple[str, str, bytes]]:
+    """Every photo read and checked (size, declared image type against its bytes) before anything is
+    written."""
+    if not photos:
+        return []
+    require_preflight(info)
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationFailed(f"at most {MAX_PHOTOS} photos", field="photos")
+    files = []
+    for i, photo in enumerate(photos):
+        data = await photo.read(INLINE_MAX_BYTES + 1)
+        content_type = photo.content_type or ""
+        if len(data) > INLINE_MAX_BYTES:
+            raise ValidationFailed(f"a photo is at most {INLINE_MAX_BYTES} bytes", field=f"photos[{i}]")
+        if not content_type.startswith("image/"):
+            raise ValidationFailed("a photo is an image (image/jpeg, image/png, ...)", field=f"photos[{i}]")
+        reason = check_declared(content_type, data[:HEAD_BYTES])
+        if reason is not None:
+            raise ValidationFailed(reason, field=f"photos[{i}]")
+        files.append((photo.filename or f"photo-{i + 1}", content_type, data))
+    return files

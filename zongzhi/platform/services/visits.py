@@ -1,8 +1,8 @@
 """Grid workers' visit log (民情日记): visits, a finding turned into a case in one step, coverage.
 
 A finding becomes a case through the ordinary intake (channel ``grid``), so the case has its
-timeline, rules and deadlines like any other; its photos go to the evidence store through the
-case's evidence uploads. The intake's client request id is the visit's, so a retried conversion
+timeline, rules and deadlines like any other; the finding's photos go to the evidence store as
+that case's evidence (``visitToCase`` takes them in the same request). The intake's client request id is the visit's, so a retried conversion
 returns the same case.
 """
 
