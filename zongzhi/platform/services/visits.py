@@ -2,8 +2,8 @@
 
 A finding becomes a case through the ordinary intake (channel ``grid``), so the case has its
 timeline, rules and deadlines like any other; the finding's photos go to the evidence store as
-that case's evidence (``visitToCase`` takes them in the same request). The intake's client request id is the visit's, so a retried conversion
-returns the same case.
+that case's evidence (``visitToCase`` takes them in the same request). The intake's client
+request id is the visit's, so a retried conversion returns the same case.
 """
 
 from __future__ import annotations
