@@ -39,10 +39,16 @@ def test_a_gcj02_polygon_is_stored_in_wgs84():
     ("geometry", "says"),
     [
         ({"type": "Point", "coordinates": [120, 30]}, "Polygon or MultiPolygon"),
-        ({"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30], [120.1, 30.1], [120, 30.1]]]}, "not closed"),
+        (
+            {"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30], [120.1, 30.1], [120, 30.1]]]},
+            "not closed",
+        ),
         ({"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30], [120, 30]]]}, "at least 4"),
         (
-            {"type": "Polygon", "coordinates": [[[120, 30], [120.1, 30.1], [120.1, 30], [120, 30.1], [120, 30]]]},
+            {
+                "type": "Polygon",
+                "coordinates": [[[120, 30], [120.1, 30.1], [120.1, 30], [120, 30.1], [120, 30]]],
+            },
             "not valid",
         ),
         ({"type": "Polygon", "coordinates": [[[200, 30], [201, 30], [201, 31], [200, 30]]]}, "longitude"),
