@@ -302,6 +302,19 @@ async def _set_user_active(username: str, active: bool, settings: Settings) -> i
     return 0
 
 
+def _import(kind: str) -> Command:
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        from zongzhi.platform.imports import command as imports
+
+        return await imports.run(kind, args.file, settings, getattr(args, "datum", None))
+
+    return run
+
+
+for _kind in ("centers", "departments", "grids", "users", "residents", "units"):
+    command(f"import {_kind}")(_import(_kind))
+
+
 @command("tokens list")
 async def tokens_list(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform.models import User
@@ -666,6 +679,18 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("username", help="the account to disable")
     u = usub.add_parser("enable", help="enable a disabled account again (audited)")
     u.add_argument("username", help="the account to enable")
+
+    p = sub.add_parser("import", help="load a county's master data and registry (all-or-nothing, idempotent)")
+    isub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    from zongzhi.platform.imports.command import HELP as IMPORT_HELP
+
+    for kind, text in IMPORT_HELP.items():
+        i = isub.add_parser(kind, help=text)
+        i.add_argument("file", help="the file to import (CSV in UTF-8, or GeoJSON for grids)")
+        if kind == "grids":
+            i.add_argument(
+                "--datum", choices=["wgs84", "gcj02", "cgcs2000"], help="datum, if the file does not say"
+            )
 
     p = sub.add_parser("tokens", help="bearer tokens")
     tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -13,6 +13,7 @@ from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
+from zongzhi.platform.models.registry import CaseLink, House, HouseMember, OrgUnit, PersonTag, Visit
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
 from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
 
@@ -24,6 +25,7 @@ MODEL_MODULES = [
     "zongzhi.platform.models.evidence",
     "zongzhi.platform.models.rules",
     "zongzhi.platform.models.partners",
+    "zongzhi.platform.models.registry",
 ]
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "Case",
     "CaseCounter",
     "CaseEvent",
+    "CaseLink",
     "CaseParty",
     "Center",
     "CenterDepartment",
@@ -48,14 +51,19 @@ __all__ = [
     "EvidenceAccess",
     "FollowUp",
     "Grid",
+    "House",
+    "HouseMember",
     "Notification",
+    "OrgUnit",
     "Outbox",
     "PartnerCredential",
     "PartnerRecord",
     "Person",
+    "PersonTag",
     "Ruleset",
     "RulesetVersion",
     "User",
     "UserGrid",
+    "Visit",
     "Whistle",
 ]
