@@ -192,7 +192,8 @@ def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
             for error in rejected.details["errors"]:
                 line = f":{error['line']}" if error["line"] else ""
                 rule = f" rule {error['rule']!r}" if error["rule"] else ""
-                print(f"{path}{line}:{rule} field {error['field']!r}: {error['message']}")
+                field = f" field {error['field']!r}" if error["field"] else ""
+                print(f"{path}{line}:{rule}{field}: {error['message']}")
             continue
         print(f"{path}: ruleset {name!r} is valid ({len(compiled.get('rules', compiled))} rules)")
     return 1 if failed else 0
@@ -227,6 +228,20 @@ def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
                 ensure_ascii=False,
             )
         )
+    return 0
+
+
+@command("rules fact-schema")
+def rules_fact_schema(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from zongzhi.platform import plugins
+    from zongzhi.platform.facts import fact_schema, fact_table
+
+    plugins.load(settings)
+    print(fact_table() if args.markdown else json.dumps(fact_schema(), ensure_ascii=False, indent=2), end="")
+    if not args.markdown:
+        print()
     return 0
 
 
@@ -418,6 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = rsub.add_parser("simulate", help="show what a ruleset would fire on facts (one JSON per line)")
     r.add_argument("file")
     r.add_argument("--events", required=True, help="a .jsonl file of facts")
+    r = rsub.add_parser("fact-schema", help="the JSON Schema of the fact rules read")
+    r.add_argument("--markdown", action="store_true", help="the guide's reference table instead")
 
     p = sub.add_parser("calendar", help="the working-day calendar")
     csub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.facts import build_fact
+from zongzhi.platform.facts import build_fact, fact_fields
 from zongzhi.platform.models import AuditLog, CaseEvent, Ruleset, RulesetVersion
 from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
 
@@ -46,7 +46,7 @@ def require_author(actor: Actor) -> None:
 def compile_source(source: str, expected_name: str | None = None) -> tuple[str, dict[str, Any]]:
     """Validate and compile YAML; returns (ruleset name, compiled form). Raises ``RulesetRejected``."""
     try:
-        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES, fields=fact_fields())
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     if expected_name is not None and parsed.name != expected_name:
