@@ -21,6 +21,7 @@ from typing import Any
 from tortoise.expressions import Subquery
 
 from zongzhi.platform.codes import PartyRole
+from zongzhi.platform.fact_time import FESTIVALS, time_fact
 from zongzhi.platform.models import Case, CaseEvent, CaseParty, Center, Grid
 
 HISTORY = timedelta(days=90)
@@ -90,6 +91,9 @@ FACT_FIELDS: dict[str, FactField] = {
     "grid.code": _f("string", "the case's grid code; missing when it has none"),
     "party": _f("object", "counts over the case's parties"),
     "party.count": _f("number", "parties on the case, every role"),
+    "party.applicants": _f("number", "applicants (申请人) on the case: `{gte: 5}` is a group dispute"),
+    "party.respondents": _f("number", "respondents (被申请人) on the case"),
+    "party.others": _f("number", "other parties (其他当事人) on the case"),
     "party.prior_cases_90d": _f(
         "number", "the most cases any party of this case had in the 90 days before it"
     ),
@@ -98,6 +102,34 @@ FACT_FIELDS: dict[str, FactField] = {
     ),
     "address_cases_90d": _f("number", "other cases at the same address in 90 days"),
     "grid_category_cases_90d": _f("number", "other cases of the same category in the same grid in 90 days"),
+    "time": _f("object", "when the event happened, China time"),
+    "time.date": _f("string", "the event's date, China time: `2027-01-15`"),
+    "time.year": _f("number", "the event's year (China time)"),
+    "time.month": _f("number", "the event's month, 1 to 12 (China time)"),
+    "time.day": _f("number", "the event's day of the month (China time)"),
+    "time.weekday": _f("number", "the event's weekday, 1 (Monday) to 7 (Sunday)"),
+    "time.hour": _f("number", "the event's hour, 0 to 23 (China time)"),
+    "time.is_workday": _f(
+        "boolean", "the event's date is a working day (official calendar, 调休 and the center's closures)"
+    ),
+    "time.workdays_to_holiday": _f(
+        "number", "working days after the event's date and before the next official holiday begins"
+    ),
+    "time.next_holiday": _f("string", "the festival whose official holiday begins next", *FESTIVALS),
+    "time.days_to": _f("object", "days to each festival"),
+    "time.days_since": _f("object", "days since each festival"),
+    **{
+        f"time.days_to.{name}": _f(
+            "number", f"calendar days from the event's date to the first day of the next {label} holiday"
+        )
+        for name, label in FESTIVALS.items()
+    },
+    **{
+        f"time.days_since.{name}": _f(
+            "number", f"calendar days since the first day of the latest {label} holiday"
+        )
+        for name, label in FESTIVALS.items()
+    },
     # The core's event payloads (services and rule actions write them).
     "payload.channel": _f("string", "`case.received`: the intake channel"),
     "payload.category": _f("string", "`case.received`: the category"),
@@ -214,7 +246,14 @@ async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
             .distinct()
             .count()
         )
-    return {"count": len(parties), "prior_cases_90d": prior, "same_pair_cases_90d": same_pair}
+    return {
+        "count": len(parties),
+        "applicants": len(set(applicants)),
+        "respondents": len(set(respondents)),
+        "others": len({p["person_id"] for p in parties if p["role"] == PartyRole.other}),
+        "prior_cases_90d": prior,
+        "same_pair_cases_90d": same_pair,
+    }
 
 
 async def build_fact(
@@ -286,6 +325,12 @@ async def build_fact(
         },
         "grid": grid_fact,
         "party": await _party_counts(case, since) if wanted("party") else {},
+        "time": await time_fact(
+            event.at,
+            chain_ids,
+            workdays=any(wanted(f"time.{p}") for p in ("is_workday", "workdays_to_holiday", "next_holiday")),
+            festivals=wanted("time.days_to") or wanted("time.days_since"),
+        ),
         "address_cases_90d": address_cases,
         "grid_category_cases_90d": grid_category,
     }

@@ -110,3 +110,13 @@ def test_lint_names_the_rule_of_a_yaml_syntax_error(tmp_path: Path):
         "typo.yaml:5: rule 'the-rule' field 'when.party.cnt.gte': "
         "unknown fact path 'party.cnt' (did you mean 'party.count'?)"
     )
+
+
+def test_an_in_over_256_values_is_an_authors_error_naming_the_rule():
+    values = ", ".join(f"v{i}" for i in range(257))
+    errors = _errors(f"{{title: {{in: [{values}]}}}}")
+    assert errors == [
+        "the-rule|when|condition too complex: it expands to more than 256 alternatives (257); "
+        "split the rule or simplify nested any/not"
+    ]
+    compile_source(RULE.format(when=f"{{title: {{in: [{values.rsplit(', ', 1)[0]}]}}}}"))

@@ -11,6 +11,7 @@ class Ruleset(Model):
     name = fields.CharField(max_length=80, unique=True)
     owner_plugin = fields.CharField(max_length=60, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    enabled = fields.BooleanField(default=True, description="off: its active version is not evaluated")
 
     class Meta:
         table = "ruleset"
@@ -26,6 +27,14 @@ class RulesetVersion(Model):
     author = fields.ForeignKeyField("models.User", related_name="ruleset_versions", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     activated_at = fields.DatetimeField(null=True)
+    activated_by = fields.ForeignKeyField(
+        "models.User",
+        related_name="ruleset_activations",
+        null=True,
+        on_delete=fields.SET_NULL,
+        description="who activated it last",
+    )
+    activation_reason = fields.TextField(default="", description="why it was activated last")
 
     class Meta:
         table = "ruleset_version"
