@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from zongzhi.platform.models import Case, Center
+from zongzhi.platform.rule_stats import RuleStat, rule_statistics
 from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
@@ -35,6 +36,7 @@ class Report:
     spots: HotSpots
     overdue: list[CaseLine]
     high_risk: list[CaseLine]
+    rules: list[RuleStat] = field(default_factory=list)
 
     @property
     def period(self) -> Period:
@@ -106,4 +108,5 @@ async def build_report(scope: Scope, period: Period, *, now: datetime | None = N
         spots=spots,
         overdue=await _lines(overdue),
         high_risk=await _lines(high_risk),
+        rules=await rule_statistics(scope, period),
     )

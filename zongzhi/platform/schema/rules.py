@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
-from zongzhi.platform import models
+from zongzhi.platform import models, rule_stats
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.jurisdiction import scoped_cases
 from zongzhi.platform.rules import Firing
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.stats import period_of, scope_of
 from zongzhi.platform.services import rule_impact, whistles
 from zongzhi.platform.services import rulesets as svc
 
@@ -210,6 +211,22 @@ class RulesetImpact:
     diff: RulesetDiff | None = strawberry.field(description="against the active version's rules")
 
 
+@strawberry.type(
+    description="How one rule of one version did over a period: firings and its actions' outcomes."
+)
+class RuleStatistic:
+    ruleset: str
+    version: int
+    rule_id: str
+    firings: int = strawberry.field(description="distinct events the rule fired on")
+    cases: int = strawberry.field(description="distinct cases it fired on")
+    actions: int = strawberry.field(description="actions it took (one Decision each)")
+    ok: int = strawberry.field(description="actions that succeeded")
+    errors: int = strawberry.field(description="actions that failed (recorded as error decisions)")
+    last_at: datetime | None = strawberry.field(description="its latest decision in the period")
+    last_error: str = strawberry.field(description="the latest error's message, if any")
+
+
 @strawberry.type
 class RulesQuery:
     @strawberry.field(description="Every ruleset with its versions (rule authors and leaders).")
@@ -218,6 +235,26 @@ class RulesQuery:
         if not actor.has(Role.leader):
             svc.require_author(actor)
         return [await _ruleset_info(r) for r in await models.Ruleset.all().order_by("name")]
+
+    @strawberry.field(
+        description="Per-rule statistics over a period, for the cases of a center's subtree (default: "
+        "yours): firings, errors and outcomes per rule and version (rule authors and leaders)."
+    )
+    async def rule_statistics(
+        self,
+        info: Info,
+        center_id: strawberry.ID | None = None,
+        period: Annotated[str | None, strawberry.argument(description="2026, 2026-Q3, 2026-10, …")] = None,
+        from_: Annotated[date | None, strawberry.argument(name="from", description="first day")] = None,
+        to: Annotated[date | None, strawberry.argument(description="last day (inclusive)")] = None,
+        ruleset: Annotated[str | None, strawberry.argument(description="only this ruleset")] = None,
+    ) -> list[RuleStatistic]:
+        actor = actor_of(info)
+        if not actor.has(Role.leader):
+            svc.require_author(actor)
+        scope = await scope_of(info, center_id)
+        rows = await rule_stats.rule_statistics(scope, period_of(period, from_, to), ruleset)
+        return [RuleStatistic(**vars(r)) for r in rows]
 
     @strawberry.field(description="Rules added, removed and changed between two stored versions.")
     async def ruleset_diff(
