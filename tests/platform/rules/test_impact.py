@@ -135,3 +135,16 @@ async def test_impact_diff_activation_and_switching_off(rules, client, settings)
         "ruleset.enable",
     ]
     assert labor.id and await Case.filter(id=labor.id).exists()
+
+
+async def test_impact_refuses_a_limit_beyond_what_a_request_may_evaluate(rules, client):
+    query = """mutation($l: Int!) {
+      simulateRulesetImpact(name: "core", version: 1, since: "2026-01-01T00:00:00Z",
+                            until: "2026-02-01T00:00:00Z", limit: $l) { events }
+    }"""
+    with pytest.raises(GraphQLErrors) as refused:
+        await gql(client, rules.tokens["rule_author"], query, {"l": 2001})
+    assert (refused.value.code, refused.value.field) == ("VALIDATION", "limit")
+    assert (await gql(client, rules.tokens["rule_author"], query, {"l": 10}))["simulateRulesetImpact"] == {
+        "events": 0
+    }

@@ -139,6 +139,10 @@ async def _ruleset_info(ruleset: models.Ruleset) -> RulesetInfo:
     )
 
 
+#: Events one ``simulateRulesetImpact`` request may evaluate (the CLI may take more).
+IMPACT_LIMIT = 2000
+
+
 @strawberry.type(description="One rule's changes of one kind, as impact analysis counts them.")
 class ImpactCount:
     rule_id: str
@@ -384,10 +388,17 @@ class RulesMutation:
         until: Annotated[datetime, strawberry.argument(description="window end")],
         version: Annotated[int | None, strawberry.argument(description="a stored version")] = None,
         source: Annotated[str | None, strawberry.argument(description="or an unsaved source")] = None,
-        limit: Annotated[int, strawberry.argument(description="at most this many events")] = 5000,
+        limit: Annotated[
+            int, strawberry.argument(description=f"at most this many events (up to {IMPACT_LIMIT})")
+        ] = 500,
     ) -> RulesetImpact:
         if (version is None) == (source is None):
             raise ValidationFailed("give version or source", field="version")
+        if not 1 <= limit <= IMPACT_LIMIT:
+            raise ValidationFailed(
+                f"limit is 1 to {IMPACT_LIMIT} here; `zongzhi rules impact` takes larger windows",
+                field="limit",
+            )
         if source is None:
             source = (await svc.get_version(name, version)).source
         actor = actor_of(info)
