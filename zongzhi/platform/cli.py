@@ -320,19 +320,23 @@ async def calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
     from zongzhi.platform.errors import ValidationFailed
-    from zongzhi.platform.workdays import load_official_days, official_year
+    from zongzhi.platform.fact_time import FESTIVALS
+    from zongzhi.platform.workdays import festival_first_days, load_official_days, official_year
 
     data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
     try:
         days = official_year(
             int(data["year"]), list(data.get("holidays", [])), list(data.get("workdays", []))
         )
+        festivals = festival_first_days(
+            int(data["year"]), list(data.get("holidays", [])), dict(data.get("festivals") or {}), FESTIVALS
+        )
     except (KeyError, TypeError, ValueError, ValidationFailed) as exc:
         print(f"{args.file}: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
     await db.init(settings)
     try:
-        print(f"stored {await load_official_days(days)} days for {data['year']}")
+        print(f"stored {await load_official_days(days, festivals)} days for {data['year']}")
     finally:
         await db.close()
     return 0
@@ -523,7 +527,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calendar", help="the working-day calendar")
     csub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     c = csub.add_parser("load", help="load a year's official holidays and make-up workdays from YAML")
-    c.add_argument("file", help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...]")
+    c.add_argument(
+        "file",
+        help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...], "
+        "festivals: {spring_festival: 2027-02-05, ...} (the first day of each festival's holiday)",
+    )
 
     p = sub.add_parser("plugins", help="docking and other plugins")
     psub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

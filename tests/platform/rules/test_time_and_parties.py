@@ -131,3 +131,49 @@ async def test_seasonal_group_rule_and_reject_action(rules):
     assert await CaseEvent.filter(
         case_id=refused.id, type="case.rejected", rule="seasonal/refuse-court-matters"
     ).exists()
+
+
+async def test_a_loaded_year_names_its_festivals(world, settings, tmp_path):
+    """The package does not know 2031 yet: an admin loads it, festivals included, and rules see them."""
+    import os
+    import subprocess
+    import sys
+
+    from zongzhi.platform import fact_time
+
+    year_file = tmp_path / "2031.yaml"
+    year_file.write_text(
+        "year: 2031\n"
+        "holidays: [2031-01-01, 2031-01-22, 2031-01-23, 2031-01-24, 2031-01-25, 2031-01-26, 2031-01-27, 2031-01-28]\n"
+        "workdays: [2031-01-19]\n"
+        "festivals: {new_years_day: 2031-01-01, spring_festival: 2031-01-22}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "ZONGZHI_DATA_DIR": str(settings.data_dir),
+        "ZONGZHI_DATABASE_URL": settings.db_url,
+        "ZONGZHI_SECRET_KEY": settings.secret_key,
+        "ZONGZHI_LOG_LEVEL": "WARNING",
+    }
+    run = [sys.executable, "-m", "zongzhi.platform.cli", "calendar", "load"]
+    loaded = subprocess.run([*run, str(year_file)], env=env, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "year: 2031\nholidays: [2031-01-01]\nfestivals: {spring_festivl: 2031-01-01}\n", encoding="utf-8"
+    )
+    refused = subprocess.run([*run, str(bad)], env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "unknown festival 'spring_festivl'" in refused.stderr
+
+    fact_time.forget_loaded()
+    case = await _intake(world, "拖欠工资", "labor", applicants=5)
+    event = await CaseEvent.get(case_id=case.id, type="case.received")
+    event.at = datetime(2031, 1, 2, 10, 0, tzinfo=CHINA)
+    t = (await build_fact(event, case))["time"]
+    assert t["days_to"]["spring_festival"] == 20 and t["days_since"]["new_years_day"] == 1
+    assert t["next_holiday"] == "spring_festival" and t["is_workday"] is True
+    # 2031-01-03 .. 2031-01-21: weekdays, plus the make-up Sunday 2031-01-19.
+    expected = sum((date(2031, 1, 3) + timedelta(days=n)).weekday() < 5 for n in range(19)) + 1
+    assert t["workdays_to_holiday"] == expected
+    fact_time.forget_loaded()

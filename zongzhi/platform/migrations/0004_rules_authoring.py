@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.AddField(
+            model_name='CalendarDay',
+            name='festival',
+            field=fields.CharField(null=True, description='the festival whose official holiday begins on this day', max_length=40),
+        ),
+        ops.AddField(
             model_name='Ruleset',
             name='enabled',
             field=fields.BooleanField(default=True, description='off: its active version is not evaluated'),

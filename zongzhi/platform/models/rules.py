@@ -74,6 +74,9 @@ class CalendarDay(Model):
     workday = fields.BooleanField()
     center = fields.ForeignKeyField("models.Center", related_name="calendar_days", null=True)
     note = fields.CharField(max_length=60, default="")
+    festival = fields.CharField(
+        max_length=40, null=True, description="the festival whose official holiday begins on this day"
+    )
 
     class Meta:
         table = "calendar_day"
