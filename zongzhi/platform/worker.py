@@ -19,6 +19,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from zongzhi.platform.broker_queue import VISIBILITY_TIMEOUT_SECONDS
 from zongzhi.platform.observability import celery_hooks, metrics, tracing
 from zongzhi.platform.settings import Settings
 
@@ -40,7 +41,7 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         task_ignore_result=True,
         task_default_queue="zongzhi",
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 600},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
         timezone="Asia/Shanghai",
         beat_schedule={
             "republish-outbox": {"task": REPUBLISH, "schedule": 10.0},

@@ -52,6 +52,20 @@ def tables(report: Report) -> list[Table]:
         case_table("超期案件 Overdue cases", report.overdue),
         case_table("高风险在办案件 High-risk open cases", report.high_risk),
     ]
+    out.append(
+        (
+            "规则命中 Rule statistics",
+            ["规则", "版本", "命中事件", "涉及案件", "动作", "成功", "出错"],
+            [
+                [
+                    f"{r.ruleset}/{r.rule_id}",
+                    f"v{r.version}",
+                    *map(str, (r.firings, r.cases, r.actions, r.ok, r.errors)),
+                ]
+                for r in report.rules
+            ],
+        )
+    )
     docking_rows = [[d.source, k, str(v)] for d in s.docking for k, v in d.figures.items()]
     docking_rows += [[d.source, "error", d.error] for d in s.docking if d.error]
     out.append(("对接数据 Docking figures", ["来源", "指标", "数值"], docking_rows))
