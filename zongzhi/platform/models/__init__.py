@@ -13,6 +13,17 @@ from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
+from zongzhi.platform.models.practices import (
+    AnalysisMeeting,
+    AssessmentConfig,
+    CitizenCode,
+    CitizenReport,
+    HomeUnitScore,
+    MediatorChoice,
+    MediatorProfile,
+    SweepSchedule,
+    SweepTask,
+)
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
 from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
 
@@ -24,11 +35,14 @@ MODEL_MODULES = [
     "zongzhi.platform.models.evidence",
     "zongzhi.platform.models.rules",
     "zongzhi.platform.models.partners",
+    "zongzhi.platform.models.practices",
 ]
 
 __all__ = [
     "MODEL_MODULES",
+    "AnalysisMeeting",
     "ApiToken",
+    "AssessmentConfig",
     "Assignment",
     "AuditChainHead",
     "AuditLog",
@@ -40,6 +54,8 @@ __all__ = [
     "CaseParty",
     "Center",
     "CenterDepartment",
+    "CitizenCode",
+    "CitizenReport",
     "Decision",
     "Delivery",
     "DeliveryAttempt",
@@ -48,6 +64,9 @@ __all__ = [
     "EvidenceAccess",
     "FollowUp",
     "Grid",
+    "HomeUnitScore",
+    "MediatorChoice",
+    "MediatorProfile",
     "Notification",
     "Outbox",
     "PartnerCredential",
@@ -55,6 +74,8 @@ __all__ = [
     "Person",
     "Ruleset",
     "RulesetVersion",
+    "SweepSchedule",
+    "SweepTask",
     "User",
     "UserGrid",
     "Whistle",

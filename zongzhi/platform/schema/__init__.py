@@ -27,6 +27,7 @@ from zongzhi.platform.schema.reveal_audit import RevealAudit
 from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
+from zongzhi.platform.schema.sweeps import SweepsMutation, SweepsQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -57,6 +58,7 @@ def build_schema(
         StatsQuery,
         AuditQuery,
         AccountsQuery,
+        SweepsQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -67,6 +69,7 @@ def build_schema(
         CalendarMutation,
         PartnersMutation,
         AccountsMutation,
+        SweepsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
