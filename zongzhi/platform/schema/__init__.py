@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
+from zongzhi.platform.schema.assessment import AssessmentMutation, AssessmentQuery
 from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
@@ -59,6 +60,7 @@ def build_schema(
         AuditQuery,
         AccountsQuery,
         SweepsQuery,
+        AssessmentQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -70,6 +72,7 @@ def build_schema(
         PartnersMutation,
         AccountsMutation,
         SweepsMutation,
+        AssessmentMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
