@@ -75,6 +75,8 @@ async def test_scores_equal_the_hand_computation_and_trace_to_events(world):
         assert event.case_id == line.case_id
     overdue = next(x for x in mediator.lines if x.rule == "overdue")
     assert (await CaseEvent.get(id=overdue.event_id)).type == "case.overdue" and overdue.case_id == b.id
+    assert {x.case_id for x in mediator.lines if x.rule in ("satisfied", "executed")} == {a.id}
+    assert [x.case_id for x in officer.lines] == [c.id]
     units = {(s.kind, s.name): s for s in result.units}
     assert units[("department", "县住建局")].center_score == -3 - 2
     township = units[("center", "甲镇综治中心")]
