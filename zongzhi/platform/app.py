@@ -19,6 +19,7 @@ from zongzhi.platform.graphql_http import GraphQLEndpoint
 from zongzhi.platform.observability import logs, tracing
 from zongzhi.platform.observability.graphql import OperationObserver
 from zongzhi.platform.observability.http import RequestContextMiddleware, probe_routes
+from zongzhi.platform.public import public_routes
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
 from zongzhi.storage import build_store, evidence_routes
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         *evidence_routes(store),
+        *public_routes(store),
         *loaded.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContextMiddleware)])

@@ -21,6 +21,7 @@ from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDo
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.live_session import LiveSession
+from zongzhi.platform.schema.mediators import MediatorsMutation, MediatorsQuery
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
@@ -61,6 +62,7 @@ def build_schema(
         AccountsQuery,
         SweepsQuery,
         AssessmentQuery,
+        MediatorsQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -73,6 +75,7 @@ def build_schema(
         AccountsMutation,
         SweepsMutation,
         AssessmentMutation,
+        MediatorsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
