@@ -17,6 +17,7 @@ from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
 from zongzhi.platform.schema.assessment import AssessmentMutation, AssessmentQuery
 from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
+from zongzhi.platform.schema.citizens import CitizensMutation, CitizensQuery
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
@@ -63,6 +64,7 @@ def build_schema(
         SweepsQuery,
         AssessmentQuery,
         MediatorsQuery,
+        CitizensQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -76,6 +78,7 @@ def build_schema(
         SweepsMutation,
         AssessmentMutation,
         MediatorsMutation,
+        CitizensMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)

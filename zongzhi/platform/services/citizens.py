@@ -247,6 +247,7 @@ async def own_report(session: str | None, tracking: str) -> CitizenReport:
 
 PLAIN: dict[str, str] = {
     "held": "已收到，等待工作人员审核",
+    "accepted": "已受理",
     "rejected": "未予受理",
     CaseStatus.received.value: "已受理，正在分析研判",
     CaseStatus.assessed.value: "已受理，正在分析研判",
@@ -278,7 +279,7 @@ async def plain_status(report: CitizenReport) -> dict:
     """What a citizen may see: status words, dates, and whether a rating is possible. No names."""
     steps = [{"at": report.created_at.isoformat(), "step": "提交上报"}]
     state = report.status
-    words = PLAIN[state]
+    words = PLAIN.get(state, "已受理")
     if report.status == "rejected":
         words = f"未予受理：{report.reject_reason}"
     case = await Case.get_or_none(id=report.case_id) if report.case_id else None
