@@ -13,6 +13,7 @@ from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
 from zongzhi.platform.stats.period import TZ, Period
+from zongzhi.platform.stats.practices import PracticeFigures, practice_figures
 from zongzhi.platform.stats.scope import Scope
 
 LIST_LIMIT = 30
@@ -54,6 +55,8 @@ class Report:
     high_risk: list[CaseLine]
     #: ``None`` unless people were asked for (``build_report(people=...)``).
     parties: list[PartyLine] | None = None
+    #: Sweeps, assessment ranking and mediators (``stats.practices``).
+    practices: PracticeFigures | None = None
 
     @property
     def period(self) -> Period:
@@ -148,4 +151,5 @@ async def build_report(
         overdue=await _lines(overdue),
         high_risk=await _lines(high_risk),
         parties=None if people == "none" else await _party_lines(scope, period, people == "full"),
+        practices=await practice_figures(scope, period),
     )
