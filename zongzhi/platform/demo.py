@@ -226,6 +226,9 @@ async def seed(n_cases: int = 300, seed_value: int = 2026) -> Demo:
         await _backdate(rng, case.id, received, now)
         days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
         await Case.filter(id=case.id).update(resolve_by=received + timedelta(days=days), warn_at=None)
+    from zongzhi.platform.demo_practices import seed_practices
+
+    await seed_practices(county, users, rng)
     return Demo(county=county, users=users)
 
 
