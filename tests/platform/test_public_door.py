@@ -267,3 +267,35 @@ async def test_open311_facade_follows_the_georeport_v2_examples(client, world):
     await take_to(world, case, CaseStatus.closed, staff="a_staff")
     closed = (await client.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": token})).json()
     assert closed[0]["status"] == "closed" and closed[0]["status_notes"] == "已办结"
+
+
+async def test_citizen_chooses_a_mediator_from_the_wall(client, world):
+    from zongzhi.platform.models import MediatorChoice
+    from zongzhi.platform.services import mediators
+    from zongzhi.platform.services.accounts import create_user
+
+    mediator = world.users["a_mediator"]
+    await mediators.save_profile(await actor(world, "a_staff"), mediator.id, organisation="甲镇人调委")
+    wall = (await client.get(f"/public/centers/{VILLAGE}/mediators")).json()
+    assert [(m["id"], m["organisation"]) for m in wall] == [(mediator.id, "甲镇人调委")]
+    assert "phone" not in wall[0] and "username" not in wall[0]
+    far = await create_user("b_mediator", "乙镇调解员", ["mediator"], center=world.centers["tb"])
+    token = await _session(client, "13200132000")
+    r = await client.post(
+        "/public/reports",
+        json={"center": VILLAGE, "category": "neighbor", "description": "邻里纠纷", "mediator": far.id},
+        headers=_auth(token),
+    )
+    assert r.status_code == 400 and r.json()["error"]["field"] == "mediator"
+    r = await client.post(
+        "/public/reports",
+        json={"center": VILLAGE, "category": "neighbor", "description": "邻里纠纷", "mediator": mediator.id},
+        headers=_auth(token),
+    )
+    report = await CitizenReport.get(tracking=r.json()["tracking"])
+    await citizens.review(await actor(world, "a1_staff"), report.id, True)
+    (choice,) = await MediatorChoice.filter(mediator_id=mediator.id)
+    assert choice.source == "citizen" and choice.status == "requested"
+    await mediators.answer(await actor(world, "a_mediator"), choice.id, True)
+    status = (await client.get(f"/public/reports/{report.tracking}", headers=_auth(token))).json()
+    assert status["status"] == "正在办理" and "调解员已接单" in [s["step"] for s in status["steps"]]

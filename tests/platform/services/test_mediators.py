@@ -126,3 +126,11 @@ async def test_graphql_point_and_answer(client, world):
             {"c": to_global_id("Case", case.id), "m": mid},
         )
     assert err.value.code == "NOT_FOUND"
+
+
+async def test_mediator_from_another_township_is_not_offered(world):
+    other = await create_user("b_mediator", "乙镇调解员", [str(Role.mediator)], center=world.centers["tb"])
+    case = await new_case(world)
+    with pytest.raises(ValidationFailed) as err:
+        await mediators.request(await actor(world, "county_staff"), case.id, other.id)
+    assert err.value.field == "mediatorId"

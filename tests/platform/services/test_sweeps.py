@@ -197,3 +197,33 @@ async def test_graphql_sweep_flow(client, world):
         {"done": 1, "rate": 1.0},
         {"done": 0, "rate": 0.0},
     ]
+
+
+async def test_required_attachment_goes_through_the_evidence_checks(client, world):
+    from zongzhi.platform.models import SweepSchedule
+
+    form = [*FORM[:3], {"key": "photo", "label": "现场照片", "kind": "text", "attachments": "required"}]
+    schedule = await sweeps.save_schedule(
+        await actor(world, "county_staff"), name="带照片排查", level="village", form=form
+    )
+    await sweeps.create_due_tasks(WEDNESDAY)
+    task = await SweepTask.get(schedule_id=schedule.id, center_id=world.centers["va1"].id)
+    staff = await actor(world, "a1_staff")
+    answers = {"disputes": 0, "hazard": False}
+    with pytest.raises(ValidationFailed) as err:
+        await sweeps.record_result(staff, task.id, answers, [])
+    assert err.value.field == "answers.photo"
+    store = client.app.state.store
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489") + bytes(64)
+    with pytest.raises(ValidationFailed) as err:
+        await sweeps.attach_file(staff, store, task.id, "photo", "a.png", "image/png", b"MZ not an image")
+    assert err.value.field == "file.contentType"
+    with pytest.raises(ValidationFailed) as err:
+        await sweeps.attach_file(staff, store, task.id, "note", "a.png", "image/png", png)
+    assert err.value.field == "item"
+    task = await sweeps.attach_file(staff, store, task.id, "photo", "a.png", "image/png", png)
+    (meta,) = task.answers["_files"]["photo"]
+    assert await store.head_bytes(meta["key"], meta["size"]) == png
+    done = await sweeps.record_result(staff, task.id, answers, [])
+    assert done.status == "done" and done.answers["_files"]["photo"][0]["sha256"] == meta["sha256"]
+    assert await SweepSchedule.filter(id=schedule.id).exists()

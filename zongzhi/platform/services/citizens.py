@@ -194,9 +194,15 @@ async def submit(
     if len(photos) > PHOTOS_MAX:
         raise ValidationFailed(f"at most {PHOTOS_MAX} photos", field="photos")
     if mediator_id is not None:
+        from zongzhi.platform.services.mediators import on_wall_of
+
         mediator = await User.get_or_none(id=mediator_id, active=True)
-        if mediator is None or str(Role.mediator) not in mediator.roles:
-            raise ValidationFailed("no such mediator", field="mediator")
+        if (
+            mediator is None
+            or str(Role.mediator) not in mediator.roles
+            or not await on_wall_of(mediator, center.path)
+        ):
+            raise ValidationFailed("no such mediator on this center's wall", field="mediator")
     at = now()
     settings = security.settings()
     if await CitizenReport.filter(phone_hash=ph, created_at__gt=at - timedelta(days=1)).count() >= (

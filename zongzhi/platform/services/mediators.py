@@ -155,6 +155,12 @@ async def wall(center_id: int) -> list[tuple[User, MediatorProfile]]:
     return [(p.user, p) for p in profiles if str(Role.mediator) in p.user.roles]
 
 
+async def on_wall_of(mediator: User, center_path: str) -> bool:
+    """Whether the mediator works at a center above, at or below the one at ``center_path``."""
+    center = await Center.get_or_none(id=mediator.center_id) if mediator.center_id else None
+    return center is not None and (center_path.startswith(center.path) or center.path.startswith(center_path))
+
+
 async def request(actor: Actor, case_id: int, mediator_id: int, source: str = "window") -> MediatorChoice:
     """点单: the case asks for this mediator (staff at the window, or the citizen's choice they carry)."""
     if source not in ("window", "citizen"):
@@ -167,6 +173,8 @@ async def request(actor: Actor, case_id: int, mediator_id: int, source: str = "w
         raise ValidationFailed("that mediator is not taking cases now", field="mediatorId")
     async with change():
         case = await case_svc.get_case(actor, case_id)
+        if not await on_wall_of(mediator, case.center_path):
+            raise ValidationFailed("that mediator works outside this case's area", field="mediatorId")
         if case.status not in (CaseStatus.received, CaseStatus.assessed, CaseStatus.dispatched):
             raise ValidationFailed("a mediator is chosen before the case is handled", field="caseId")
         if await MediatorChoice.filter(case_id=case.id, status="requested").exists():
