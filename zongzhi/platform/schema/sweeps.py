@@ -93,7 +93,7 @@ class SweepTask:
     @classmethod
     async def of(cls, m: models.SweepTask) -> SweepTask:
         schedule = m.schedule if isinstance(m.schedule, models.SweepSchedule) else await m.schedule
-        center = await models.Center.get(id=m.center_id)
+        center = m.center if isinstance(m.center, models.Center) else await m.center
         return cls(
             id=strawberry.ID(to_global_id("SweepTask", m.id)),
             schedule=SweepSchedule.of(schedule),

@@ -185,7 +185,15 @@ def _holders(assignments: list[Assignment], at: datetime) -> list[Assignment]:
 async def compute(scope: Scope, period: Period) -> Assessment:
     """Scores of the people and units that worked on the scope's cases in the period."""
     points, weights = await config_for(scope.center)
-    case_ids = list(await Case.filter(center_path__in=scope.paths).values_list("id", flat=True))
+    # Only cases with an event in the period can score in it; their timelines are read whole (up to
+    # the period's end), since a rule may look at what came before (an overdue) or after (a re-dispatch).
+    case_ids = list(
+        await CaseEvent.filter(
+            case__center_path__in=scope.paths, at__gte=period.start_at, at__lt=period.end_at
+        )
+        .distinct()
+        .values_list("case_id", flat=True)
+    )
     events = await CaseEvent.filter(case_id__in=case_ids, at__lt=period.end_at).order_by(
         "case_id", "at", "id"
     )
