@@ -39,7 +39,15 @@ async def seed_practices(county: Center, users: dict[str, User], rng: random.Ran
     now = datetime.now(UTC)
     leader = await actor_for_user(users["county_leader"])
     await sweeps.save_schedule(
-        leader, name="村（社区）周排查", level="village", form=VILLAGE_FORM, county_id=county.id
+        leader,
+        name="村组（网格）周排查",
+        level="village",
+        covers="grid",
+        form=VILLAGE_FORM,
+        county_id=county.id,
+    )
+    await sweeps.save_schedule(
+        leader, name="村（社区）半月排查", level="village", form=VILLAGE_FORM, county_id=county.id
     )
     await sweeps.save_schedule(
         leader,

@@ -26,8 +26,32 @@ WEDNESDAY = datetime(2026, 10, 21, 2, 0, tzinfo=UTC)
 
 async def _village_weekly(world, **kw):
     return await sweeps.save_schedule(
-        await actor(world, "county_staff"), name="村级周排查", level="village", form=FORM, **kw
+        await actor(world, "county_staff"),
+        name="村级周排查",
+        level="village",
+        form=FORM,
+        cadence="weekly",
+        **kw,
     )
+
+
+async def test_default_cadence_is_the_seeds_rhythm(world):
+    staff = await actor(world, "county_staff")
+    made = {}
+    for level, covers in (
+        ("village", "grid"),
+        ("village", "center"),
+        ("township", "center"),
+        ("county", "center"),
+    ):
+        schedule = await sweeps.save_schedule(staff, name="x", level=level, covers=covers, form=FORM)
+        made[(level, covers)] = schedule.cadence
+    assert made == {
+        ("village", "grid"): "weekly",  # 村组一周一排查
+        ("village", "center"): "fortnightly",  # 村委会（社区）半月一排查
+        ("township", "center"): "monthly",  # 乡镇一月一分析研判
+        ("county", "center"): "quarterly",  # 县级一季一调度研判
+    }
 
 
 def test_periods():
@@ -41,7 +65,6 @@ def test_periods():
 
 async def test_tasks_created_once_across_restarts_and_two_beats(world):
     schedule = await _village_weekly(world)
-    assert schedule.cadence == "weekly"  # the seeds' rhythm for villages
     # Two beats at once, then a "restart" ticking again in the same week: three villages, three tasks.
     await asyncio.gather(sweeps.create_due_tasks(WEDNESDAY), sweeps.create_due_tasks(WEDNESDAY))
     again = await sweeps.create_due_tasks(datetime(2026, 10, 23, 8, 0, tzinfo=UTC))

@@ -25,8 +25,14 @@ CADENCES = ("weekly", "fortnightly", "monthly", "quarterly")
 KINDS = ("sweep", "analysis")
 ITEM_KINDS = ("text", "number", "boolean", "choice")
 ATTACHMENTS = ("none", "optional", "required")
-#: The seeds' defaults (S1): level → cadence.
-SEED_CADENCE = {"village": "weekly", "township": "monthly", "county": "quarterly"}
+#: The seeds' defaults (S1), by (level, covers): 村组 (grids) weekly, 村委会 (the village center)
+#: fortnightly, township monthly, county quarterly.
+SEED_CADENCE = {
+    ("village", "grid"): "weekly",
+    ("village", "center"): "fortnightly",
+    ("township", "center"): "monthly",
+    ("county", "center"): "quarterly",
+}
 SCHEDULE_ROLES = (Role.staff, Role.leader, Role.admin)
 RESULT_ROLES = (Role.staff, Role.leader, Role.grid_worker, Role.mediator, Role.admin)
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -157,7 +163,7 @@ async def save_schedule(
         raise ValidationFailed("a schedule needs a name of at most 100 characters", field="name")
     if level not in {str(x) for x in CenterLevel}:
         raise ValidationFailed("unknown center level", field="level")
-    cadence = cadence or SEED_CADENCE.get(level, "monthly")
+    cadence = cadence or SEED_CADENCE.get((level, covers), "monthly")
     if cadence not in CADENCES:
         raise ValidationFailed(f"cadence is one of {', '.join(CADENCES)}", field="cadence")
     if kind not in KINDS:
