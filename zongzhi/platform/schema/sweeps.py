@@ -163,12 +163,14 @@ def _task_pk(task_id: strawberry.ID) -> int:
 
 @strawberry.type
 class SweepsQuery:
-    @strawberry.field(description="Sweep schedules of a county (default: the asker's).")
+    @strawberry.field(description="Sweep schedules of a county (default: the asker's own or the one above).")
     async def sweep_schedules(
         self, info: Info, county_id: strawberry.ID | None = None
     ) -> list[SweepSchedule]:
         actor = actor_of(info)
-        county = await svc._county_of(actor, pk_of(county_id, "Center", "countyId") if county_id else None)
+        county = await svc.county_of(
+            actor, pk_of(county_id, "Center", "countyId") if county_id else None, read=True
+        )
         rows = await models.SweepSchedule.filter(county_id=county.id).order_by("id")
         return [SweepSchedule.of(r) for r in rows]
 

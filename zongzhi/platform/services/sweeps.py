@@ -130,14 +130,23 @@ def validate_form(form: list[dict]) -> list[dict]:
     return clean
 
 
-async def _county_of(actor: Actor, county_id: int | None) -> Center:
+async def county_of(actor: Actor, county_id: int | None, *, read: bool = False) -> Center:
+    """The county whose schedules are meant (default: the actor's own or the one above them).
+
+    Changing needs the county in the actor's jurisdiction; reading (``read``) is also allowed to
+    those below it, who do the sweeps.
+    """
     center_id = county_id or actor.center_id
     county = await Center.get_or_none(id=center_id) if center_id else None
+    if county is not None and county_id is None and county.level != CenterLevel.county:
+        ids = [int(x) for x in county.path.strip("/").split("/") if x]
+        county = await Center.filter(id__in=ids, level=CenterLevel.county).first()
     if county is None:
         raise ValidationFailed("name the county", field="countyId")
     if county.level != CenterLevel.county:
         raise ValidationFailed("schedules are defined by a county center", field="countyId")
-    if not center_in_scope(actor, county.path):
+    below = bool(actor.center_path and actor.center_path.startswith(county.path))
+    if not center_in_scope(actor, county.path) and not (read and below):
         raise Forbidden("that county is outside your jurisdiction", field="countyId")
     return county
 
@@ -175,7 +184,7 @@ async def save_schedule(
     if not 0 <= due_working_days <= 60:
         raise ValidationFailed("dueWorkingDays is 0 to 60", field="dueWorkingDays")
     clean = validate_form(form)
-    county = await _county_of(actor, county_id)
+    county = await county_of(actor, county_id)
     values = dict(
         county=county,
         name=name.strip(),
