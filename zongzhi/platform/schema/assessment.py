@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -14,6 +16,7 @@ from zongzhi.platform.stats.period import parse_period
 from zongzhi.platform.stats.scope import scope_for
 
 READ_ROLES = (Role.staff, Role.leader, Role.admin)
+POINTS_HELP = "Points per rule: " + ", ".join(svc.DEFAULT_POINTS) + " (unnamed rules keep their defaults)"
 
 
 @strawberry.type(description="One scored event: the rule, its points and the case event behind them.")
@@ -81,7 +84,17 @@ def _scores(items: list[svc.Score]) -> list[AssessmentScore]:
 @strawberry.type
 class AssessmentQuery:
     @strawberry.field(description="Scores from the recorded events for a period (staff, leaders, admins).")
-    async def assessment(self, info: Info, period: str, center_id: strawberry.ID | None = None) -> Assessment:
+    async def assessment(
+        self,
+        info: Info,
+        period: Annotated[
+            str, strawberry.argument(description="A period: 2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
+        ],
+        center_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="A center (global ID) in the asker's jurisdiction"),
+        ] = None,
+    ) -> Assessment:
         actor = actor_of(info)
         if not actor.has(*READ_ROLES):
             raise Forbidden("assessments are read by center staff and leaders")
@@ -102,11 +115,30 @@ class AssessmentMutation:
     async def configure_assessment(
         self,
         info: Info,
-        county_id: strawberry.ID,
-        points: JSON,
-        center_weight: float | None = None,
-        home_weight: float | None = None,
-        township_share: float | None = None,
+        county_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The county center (global ID); default: the asker's"),
+        ],
+        points: Annotated[
+            JSON,
+            strawberry.argument(description=POINTS_HELP),
+        ],
+        center_weight: Annotated[
+            float | None,
+            strawberry.argument(description="Weight of the center's score for stationed staff (default 0.6)"),
+        ] = None,
+        home_weight: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Weight of the home unit's score (default 0.4); the two add up to 1"
+            ),
+        ] = None,
+        township_share: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Share of a center's score in the township's annual assessment (default 0.3)"
+            ),
+        ] = None,
     ) -> JSON:
         row = await svc.configure(
             actor_of(info),
@@ -125,7 +157,14 @@ class AssessmentMutation:
 
     @strawberry.mutation(description="The home unit's score (0-100) of a stationed person, by its assessor.")
     async def enter_home_unit_score(
-        self, info: Info, user_id: strawberry.ID, period: str, score: float, note: str = ""
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The person (User global ID)")],
+        period: Annotated[
+            str, strawberry.argument(description="A period: 2026, 2026-Q3, 2026-10, 2026-W41 or 2026-10-05")
+        ],
+        score: Annotated[float, strawberry.argument(description="The home unit's score, 0 to 100")],
+        note: Annotated[str, strawberry.argument(description="A note")] = "",
     ) -> float:
         row = await svc.enter_home_score(
             actor_of(info), pk_of(user_id, "User", "userId"), period, score, note

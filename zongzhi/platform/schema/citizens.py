@@ -80,9 +80,11 @@ class CitizensMutation:
     async def review_citizen_report(
         self,
         info: Info,
-        report_id: strawberry.ID,
-        accept: bool,
-        reason: str = "",
+        report_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The report (CitizenReport global ID)")
+        ],
+        accept: Annotated[bool, strawberry.argument(description="True to accept, false to decline")],
+        reason: Annotated[str, strawberry.argument(description="Why (required to decline or reject)")] = "",
         title: Annotated[
             str | None, strawberry.argument(description="Case title; default: the first line")
         ] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -98,12 +99,22 @@ def _user_pk(user_id: strawberry.ID, field: str = "userId") -> int:
 @strawberry.type
 class MediatorsQuery:
     @strawberry.field(description="The mediators' wall of a center (the same list the public door shows).")
-    async def mediator_wall(self, info: Info, center_id: strawberry.ID) -> list[MediatorCard]:
+    async def mediator_wall(
+        self,
+        info: Info,
+        center_id: Annotated[
+            strawberry.ID, strawberry.argument(description="A center (global ID) in the asker's jurisdiction")
+        ],
+    ) -> list[MediatorCard]:
         actor_of(info)
         return await cards(await svc.wall(pk_of(center_id, "Center", "centerId")))
 
     @strawberry.field(description="A case's mediator requests (点单), for whoever may see the case.")
-    async def mediator_choices(self, info: Info, case_id: strawberry.ID) -> list[MediatorChoice]:
+    async def mediator_choices(
+        self,
+        info: Info,
+        case_id: Annotated[strawberry.ID, strawberry.argument(description="The case (global ID)")],
+    ) -> list[MediatorChoice]:
         case = await get_case(actor_of(info), pk_of(case_id, "Case", "caseId"))
         rows = await models.MediatorChoice.filter(case_id=case.id).order_by("id")
         return [MediatorChoice.of(r) for r in rows]
@@ -127,14 +138,20 @@ class MediatorsMutation:
     async def save_mediator_profile(
         self,
         info: Info,
-        user_id: strawberry.ID,
-        organisation: str = "",
-        org_kind: str = "committee",
-        specialties: list[str] | None = None,
-        intro: str = "",
-        contact: str = "",
-        available: bool = True,
-        listed: bool = True,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The person (User global ID)")],
+        organisation: Annotated[
+            str, strawberry.argument(description="People's mediation committee, law firm, ...")
+        ] = "",
+        org_kind: Annotated[str, strawberry.argument(description="committee, lawyer or other")] = "committee",
+        specialties: Annotated[
+            list[str] | None, strawberry.argument(description="Category codes; default: the account's")
+        ] = None,
+        intro: Annotated[str, strawberry.argument(description="Introduction shown on the wall")] = "",
+        contact: Annotated[
+            str, strawberry.argument(description="Public contact (an office line, never a private number)")
+        ] = "",
+        available: Annotated[bool, strawberry.argument(description="Taking cases now")] = True,
+        listed: Annotated[bool, strawberry.argument(description="Shown on the public wall")] = True,
     ) -> MediatorCard:
         pk = _user_pk(user_id)
         await svc.save_profile(
@@ -153,7 +170,13 @@ class MediatorsMutation:
 
     @strawberry.mutation(description="Set a mediator's photo (an image, checked like evidence).")
     async def set_mediator_photo(
-        self, info: Info, user_id: strawberry.ID, file: Upload, content_type: str
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The person (User global ID)")],
+        file: Annotated[Upload, strawberry.argument(description="The file (GraphQL multipart upload)")],
+        content_type: Annotated[
+            str, strawberry.argument(description="The file's declared type (checked against its bytes)")
+        ],
     ) -> MediatorCard:
         pk = _user_pk(user_id)
         data = await file.read()
@@ -164,7 +187,12 @@ class MediatorsMutation:
 
     @strawberry.mutation(description="点单 at the window: the case asks for this mediator (center staff).")
     async def request_mediator(
-        self, info: Info, case_id: strawberry.ID, mediator_id: strawberry.ID
+        self,
+        info: Info,
+        case_id: Annotated[strawberry.ID, strawberry.argument(description="The case (global ID)")],
+        mediator_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The mediator (User global ID)")
+        ],
     ) -> MediatorChoice:
         choice = await svc.request(
             actor_of(info), pk_of(case_id, "Case", "caseId"), _user_pk(mediator_id, "mediatorId")
@@ -173,7 +201,13 @@ class MediatorsMutation:
 
     @strawberry.mutation(description="The mediator accepts (and takes the case) or declines with a reason.")
     async def answer_mediator_request(
-        self, info: Info, choice_id: strawberry.ID, accept: bool, reason: str = ""
+        self,
+        info: Info,
+        choice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The request (MediatorChoice global ID)")
+        ],
+        accept: Annotated[bool, strawberry.argument(description="True to accept, false to decline")],
+        reason: Annotated[str, strawberry.argument(description="Why (required to decline or reject)")] = "",
     ) -> MediatorChoice:
         choice = await svc.answer(
             actor_of(info), pk_of(choice_id, "MediatorChoice", "choiceId"), accept, reason

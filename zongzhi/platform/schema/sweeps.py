@@ -165,7 +165,12 @@ def _task_pk(task_id: strawberry.ID) -> int:
 class SweepsQuery:
     @strawberry.field(description="Sweep schedules of a county (default: the asker's own or the one above).")
     async def sweep_schedules(
-        self, info: Info, county_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        county_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The county center (global ID); default: the asker's"),
+        ] = None,
     ) -> list[SweepSchedule]:
         actor = actor_of(info)
         county = await svc.county_of(
@@ -195,7 +200,13 @@ class SweepsQuery:
         return [await SweepTask.of(r) for r in rows]
 
     @strawberry.field(description="Analysis meetings (研判会) recorded at a center.")
-    async def analysis_meetings(self, info: Info, center_id: strawberry.ID) -> list[AnalysisMeeting]:
+    async def analysis_meetings(
+        self,
+        info: Info,
+        center_id: Annotated[
+            strawberry.ID, strawberry.argument(description="A center (global ID) in the asker's jurisdiction")
+        ],
+    ) -> list[AnalysisMeeting]:
         from zongzhi.platform.stats.scope import scope_for
 
         scope = await scope_for(actor_of(info), pk_of(center_id, "Center", "centerId"))
@@ -210,7 +221,14 @@ class SweepsQuery:
         description="Sweep completion per center and period (tasks whose period starts in the range)."
     )
     async def sweep_completion(
-        self, info: Info, start: date, end: date, center_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        start: Annotated[date, strawberry.argument(description="First day, inclusive (China time)")],
+        end: Annotated[date, strawberry.argument(description="Last day, exclusive (China time)")],
+        center_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="A center (global ID) in the asker's jurisdiction"),
+        ] = None,
     ) -> list[SweepCompletion]:
         from zongzhi.platform.stats.scope import scope_for
 
@@ -237,9 +255,11 @@ class SweepsMutation:
     async def save_sweep_schedule(
         self,
         info: Info,
-        name: str,
-        level: str,
-        form: list[SweepItemInput],
+        name: Annotated[str, strawberry.argument(description="Name of the cycle")],
+        level: Annotated[
+            str, strawberry.argument(description="Center level it covers: village, township, county, ...")
+        ],
+        form: Annotated[list[SweepItemInput], strawberry.argument(description="The checklist items")],
         cadence: Annotated[
             str | None, strawberry.argument(description="Default: the seeds' rhythm for the level")
         ] = None,
@@ -271,9 +291,11 @@ class SweepsMutation:
     async def record_sweep(
         self,
         info: Info,
-        task_id: strawberry.ID,
-        answers: JSON,
-        findings: list[SweepFindingInput] | None = None,
+        task_id: Annotated[strawberry.ID, strawberry.argument(description="The sweep task (global ID)")],
+        answers: Annotated[JSON, strawberry.argument(description="Answers by item key")],
+        findings: Annotated[
+            list[SweepFindingInput] | None, strawberry.argument(description="What the sweep found")
+        ] = None,
     ) -> SweepTask:
         task = await svc.record_result(
             actor_of(info), _task_pk(task_id), answers, [vars(f) for f in findings or []]
@@ -282,7 +304,14 @@ class SweepsMutation:
 
     @strawberry.mutation(description="Attach a file to a checklist item (checked like evidence).")
     async def attach_sweep_file(
-        self, info: Info, task_id: strawberry.ID, item: str, file: Upload, content_type: str
+        self,
+        info: Info,
+        task_id: Annotated[strawberry.ID, strawberry.argument(description="The sweep task (global ID)")],
+        item: Annotated[str, strawberry.argument(description="The checklist item's key")],
+        file: Annotated[Upload, strawberry.argument(description="The file (GraphQL multipart upload)")],
+        content_type: Annotated[
+            str, strawberry.argument(description="The file's declared type (checked against its bytes)")
+        ],
     ) -> SweepTask:
         data = await file.read()
         name = getattr(file, "filename", None) or "file"
@@ -292,7 +321,13 @@ class SweepsMutation:
 
     @strawberry.mutation(description="Turn a sweep finding into a case in one step (through intake).")
     async def sweep_finding_to_case(
-        self, info: Info, task_id: strawberry.ID, index: int, title: str | None = None
+        self,
+        info: Info,
+        task_id: Annotated[strawberry.ID, strawberry.argument(description="The sweep task (global ID)")],
+        index: Annotated[int, strawberry.argument(description="Position of the finding in the task")],
+        title: Annotated[
+            str | None, strawberry.argument(description="Case title; default: the finding's text")
+        ] = None,
     ) -> types.Case:
         case = await svc.finding_to_case(actor_of(info), _task_pk(task_id), index, title)
         return types.Case.of(case)
@@ -303,13 +338,20 @@ class SweepsMutation:
     async def record_analysis_meeting(
         self,
         info: Info,
-        center_id: strawberry.ID,
-        held_on: date,
-        title: str,
-        conclusions: str,
-        case_ids: list[strawberry.ID] | None = None,
-        risks: list[str] | None = None,
-        task_id: strawberry.ID | None = None,
+        center_id: Annotated[
+            strawberry.ID, strawberry.argument(description="A center (global ID) in the asker's jurisdiction")
+        ],
+        held_on: Annotated[date, strawberry.argument(description="Day of the meeting")],
+        title: Annotated[str, strawberry.argument(description="Case title; default: the finding's text")],
+        conclusions: Annotated[str, strawberry.argument(description="What the meeting concluded")],
+        case_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Cases discussed (global IDs), each in the asker's jurisdiction"),
+        ] = None,
+        risks: Annotated[list[str] | None, strawberry.argument(description="Risks named")] = None,
+        task_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The sweep task (global ID)")
+        ] = None,
     ) -> AnalysisMeeting:
         meeting = await svc.record_meeting(
             actor_of(info),
