@@ -134,3 +134,20 @@ async def test_mediator_from_another_township_is_not_offered(world):
     with pytest.raises(ValidationFailed) as err:
         await mediators.request(await actor(world, "county_staff"), case.id, other.id)
     assert err.value.field == "mediatorId"
+
+
+async def test_mediator_chosen_for_a_dispatched_case_joins_and_holds_it(world):
+    from zongzhi.platform.models import Assignment
+
+    staff = await actor(world, "a_staff")
+    mediator = await actor(world, "a_mediator")
+    case = await new_case(world)
+    await svc.assess(staff, case.id)
+    await svc.dispatch(staff, case.id, "transfer", [svc.UnitInput(center_id=world.centers["va1"].id)])
+    choice = await mediators.request(staff, case.id, mediator.user_id)
+    await mediators.answer(mediator, choice.id, True)
+    held = await Assignment.get(case_id=case.id, user_id=mediator.user_id)
+    assert held.mode == "joint" and held.finished_at is None
+    assert (await Case.get(id=case.id)).status == CaseStatus.handling
+    await svc.resolve(mediator, case.id, "达成协议")
+    assert (await mediators.figures([mediator.user_id]))[mediator.user_id].resolved == 1

@@ -193,7 +193,8 @@ async def request(actor: Actor, case_id: int, mediator_id: int, source: str = "w
 
 
 async def answer(actor: Actor, choice_id: int, accept: bool, reason: str = "") -> MediatorChoice:
-    """The mediator accepts (and takes the case if it is not dispatched yet) or declines with a reason."""
+    """The mediator accepts — and holds the case: given it if not dispatched yet, joining the unit
+    that has it otherwise — or declines with a reason."""
     choice = await MediatorChoice.get_or_none(id=choice_id)
     if choice is None or actor.user_id != choice.mediator_id:
         raise NotFound("no such request for you", field="choiceId")
@@ -225,4 +226,11 @@ async def answer(actor: Actor, choice_id: int, accept: bool, reason: str = "") -
                 note="点单",
             )
             await case_svc.accept(actor, case.id, note="点单接单")
+        elif accept and case.status in (CaseStatus.dispatched, CaseStatus.handling):
+            # Already with a unit: the mediator joins it and holds the case too.
+            await case_svc.add_assignment(
+                system, case.id, AssignmentMode.joint, case_svc.UnitInput(user_id=choice.mediator_id)
+            )
+            if case.status == CaseStatus.dispatched:
+                await case_svc.accept(actor, case.id, note="点单接单")
     return await MediatorChoice.get(id=choice.id)
