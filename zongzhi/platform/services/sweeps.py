@@ -143,11 +143,11 @@ async def county_of(actor: Actor, county_id: int | None, *, read: bool = False) 
         county = await Center.filter(id__in=ids, level=CenterLevel.county).first()
     if county is None:
         raise ValidationFailed("name the county", field="countyId")
-    if county.level != CenterLevel.county:
-        raise ValidationFailed("schedules are defined by a county center", field="countyId")
     below = bool(actor.center_path and actor.center_path.startswith(county.path))
     if not center_in_scope(actor, county.path) and not (read and below):
-        raise Forbidden("that county is outside your jurisdiction", field="countyId")
+        raise Forbidden("that center is outside your jurisdiction", field="countyId")
+    if county.level != CenterLevel.county:
+        raise ValidationFailed("schedules are defined by a county center", field="countyId")
     return county
 
 
