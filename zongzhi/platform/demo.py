@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import Tortoise
 
-from zongzhi.platform import demo_registry, pii, security
+from zongzhi.platform import demo_practices, demo_registry, pii, security
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
 from zongzhi.platform.models import Case, CaseEvent, Center, FollowUp, User
@@ -311,6 +311,7 @@ async def _seed(n_cases: int, seed_value: int, settings, on_case: Callable[[], o
         if on_case is not None:
             on_case()
     await demo_registry.seed(county, seed_value)  # boundaries, houses, units and visits
+    await demo_practices.seed_practices(county, users, rng)  # sweeps, assessment, mediators, citizens
     return Demo(county=county, users=users)
 
 
