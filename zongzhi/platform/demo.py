@@ -169,23 +169,30 @@ async def seed(
     settings=None,
     on_case: Callable[[], object] | None = None,
     bulk_after: int | None = BULK_AFTER,
+    now: datetime | None = None,
 ) -> Demo:
     """Seed the demo county. ``settings`` gives the evidence store (none: no evidence files);
     ``on_case`` is called after each case (the CLI's progress bar). Cases after the first
-    ``bulk_after`` are written in bulk, except every ``EVIDENCE_EVERY``-th (None: none in bulk)."""
+    ``bulk_after`` are written in bulk, except every ``EVIDENCE_EVERY``-th (None: none in bulk).
+    Receipt dates go back a year from ``now`` (default: the present)."""
     # Seeding makes millions of short-lived objects: full collections over a growing heap cost
     # about a tenth of the time with the default thresholds.
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
         async with _unsynced_sqlite():
-            return await _seed(n_cases, seed_value, settings, on_case, bulk_after)
+            return await _seed(n_cases, seed_value, settings, on_case, bulk_after, now)
     finally:
         gc.set_threshold(*thresholds)
 
 
 async def _seed(
-    n_cases: int, seed_value: int, settings, on_case: Callable[[], object] | None, bulk_after: int | None
+    n_cases: int,
+    seed_value: int,
+    settings,
+    on_case: Callable[[], object] | None,
+    bulk_after: int | None,
+    now: datetime | None,
 ) -> Demo:
     rng = random.Random(seed_value)
     photos = random.Random(seed_value + 1)
@@ -255,7 +262,7 @@ async def _seed(
 
     actors = {name: await actor_for_user(u) for name, u in users.items()}
     world = World(county, townships, villages, grids, depts, users, actors)
-    await _seed_cases(rng, photos, world, n_cases, bulk_after, evidence, on_case)
+    await _seed_cases(rng, photos, world, n_cases, bulk_after, evidence, on_case, now or datetime.now(UTC))
     return Demo(county=county, users=users)
 
 
@@ -386,12 +393,12 @@ async def _seed_cases(
     bulk_after: int | None,
     evidence,
     on_case: Callable[[], object] | None,
+    now: datetime,
 ) -> None:
     """The cases: the first ``bulk_after`` (and every ``EVIDENCE_EVERY``-th, with its photo) through
     the services and rules, the rest written in bulk by :mod:`zongzhi.platform.demo_bulk`."""
     from zongzhi.platform.demo_bulk import BulkWriter
 
-    now = datetime.now(UTC)
     grid_weight = [rng.choice([1, 1, 1, 2, 3, 5]) for _ in world.grids]
     bulk = BulkWriter(world, now, rng) if bulk_after is not None and n_cases > bulk_after else None
     for n in range(n_cases):
