@@ -167,3 +167,29 @@ async def test_a_bulk_demo_works_for_its_users(settings, client) -> None:
     )
     assert stats["statistics"]["received"] == N_CASES
     assert sum(g["count"] for g in stats["hotSpots"]["byGrid"]) == N_CASES
+
+
+async def test_an_id_number_the_services_took_since_the_last_flush_is_not_written_twice(settings) -> None:
+    """A person the services made between two flushes holds an ID number a bulk applicant drew."""
+    import random
+
+    from zongzhi.platform.demo_bulk import BulkWriter
+    from zongzhi.platform.security import cipher
+
+    await _seed(settings, bulk_after=BULK_AFTER)
+    before = await Case.all().count()
+    world = await demo.load_world()
+    rng = random.Random(7)
+    writer = BulkWriter(world, NOW, rng)
+    draws = [demo._draw_case(rng, 10_000 + i, NOW, world, [1] * len(world.grids)) for i in range(2)]
+    assert await writer.add(draws[0])
+    await writer.flush()
+    taken = draws[1].data.parties[0].person.id_number
+    c = cipher()
+    await Person.create(name="先来的人", id_number_enc=c.encrypt(taken), id_number_hash=c.lookup_hash(taken))
+    assert await writer.add(draws[1])
+    await writer.flush()
+    assert await Case.all().count() == before + 2
+    applicant = await Person.get(parties__case__client_request_id="demo-10001", parties__role="applicant")
+    assert applicant.id_number_hash != c.lookup_hash(taken)
+    assert await Person.filter(id_number_hash=c.lookup_hash(taken)).count() == 1

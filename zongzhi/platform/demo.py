@@ -31,7 +31,7 @@ from tortoise import Tortoise
 from zongzhi.platform import pii, security
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import Case, CaseEvent, Center, FollowUp, User
+from zongzhi.platform.models import Case, CaseEvent, Center, Department, FollowUp, Grid, User
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.services.org import create_center, create_department, create_grid, station_department
@@ -277,6 +277,19 @@ class World:
     depts: dict
     users: dict[str, User]
     actors: dict[str, Actor]
+
+
+async def load_world() -> World:
+    """The seeded demo's organisation read back from the database (as ``_seed`` built it)."""
+    county = await Center.get(code=COUNTY[0])
+    townships = await Center.filter(parent_id=county.id).order_by("code")
+    villages = await Center.filter(parent_id__in=[t.id for t in townships]).order_by("code")
+    grids = await Grid.filter(center_id__in=[v.id for v in villages]).order_by("code")
+    by_code = {d.code: d for d in await Department.all()}
+    depts = {key: by_code[code] for key, code, *_ in DEPARTMENTS}
+    users = {u.username: u for u in await User.all()}
+    actors = {name: await actor_for_user(u) for name, u in users.items()}
+    return World(county, townships, villages, grids, depts, users, actors)
 
 
 @dataclass

@@ -112,7 +112,8 @@ class BulkWriter:
         self.county = world.county
         self.centers: dict[int, Center] = {c.id: c for c in [world.county, *world.townships, *world.villages]}
         self.spans: dict[tuple, tuple[datetime, list[str]]] = {}
-        self.hashes: set[str] | None = None
+        #: ID number hashes taken: by earlier bulk rows, and by people the services made meanwhile.
+        self.hashes: set[str] = set()
         self.counters: dict[str, int] = {}
         self._dirty: set[str] = set()
 
@@ -322,16 +323,10 @@ class BulkWriter:
     async def _write(self, conn, drafts: list[Draft]) -> None:
         ids = {m: await _max_id(conn, m) for m in (Person, Case, CaseParty, CaseEvent, Outbox, Decision)}
         ids |= {m: await _max_id(conn, m) for m in (Assignment, FollowUp)}
-        if self.hashes is None:
-            found = (
-                await Person.exclude(id_number_hash=None)
-                .using_db(conn)
-                .values_list("id_number_hash", flat=True)
-            )
-            self.hashes = set(found)
+        c = cipher()
+        await self._known_hashes(conn, drafts, c)
         await self._load_counters(conn, drafts)
         rows: dict[type, list] = {m: [] for m in ids}
-        c = cipher()
         stamp = datetime.now(UTC)
         for draft in drafts:
             self._rows(draft, ids, rows, c, stamp)
@@ -352,6 +347,22 @@ class BulkWriter:
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                     f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
                 )
+
+    async def _known_hashes(self, conn, drafts: list[Draft], c) -> None:
+        """Add the hashes of this batch's ID numbers that people in the database already have.
+
+        The services made people since the last flush (every ``EVIDENCE_EVERY``-th case), and two
+        random ID numbers may be the same: such an applicant is drawn a new number below.
+        """
+        wanted = [
+            c.lookup_hash(pii.normalise_id_number(party.person.id_number))
+            for draft in drafts
+            for party in draft.draw.data.parties
+            if party.person is not None and party.person.id_number
+        ]
+        for start in range(0, len(wanted), BATCH):
+            query = Person.filter(id_number_hash__in=wanted[start : start + BATCH]).using_db(conn)
+            self.hashes.update(await query.values_list("id_number_hash", flat=True))
 
     async def _load_counters(self, conn, drafts: list[Draft]) -> None:
         scopes = {self._scope(d) for d in drafts} - set(self.counters)
