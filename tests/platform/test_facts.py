@@ -40,3 +40,30 @@ async def test_a_stale_center_path_on_the_case_does_not_change_the_chain(world):
     fact = await build_fact(event, case)
     codes = [world.centers[k].code for k in ("county", "ta", "va1")]
     assert fact["center"]["ancestors"] == codes
+
+
+def _leaves(value, prefix: str = "") -> set[str]:
+    if isinstance(value, dict) and value:
+        return {leaf for k, v in value.items() for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)}
+    return {prefix}
+
+
+async def test_the_built_fact_has_exactly_the_declared_paths(world):
+    """The published schema is the builder's: every path built is declared, every declared one built."""
+    from datetime import datetime
+
+    import jsonschema
+
+    from zongzhi.platform.facts import FACT_FIELDS, fact_schema
+    from zongzhi.platform.workdays import CHINA
+
+    event, case = await _received(world)
+    event.at = datetime(2025, 12, 15, 9, 30, tzinfo=CHINA)  # the official schedule covers the year ahead
+    fact = await build_fact(event, case)
+    built = _leaves(fact)
+    declared = {p for p, f in FACT_FIELDS.items() if f.type != "object"}
+    assert built - declared == set(), "paths built but not declared"
+    core = {p for p in declared if not p.startswith("payload.")}
+    assert core - built == set(), "paths declared but never built"
+    assert {"payload.channel", "payload.category", "payload.parties"} <= built
+    jsonschema.Draft202012Validator(fact_schema()).validate(fact)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.casework import new_case
 from tests.sql_log import sql_sent
 from zongzhi.platform import broadcast, outbox, runtime
+from zongzhi.platform.broker_queue import BrokerState
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
 
 
@@ -73,3 +74,43 @@ async def test_a_failed_publish_counts_an_attempt_on_every_row_in_one_statement(
     rows = await Outbox.filter(event__case_id=case.id)
     assert rows and all(r.attempts == 2 and r.published_at is None for r in rows)
     assert all(r.last_error == "broker down" for r in rows)
+
+
+async def test_a_published_row_is_sent_again_only_when_its_lease_ran_out_and_the_queue_no_longer_holds_it(
+    world,
+):
+    sent: list[int] = []
+
+    async def broker(items):
+        sent.extend(item.row.event_id for item in items)
+
+    outbox.set_publishers([broker])
+    case = await new_case(world, filer="a_staff", channel="window", center_id=world.centers["ta"].id)
+    row = await Outbox.get(event__case_id=case.id, event__type="case.received")
+    now = datetime.now(UTC)
+    waiting_since: list[datetime | None] = [None]
+    started_at = now - timedelta(days=1)
+
+    async def probe():
+        return BrokerState(waiting_since[0], started_at)
+
+    outbox.set_queue_probe(probe)
+    try:
+        sent.clear()
+        await Outbox.filter(id=row.id).update(published_at=now - timedelta(minutes=5))
+        assert await outbox.republish_pending(older_than=timedelta(0)) == 0, "leased for 11 minutes"
+        await Outbox.filter(id=row.id).update(published_at=now - timedelta(minutes=20))
+        waiting_since[0] = now - timedelta(minutes=30)
+        assert await outbox.republish_pending(older_than=timedelta(0)) == 0, "still waiting in the queue"
+        waiting_since[0] = now - timedelta(minutes=10)
+        assert await outbox.republish_pending(older_than=timedelta(0)) == 1, "sent before what waits"
+        assert sent == [row.event_id]
+        assert (await Outbox.get(id=row.id)).published_at > now
+        waiting_since[0] = None
+        assert await outbox.republish_pending(older_than=timedelta(0), lease=timedelta(0)) == 1
+        await Outbox.filter(id=row.id).update(published_at=now - timedelta(minutes=2))
+        assert await outbox.republish_pending(older_than=timedelta(0)) == 0, "leased"
+        started_at = now - timedelta(minutes=1)
+        assert await outbox.republish_pending(older_than=timedelta(0)) == 1, "lost with the restarted broker"
+    finally:
+        outbox.set_queue_probe(None)

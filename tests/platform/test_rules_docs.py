@@ -88,3 +88,17 @@ def test_cli_examples_print_what_the_doc_shows(tmp_path):
     linted = _zongzhi(tmp_path, "rules", "lint", "hazards.yaml")
     assert linted.returncode == 1
     assert f"# {linted.stdout.strip()}\n" in cli
+
+
+def test_the_fact_table_is_generated_from_the_declared_fact():
+    """The guide's table is ``zongzhi rules fact-schema --markdown`` with the built-in plugins."""
+    from zongzhi.platform import plugins
+    from zongzhi.platform.facts import fact_table
+    from zongzhi.platform.settings import Settings
+
+    loaded = plugins.load(Settings.from_env(), builtin_only=True)
+    table = re.search(r"<!-- fact-table:start -->\n(.*?)<!-- fact-table:end -->", TEXT, re.DOTALL)
+    assert table, "docs/rules.md has no generated fact table"
+    assert table.group(1) == fact_table({"core", *loaded.names()}), (
+        "regenerate the table with `zongzhi rules fact-schema --markdown`"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +45,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 REDIS_URL = os.environ.get("ZONGZHI_TEST_REDIS_URL", "")
 EVALUATE = "zongzhi.evaluate_event"
 DEADLINES = "zongzhi.deadline_tick"
+SWEEPS = "zongzhi.sweep_tick"
 
 CREATE = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }"
 DECISIONS = "query($id: ID!) { decisions(caseId: $id) { ruleset version ruleId action outcome eventType } }"
@@ -228,7 +230,8 @@ async def test_worker_killed_mid_evaluation_loses_no_event(pipeline: Pipeline) -
 
     async def republished_and_done() -> bool:
         # What beat does every 10 s, here every half second; re-sending a queued event is harmless.
-        await outbox.republish_pending(older_than=timedelta(seconds=1))
+        # The killed worker's messages are held unacknowledged: their lease is cut short here.
+        await outbox.republish_pending(older_than=timedelta(seconds=1), lease=timedelta(seconds=1))
         return not await Outbox.filter(processed_at=None).exists()
 
     await wait_until(republished_and_done, 40, "every event to be processed after the restart", 0.5)
@@ -242,6 +245,44 @@ async def test_worker_killed_mid_evaluation_loses_no_event(pipeline: Pipeline) -
     assert sorted(decisions) == sorted(
         (i, rule) for i in ids for rule in ("deadline-simple", "route-to-village-of-grid")
     )
+
+
+async def test_a_growing_backlog_is_sent_once(pipeline: Pipeline) -> None:
+    """Cases keep coming while the worker is stopped; the republisher runs meanwhile (its lease even
+    cut to nothing): what the broker still holds is not sent again, so messages sent ≈ events."""
+    p = pipeline
+    p.worker.stop()
+    ids: list[int] = []
+    resent = 0
+    for round_ in range(4):
+        ids += [await p.create_case(f"积压{round_}-{i}") for i in range(40)]
+        for _ in range(3):
+            resent += await outbox.republish_pending(older_than=timedelta(0), lease=timedelta(0))
+    queued, _ = broker_backlog(p.settings.broker_url)
+    events_before = await Outbox.filter(event__case_id__in=ids).count()
+    assert resent == 0 and queued == events_before == len(ids)
+
+    offset = p.worker.log_size()
+    p.worker.start()
+
+    async def drained_with_beat() -> bool:
+        # What beat does every 10 s, with its real lease: nothing in flight is sent again.
+        await outbox.republish_pending()
+        return not await Outbox.filter(processed_at=None).exists()
+
+    await wait_until(drained_with_beat, 90, "the backlog to drain", 0.3)
+    await p.settle(60)
+    events = await Outbox.filter(event__case_id__in=ids).count()
+    received = len(re.findall(r"Task zongzhi\.evaluate_event\[[^\]]+\] received", p.worker.log(offset)))
+    decisions = await Decision.filter(case_id__in=ids).count()
+    print(
+        f"\n[worker] backlog of {len(ids)} cases behind a stopped worker, republished 12 times meanwhile: "
+        f"{queued} messages queued for {events_before} events; after the drain {received} messages "
+        f"delivered for {events} events, {decisions} decisions"
+    )
+    assert received == events
+    assert decisions == 2 * len(ids)
+    assert await Case.filter(id__in=ids, center_id=p.world.centers["va1"].id).count() == len(ids)
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to stop and start")
@@ -420,3 +461,27 @@ async def test_deadline_tick_in_the_worker_emits_once(pipeline: Pipeline) -> Non
         "action", flat=True
     )
     assert sorted(escalations) == ["deadline", "escalate", "notify"], "the overdue event evaluated once"
+
+
+async def test_sweep_tick_in_the_worker_and_here_creates_each_task_once(pipeline: Pipeline) -> None:
+    """Two beats: the worker's sweep ticks and this process's, at once, on one PostgreSQL database."""
+    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.models import Center, Grid, SweepTask
+    from zongzhi.platform.services import sweeps
+
+    county = await Center.get(code="330110000000")
+    await sweeps.save_schedule(
+        Actor.system_actor("test"),
+        name="村级周排查",
+        level="village",
+        covers="grid",
+        county_id=county.id,
+        form=[{"key": "ok", "label": "平稳", "kind": "boolean", "required": True}],
+    )
+    ticks = [pipeline.tasks.send(SWEEPS), pipeline.tasks.send(SWEEPS)]
+    await asyncio.gather(*(sweeps.create_due_tasks() for _ in range(3)))
+    await pipeline.wait_tasks(ticks)
+    assert all("'created'" in str(pipeline.worker.result(t)) for t in ticks), "the worker ran the ticks"
+    grids = await Grid.filter(center__level="village").count()
+    assert await SweepTask.all().count() == grids
+    assert len({(t.schedule_id, t.target, t.period) for t in await SweepTask.all()}) == grids

@@ -164,7 +164,8 @@ def test_plugins_list_shows_the_installed_example(installed):
     assert f"{PLUGIN} 0.1.0  ({DISTRIBUTION}: procuratorate_docking.plugin)" in out
     hooks = out.split(f"{PLUGIN} 0.1.0", 1)[1].splitlines()[1]
     assert hooks.strip() == (
-        "hooks: zongzhi_case_event, zongzhi_codes, zongzhi_graphql_queries, zongzhi_routes, zongzhi_rulesets"
+        "hooks: zongzhi_case_event, zongzhi_codes, zongzhi_fact_fields, zongzhi_graphql_queries, zongzhi_routes, "
+        "zongzhi_rulesets"
     )
     assert out.startswith("court_docking "), "the built-in plugins are still there"
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from tests.security.practices_matrix import PRACTICE_EXTRA, PRACTICE_NO_CHECK, practice_probes
 from tests.security.schema_walk import all_root_fields, guarded_root_fields, served_schema
 from tests.security.townships import A_ROLES, B_PERSON, Targets, build_targets, ruleset_source
 from zongzhi.platform import broadcast
@@ -317,6 +318,11 @@ EXTRA_COVERED = {
     "mutation.createPartnerCredential",
     "subscription.dispatchBoard",
 }
+
+
+REGISTRY.update(practice_probes(p))
+NO_CHECK.update(PRACTICE_NO_CHECK)
+EXTRA_COVERED |= set(PRACTICE_EXTRA)
 
 
 def test_every_root_field_is_classified():

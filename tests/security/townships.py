@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tests.casework import actor, new_case, take_to
+from tests.security.practices_matrix import add_practice_targets
 from tests.world import World
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
@@ -226,4 +227,5 @@ async def build_targets(world: World) -> Targets:
         B_PERSON["phone"],
         B_PERSON["address"],
     ]
+    await add_practice_targets(world, targets, B_MARK)
     return targets

@@ -304,6 +304,19 @@ async def _set_user_active(username: str, active: bool, settings: Settings) -> i
     return 0
 
 
+def _import(kind: str) -> Command:
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        from zongzhi.platform.imports import command as imports
+
+        return await imports.run(kind, args.file, settings, getattr(args, "datum", None))
+
+    return run
+
+
+for _kind in ("centers", "departments", "grids", "users", "residents", "units"):
+    command(f"import {_kind}")(_import(_kind))
+
+
 @command("tokens list")
 async def tokens_list(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform.models import User
@@ -418,7 +431,8 @@ def rules_lint(args: argparse.Namespace, settings: Settings) -> int:
             for error in rejected.details["errors"]:
                 line = f":{error['line']}" if error["line"] else ""
                 rule = f" rule {error['rule']!r}" if error["rule"] else ""
-                print(f"{path}{line}:{rule} field {error['field']!r}: {error['message']}")
+                field = f" field {error['field']!r}" if error["field"] else ""
+                print(f"{path}{line}:{rule}{field}: {error['message']}")
             continue
         print(f"{path}: ruleset {name!r} is valid ({len(compiled.get('rules', compiled))} rules)")
     return 1 if failed else 0
@@ -456,23 +470,111 @@ def rules_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _when(text: str):
+    from datetime import UTC, datetime
+
+    from zongzhi.platform.workdays import CHINA
+
+    at = datetime.fromisoformat(text)
+    return (at if at.tzinfo else at.replace(tzinfo=CHINA)).astimezone(UTC)
+
+
+@command("rules impact")
+async def rules_impact(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from zongzhi.platform import plugins
+    from zongzhi.platform.services import rule_impact
+    from zongzhi.platform.services.rulesets import RulesetRejected, get_version
+
+    plugins.load(settings)
+    await db.init(settings)
+    try:
+        active = await _active_source(args.name)
+        if args.file:
+            source = Path(args.file).read_text(encoding="utf-8")
+        else:
+            source = (await get_version(args.name, args.version)).source
+        until = _when(args.until) if args.until else datetime.now(UTC)
+        try:
+            since = _when(args.since)
+            actor = await _admin_actor()
+            result = await rule_impact.impact(
+                actor, args.name, source, since, until, candidate_version=args.version, limit=args.limit
+            )
+            diff = rule_impact.diff_sources(active, source) if active else None
+        except RulesetRejected as rejected:
+            print(rejected.message, file=sys.stderr)
+            return 1
+        print(rule_impact.format_impact(result, diff), end="")
+    finally:
+        await db.close()
+    return 0
+
+
+async def _active_source(name: str) -> str | None:
+    from zongzhi.platform.models import RulesetVersion
+
+    row = await RulesetVersion.get_or_none(ruleset__name=name, status="active")
+    return row.source if row else None
+
+
+@command("rules diff")
+async def rules_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from zongzhi.platform import plugins
+    from zongzhi.platform.services import rule_impact
+    from zongzhi.platform.services.rulesets import get_version
+
+    plugins.load(settings)
+    await db.init(settings)
+    try:
+        old = (await get_version(args.name, args.old)).source
+        new = (await get_version(args.name, args.new)).source
+    finally:
+        await db.close()
+    diff = rule_impact.diff_sources(old, new)
+    print(f"added: {', '.join(diff.added) or '-'}")
+    print(f"removed: {', '.join(diff.removed) or '-'}")
+    print("changed: " + (", ".join(f"{c.rule_id} ({', '.join(c.fields)})" for c in diff.changed) or "-"))
+    print(f"examples changed: {'yes' if diff.examples_changed else 'no'}")
+    return 0
+
+
+@command("rules fact-schema")
+def rules_fact_schema(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from zongzhi.platform import plugins
+    from zongzhi.platform.facts import fact_schema, fact_table
+
+    plugins.load(settings)
+    print(fact_table() if args.markdown else json.dumps(fact_schema(), ensure_ascii=False, indent=2), end="")
+    if not args.markdown:
+        print()
+    return 0
+
+
 @command("calendar load")
 async def calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
     from zongzhi.platform.errors import ValidationFailed
-    from zongzhi.platform.workdays import load_official_days, official_year
+    from zongzhi.platform.fact_time import FESTIVALS
+    from zongzhi.platform.workdays import festival_first_days, load_official_days, official_year
 
     data = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))
     try:
         days = official_year(
             int(data["year"]), list(data.get("holidays", [])), list(data.get("workdays", []))
         )
+        festivals = festival_first_days(
+            int(data["year"]), list(data.get("holidays", [])), dict(data.get("festivals") or {}), FESTIVALS
+        )
     except (KeyError, TypeError, ValueError, ValidationFailed) as exc:
         raise UsageError(f"{args.file}: {getattr(exc, 'message', exc)}") from exc
     await db.init(settings)
     try:
-        print(f"stored {await load_official_days(days)} days for {data['year']}")
+        print(f"stored {await load_official_days(days, festivals)} days for {data['year']}")
     finally:
         await db.close()
     return 0
@@ -677,6 +779,18 @@ def build_parser() -> argparse.ArgumentParser:
     u = usub.add_parser("enable", help="enable a disabled account again (audited)")
     u.add_argument("username", help="the account to enable")
 
+    p = sub.add_parser("import", help="load a county's master data and registry (all-or-nothing, idempotent)")
+    isub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    from zongzhi.platform.imports.command import HELP as IMPORT_HELP
+
+    for kind, text in IMPORT_HELP.items():
+        i = isub.add_parser(kind, help=text)
+        i.add_argument("file", help="the file to import (CSV in UTF-8, or GeoJSON for grids)")
+        if kind == "grids":
+            i.add_argument(
+                "--datum", choices=["wgs84", "gcj02", "cgcs2000"], help="datum, if the file does not say"
+            )
+
     p = sub.add_parser("tokens", help="bearer tokens")
     tsub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     t = tsub.add_parser("create", help="create a token for a user and print it once")
@@ -720,11 +834,31 @@ def build_parser() -> argparse.ArgumentParser:
     r = rsub.add_parser("simulate", help="show what a ruleset would fire on facts (one JSON per line)")
     r.add_argument("file", help="the ruleset YAML file")
     r.add_argument("--events", required=True, help="a .jsonl file of facts")
+    r = rsub.add_parser(
+        "impact", help="what a version or file would do differently from the active one on past events"
+    )
+    r.add_argument("name", help="the ruleset")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("--file", help="a YAML source to compare (not saved)")
+    which.add_argument("--version", type=int, help="a stored version to compare")
+    r.add_argument("--since", required=True, help="window start, a date (China time) or ISO time")
+    r.add_argument("--until", help="window end (default: now)")
+    r.add_argument("--limit", type=int, default=5000, help="at most this many events (default 5000)")
+    r = rsub.add_parser("diff", help="rules added, removed and changed between two stored versions")
+    r.add_argument("name")
+    r.add_argument("old", type=int)
+    r.add_argument("new", type=int)
+    r = rsub.add_parser("fact-schema", help="the JSON Schema of the fact rules read")
+    r.add_argument("--markdown", action="store_true", help="the guide's reference table instead")
 
     p = sub.add_parser("calendar", help="the working-day calendar")
     csub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     c = csub.add_parser("load", help="load a year's official holidays and make-up workdays from YAML")
-    c.add_argument("file", help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...]")
+    c.add_argument(
+        "file",
+        help="YAML: year: 2027, holidays: [2027-01-01, ...], workdays: [2027-02-07, ...], "
+        "festivals: {spring_festival: 2027-02-05, ...} (the first day of each festival's holiday)",
+    )
 
     p = sub.add_parser("plugins", help="docking and other plugins")
     psub = p.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

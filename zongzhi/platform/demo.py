@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import Tortoise
 
-from zongzhi.platform import pii, security
+from zongzhi.platform import demo_practices, demo_registry, pii, security
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
 from zongzhi.platform.models import Case, CaseEvent, Center, Department, FollowUp, Grid, User
@@ -263,6 +263,8 @@ async def _seed(
     actors = {name: await actor_for_user(u) for name, u in users.items()}
     world = World(county, townships, villages, grids, depts, users, actors)
     await _seed_cases(rng, photos, world, n_cases, bulk_after, evidence, on_case, now or datetime.now(UTC))
+    await demo_registry.seed(county, seed_value)  # boundaries, houses, units and visits
+    await demo_practices.seed_practices(county, users, rng)  # sweeps, assessment, mediators, citizens
     return Demo(county=county, users=users)
 
 

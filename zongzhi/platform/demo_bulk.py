@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from zongzhi.platform import demo, pii
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, FollowUpMethod, PartyRole, Risk, UnitKind
 from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform.fact_time import time_fact
 from zongzhi.platform.models import (
     Assignment,
     Case,
@@ -73,6 +74,7 @@ EXACT_PATHS = (
     "grid",
     "party",
     "payload",
+    "time",
 )
 #: ... except these (the person ids in the received payload are given only when the rows are written).
 INEXACT_PATHS = ("payload.parties",)
@@ -190,7 +192,7 @@ class BulkWriter:
         event = draft.events[index]
         if event.type not in active_versions.event_types:
             return True
-        fact = self._fact(draft, event, state, village, grid)
+        fact = await self._fact(draft, event, state, village, grid)
         for firing in get_engine().evaluate(fact, versions):
             rule_key = f"{firing.ruleset}/{firing.rule_id}"
             label = f"规则 {rule_key} v{firing.version}"
@@ -270,12 +272,21 @@ class BulkWriter:
         at, notes = self.spans[key]
         return at, list(notes)
 
-    def _fact(self, draft: Draft, event: Event, state: dict, village: Center, grid) -> dict[str, Any]:
-        """The fields of ``facts.build_fact`` the rules may read here (``EXACT_PATHS``)."""
+    async def _fact(self, draft: Draft, event: Event, state: dict, village: Center, grid) -> dict[str, Any]:
+        """The fields of ``facts.build_fact`` the rules may read here (``EXACT_PATHS``).
+
+        ``time`` is the event's back-dated time (the services saw the moment of seeding).
+        """
         data = draft.draw.data
-        chain = [self.centers.get(int(p)) for p in village.path.strip("/").split("/") if p]
+        chain_ids = [int(p) for p in village.path.strip("/").split("/") if p]
+        chain = [self.centers.get(i) for i in chain_ids]
+        paths = active_versions.paths
+
+        def wanted(prefix: str) -> bool:
+            return any(p == prefix or p.startswith(prefix + ".") for p in paths)
+
+        roles = [str(p.role) for p in data.parties]
         resolve_by = state["resolve_by"]
-        parties = len(data.parties)
         return {
             "type": event.type,
             "depth": event.depth,
@@ -307,7 +318,22 @@ class BulkWriter:
             },
             "grid": {"id": grid.id, "code": grid.code},
             # Every demo person is new (ID numbers are unique), so no party has earlier cases.
-            "party": {"count": parties, "prior_cases_90d": 0, "same_pair_cases_90d": 0},
+            "party": {
+                "count": len(roles),
+                "applicants": roles.count(str(PartyRole.applicant)),
+                "respondents": roles.count(str(PartyRole.respondent)),
+                "others": roles.count(str(PartyRole.other)),
+                "prior_cases_90d": 0,
+                "same_pair_cases_90d": 0,
+            },
+            "time": await time_fact(
+                event.at,
+                chain_ids,
+                workdays=any(
+                    wanted(f"time.{p}") for p in ("is_workday", "workdays_to_holiday", "next_holiday")
+                ),
+                festivals=wanted("time.days_to") or wanted("time.days_since"),
+            ),
         }
 
     # --- writing ------------------------------------------------------------------------------

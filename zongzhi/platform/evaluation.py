@@ -78,6 +78,7 @@ class ActiveVersions:
             enabled = set(loaded_plugins.names()) if loaded_plugins else set()
             # A disabled plugin's rulesets stay in the database but are not evaluated.
             rows = [r for r in rows if r.ruleset.owner_plugin is None or r.ruleset.owner_plugin in enabled]
+            rows = [r for r in rows if r.ruleset.enabled]  # switched off by a rule author
             engine = get_engine()
             loaded = set(engine.loaded())
             versions = []

@@ -39,6 +39,17 @@ def zongzhi_rule_actions() -> list[Any]:
 
 
 @hookspec
+def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+    """The payload fields the plugin's events carry, so rules may read them (``payload.<name>``).
+
+    Called once at start-up, before rulesets are validated. Return
+    ``{"payload.violence": {"type": "boolean", "description": "..."}}``; ``type`` is one of
+    ``string``, ``number``, ``boolean``, ``list`` (of strings) or ``any``, and an optional
+    ``values`` lists a closed set of strings. A rule reading an undeclared path is refused.
+    """
+
+
+@hookspec
 def zongzhi_rulesets() -> list[tuple[str, str]]:
     """Rulesets the plugin ships, as ``(name, YAML source)`` pairs.
 

@@ -4,7 +4,8 @@
 inside it. When the transaction commits, the outbox rows it wrote are handed to the publisher: in
 the embedded mode the handlers run in-process; in production the publisher sends them to Celery.
 A crash between commit and publish leaves rows with ``published_at`` empty, and
-``republish_pending`` (a periodic task) sends them again — evaluation is idempotent per event.
+``republish_pending`` (a periodic task) sends them again — evaluation is idempotent per event. A row
+already sent is sent again only once its message can no longer be in flight (its lease).
 
 Publishers receive ``Committed`` items: the row, and the event and case objects the transaction
 wrote, so the process that made a change need not read back what it has just written.
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tortoise import Tortoise
 from tortoise.expressions import F, Q
@@ -25,6 +27,9 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.models import Case, CaseEvent, Outbox
+
+if TYPE_CHECKING:
+    from zongzhi.platform.broker_queue import BrokerState
 
 log = logging.getLogger(__name__)
 
@@ -186,17 +191,43 @@ async def mark_handled(row: Outbox) -> None:
     row.published_at = row.processed_at = at
 
 
-async def republish_pending(older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-    """Send again what was committed but never handled.
+# A published row's message is in flight (queued, or held by a worker until the broker's visibility
+# timeout of 600 s gives it back) for at least this long: it is not sent again before.
+LEASE = timedelta(seconds=660)
 
-    That is rows never published (broker down, crash after commit) and rows published but not
-    processed in time (a worker killed mid-evaluation, a message lost with the broker). Evaluation
-    is idempotent per event, so sending twice is harmless and sending never is what we prevent.
+QueueProbe = Callable[[], Awaitable["BrokerState | None"]]
+_queue_probe: list[QueueProbe] = []
+
+
+def set_queue_probe(probe: QueueProbe | None) -> None:
+    """Install how to ask the broker what it holds and since when it runs (celery mode)."""
+    _queue_probe[:] = [probe] if probe is not None else []
+
+
+async def republish_pending(
+    older_than: timedelta = timedelta(seconds=30), limit: int = 500, lease: timedelta = LEASE
+) -> int:
+    """Send again what was committed but never handled, and only what can no longer be in flight.
+
+    Rows never published (broker down, crash after commit) go after ``older_than``. A row published
+    but not processed is sent again only when its lease has run out (``published_at`` + ``lease``,
+    longer than the broker's visibility timeout) or the broker restarted since it was sent, and,
+    when the broker can be asked, its message is not still waiting in the queue: every message sent
+    at or after the oldest waiting one is still there. So a backlog behind slow or stopped workers
+    is never sent twice, while a message lost with the broker or a killed worker is sent again.
+    Evaluation is idempotent per event anyway.
     """
-    cutoff = datetime.now(UTC) - older_than
+    now = datetime.now(UTC)
+    cutoff = now - older_than
+    lost = Q(published_at__lte=now - lease)
+    state = await _queue_probe[0]() if _queue_probe else None
+    if state is not None and state.started_at is not None:
+        lost |= Q(published_at__lt=state.started_at)
+    if state is not None and state.waiting_since is not None:
+        lost &= Q(published_at__lt=state.waiting_since)
     rows = (
         await Outbox.filter(processed_at=None, created_at__lte=cutoff)
-        .filter(Q(published_at=None) | Q(published_at__lte=cutoff))
+        .filter(Q(published_at=None) | lost)
         .order_by("id")
         .limit(limit)
     )

@@ -82,6 +82,10 @@ class Plugins:
                 EVENT_TYPES.setdefault(code, label)
                 added.add(code)
         EXTRA_EVENT_TYPES.update(added)
+        from zongzhi.platform.facts import add_plugin_fields
+
+        for impl in self.hook.zongzhi_fact_fields.get_hookimpls():
+            add_plugin_fields(impl.plugin_name, impl.function() or {})
         for specs in self.hook.zongzhi_rule_actions():
             for spec in specs:
                 if registry.get(spec.name) is None:

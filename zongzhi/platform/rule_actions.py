@@ -189,6 +189,12 @@ async def require_followup(ctx: ActionContext, params: dict[str, Any]) -> dict:
     return {"due": due.isoformat()}
 
 
+async def reject(ctx: ActionContext, params: dict[str, Any]) -> dict:
+    """不予受理 through the service: only a case still received or assessed may be refused."""
+    await svc.reject(ctx.actor, ctx.case.id, params["reason"])
+    return {"reason": params["reason"]}
+
+
 HANDLERS = {
     "route": route,
     "deadline": deadline,
@@ -200,6 +206,7 @@ HANDLERS = {
     "notify": notify,
     "whistle": whistle,
     "require_followup": require_followup,
+    "reject": reject,
 }
 
 

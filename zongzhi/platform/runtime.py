@@ -59,6 +59,18 @@ def publishers_for(settings: Settings) -> list[outbox.Publisher]:
     raise ValueError(f"ZONGZHI_EVENT_MODE must be inline or celery, not {settings.event_mode!r}")
 
 
+def queue_probe_for(settings: Settings) -> outbox.QueueProbe | None:
+    """In celery mode the republisher asks the broker what is still queued before sending again."""
+    if settings.event_mode != "celery":
+        return None
+    from zongzhi.platform.broker_queue import broker_state
+
+    async def probe():
+        return await asyncio.to_thread(broker_state, settings.broker_url)
+
+    return probe
+
+
 async def install_rulesets() -> None:
     """The core rules and every loaded plugin's rulesets (new ones active, changed ones as drafts)."""
     from zongzhi.platform.services import rulesets
@@ -100,18 +112,22 @@ async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool =
         await db.init(settings, run_migrations=migrate)
     await install_rulesets()
     outbox.set_publishers(publishers_for(settings))
+    outbox.set_queue_probe(queue_probe_for(settings))
     partners.set_kicker(delivery_kicker(settings))
 
 
 async def shutdown(*, manage_db: bool = True) -> None:
     outbox.set_publishers([])
+    outbox.set_queue_probe(None)
     partners.set_kicker(lambda: None)
     if manage_db:
         await db.close()
 
 
 async def background_loop(settings: Settings, store) -> None:
-    """The embedded mode's beat: republish and deliver every 10 s, deadlines every minute, orphans hourly."""
+    """The embedded mode's beat: republish and deliver every 10 s, deadlines every minute, sweeps every
+    5 minutes, orphans hourly."""
+    from zongzhi.platform.services import sweeps
     from zongzhi.platform.services.deadlines import tick
     from zongzhi.platform.tasks_evidence import remove_orphans
 
@@ -124,6 +140,8 @@ async def background_loop(settings: Settings, store) -> None:
             await partners.deliver_due()
             if ticks % 6 == 0:
                 await tick()
+            if ticks % 30 == 0:
+                await sweeps.tick()
             if ticks % 360 == 0:
                 await remove_orphans(store, timedelta(hours=settings.evidence_orphan_hours))
         except Exception:

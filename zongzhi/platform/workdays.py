@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -100,11 +101,36 @@ async def add_span(start: datetime, span: dict[str, int], center_ids: list[int] 
     return Deadline(_end_of_day(day), calendar.notes())
 
 
-async def load_official_days(year_days: list[tuple[date, bool, str]]) -> int:
-    """Store a year's official holidays and make-up workdays (national rows win over the package)."""
+async def load_official_days(
+    year_days: list[tuple[date, bool, str]], festivals: dict[str, date] | None = None
+) -> int:
+    """Store a year's official holidays and make-up workdays (national rows win over the package),
+    and which festival's holiday begins on which day (``festivals``: code → first day)."""
+    first_days = {day: code for code, day in (festivals or {}).items()}
     for day, workday, note in year_days:
-        await CalendarDay.update_or_create(day=day, center=None, defaults={"workday": workday, "note": note})
+        await CalendarDay.update_or_create(
+            day=day,
+            center=None,
+            defaults={"workday": workday, "note": note, "festival": first_days.get(day)},
+        )
     return len(year_days)
+
+
+def festival_first_days(
+    year: int, holidays: list[date], festivals: dict[str, Any], known: dict[str, str]
+) -> dict[str, date]:
+    """Validate ``festivals`` (festival code → the first day of its holiday, one of ``holidays``)."""
+    from zongzhi.platform.errors import ValidationFailed
+
+    checked: dict[str, date] = {}
+    for code, day in festivals.items():
+        if code not in known:
+            raise ValidationFailed(f"unknown festival {code!r}; one of {', '.join(known)}", field="festivals")
+        if not isinstance(day, date) or day.year != year or day not in holidays:
+            message = f"{code}: {day} is not one of {year}'s holidays"
+            raise ValidationFailed(message, field=f"festivals.{code}")
+        checked[code] = day
+    return checked
 
 
 def official_year(year: int, holidays: list[date], workdays: list[date]) -> list[tuple[date, bool, str]]:

@@ -19,6 +19,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from zongzhi.platform.broker_queue import VISIBILITY_TIMEOUT_SECONDS
 from zongzhi.platform.observability import celery_hooks, metrics, tracing
 from zongzhi.platform.settings import Settings
 
@@ -29,6 +30,7 @@ REPUBLISH = "zongzhi.republish_outbox"
 DEADLINES = "zongzhi.deadline_tick"
 ORPHANS = "zongzhi.remove_orphan_evidence"
 DELIVER = "zongzhi.deliver_due"
+SWEEPS = "zongzhi.sweep_tick"
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
@@ -40,13 +42,14 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
         task_ignore_result=True,
         task_default_queue="zongzhi",
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 600},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
         timezone="Asia/Shanghai",
         beat_schedule={
             "republish-outbox": {"task": REPUBLISH, "schedule": 10.0},
             "deadline-tick": {"task": DEADLINES, "schedule": 60.0},
             "remove-orphan-evidence": {"task": ORPHANS, "schedule": 3600.0},
             "deliver-due": {"task": DELIVER, "schedule": 10.0},
+            "sweep-tick": {"task": SWEEPS, "schedule": 300.0},
         },
     )
     return app
@@ -142,6 +145,14 @@ def republish_outbox() -> int:
 @celery_app.task(name=DEADLINES)
 def deadline_tick() -> dict[str, int]:
     from zongzhi.platform.services.deadlines import tick
+
+    return _run(tick())
+
+
+@celery_app.task(name=SWEEPS)
+def sweep_tick() -> dict[str, int]:
+    """Scheduled sweeps: this period's tasks (created once), overdue ones sent to the level above."""
+    from zongzhi.platform.services.sweeps import tick
 
     return _run(tick())
 

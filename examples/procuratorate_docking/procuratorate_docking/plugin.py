@@ -10,6 +10,7 @@ from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
 
 from . import schema, webhooks
+from .payloads import MATTERS
 
 PLUGIN = "procuratorate_docking"
 
@@ -22,6 +23,15 @@ def zongzhi_codes() -> dict[str, dict[str, str]]:
     return {
         "channels": {"procuratorate": "检调对接"},
         "event_types": {"procuratorate.referred": "检察院委托调解"},
+    }
+
+
+@hookimpl
+def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+    return {
+        "payload.procuratorate": {"type": "string", "description": "the referring procuratorate"},
+        "payload.matter": {"type": "string", "description": "委托事项", "values": list(MATTERS)},
+        "payload.referral_id": {"type": "string", "description": "the procuratorate's referral id"},
     }
 
 

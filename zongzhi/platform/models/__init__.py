@@ -13,6 +13,18 @@ from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
+from zongzhi.platform.models.practices import (
+    AnalysisMeeting,
+    AssessmentConfig,
+    CitizenCode,
+    CitizenReport,
+    HomeUnitScore,
+    MediatorChoice,
+    MediatorProfile,
+    SweepSchedule,
+    SweepTask,
+)
+from zongzhi.platform.models.registry import CaseLink, House, HouseMember, OrgUnit, PersonTag, Visit
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
 from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
 
@@ -24,11 +36,15 @@ MODEL_MODULES = [
     "zongzhi.platform.models.evidence",
     "zongzhi.platform.models.rules",
     "zongzhi.platform.models.partners",
+    "zongzhi.platform.models.registry",
+    "zongzhi.platform.models.practices",
 ]
 
 __all__ = [
     "MODEL_MODULES",
+    "AnalysisMeeting",
     "ApiToken",
+    "AssessmentConfig",
     "Assignment",
     "AuditChainHead",
     "AuditLog",
@@ -37,9 +53,12 @@ __all__ = [
     "Case",
     "CaseCounter",
     "CaseEvent",
+    "CaseLink",
     "CaseParty",
     "Center",
     "CenterDepartment",
+    "CitizenCode",
+    "CitizenReport",
     "Decision",
     "Delivery",
     "DeliveryAttempt",
@@ -48,14 +67,24 @@ __all__ = [
     "EvidenceAccess",
     "FollowUp",
     "Grid",
+    "HomeUnitScore",
+    "House",
+    "HouseMember",
+    "MediatorChoice",
+    "MediatorProfile",
     "Notification",
+    "OrgUnit",
     "Outbox",
     "PartnerCredential",
     "PartnerRecord",
     "Person",
+    "PersonTag",
     "Ruleset",
     "RulesetVersion",
+    "SweepSchedule",
+    "SweepTask",
     "User",
     "UserGrid",
+    "Visit",
     "Whistle",
 ]

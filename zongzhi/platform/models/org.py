@@ -20,6 +20,7 @@ class Center(Model):
     )
     path = fields.CharField(max_length=255, db_index=True, default="")
     active = fields.BooleanField(default=True)
+    polygon = fields.JSONField(null=True, description="GeoJSON boundary (WGS-84), if drawn")
 
     class Meta:
         table = "center"
@@ -66,6 +67,9 @@ class Grid(Model):
     )
     level = fields.SmallIntField(default=1)
     polygon = fields.JSONField(null=True, description="GeoJSON Polygon or MultiPolygon")
+    datum = fields.CharField(
+        max_length=10, default="wgs84", description="Datum the boundary arrived in (stored as WGS-84)"
+    )
 
     class Meta:
         table = "grid"

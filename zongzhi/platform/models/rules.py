@@ -20,6 +20,7 @@ class Ruleset(Model):
         "models.Center", related_name="rulesets", null=True, on_delete=fields.RESTRICT
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    enabled = fields.BooleanField(default=True, description="off: its active version is not evaluated")
 
     class Meta:
         table = "ruleset"
@@ -35,6 +36,14 @@ class RulesetVersion(Model):
     author = fields.ForeignKeyField("models.User", related_name="ruleset_versions", null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     activated_at = fields.DatetimeField(null=True)
+    activated_by = fields.ForeignKeyField(
+        "models.User",
+        related_name="ruleset_activations",
+        null=True,
+        on_delete=fields.SET_NULL,
+        description="who activated it last",
+    )
+    activation_reason = fields.TextField(default="", description="why it was activated last")
 
     class Meta:
         table = "ruleset_version"
@@ -74,6 +83,9 @@ class CalendarDay(Model):
     workday = fields.BooleanField()
     center = fields.ForeignKeyField("models.Center", related_name="calendar_days", null=True)
     note = fields.CharField(max_length=60, default="")
+    festival = fields.CharField(
+        max_length=40, null=True, description="the festival whose official holiday begins on this day"
+    )
 
     class Meta:
         table = "calendar_day"

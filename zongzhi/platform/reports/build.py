@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 from zongzhi.platform import pii
 from zongzhi.platform.models import Case, Center
+from zongzhi.platform.rule_stats import RuleStat, rule_statistics
 from zongzhi.platform.services.people import id_number_of, phone_of
 from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
 from zongzhi.platform.stats.period import TZ, Period
+from zongzhi.platform.stats.practices import PracticeFigures, practice_figures
 from zongzhi.platform.stats.scope import Scope
 
 LIST_LIMIT = 30
@@ -54,6 +56,9 @@ class Report:
     high_risk: list[CaseLine]
     #: ``None`` unless people were asked for (``build_report(people=...)``).
     parties: list[PartyLine] | None = None
+    rules: list[RuleStat] = field(default_factory=list)
+    #: Sweeps, assessment ranking and mediators (``stats.practices``).
+    practices: PracticeFigures | None = None
 
     @property
     def period(self) -> Period:
@@ -148,4 +153,6 @@ async def build_report(
         overdue=await _lines(overdue),
         high_risk=await _lines(high_risk),
         parties=None if people == "none" else await _party_lines(scope, period, people == "full"),
+        rules=await rule_statistics(scope, period),
+        practices=await practice_figures(scope, period),
     )

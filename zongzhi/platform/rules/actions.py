@@ -146,6 +146,7 @@ def builtin_actions() -> list[ActionSpec]:
             "标签",
             _object({"add": {"type": "array", "items": _CODE, "minItems": 1}}, ("add",)),
         ),
+        ActionSpec("reject", "不予受理", _object({"reason": _REASON}, ("reason",))),
         ActionSpec(
             "require_followup",
             "须回访",

@@ -56,13 +56,29 @@ def load_yaml(source: str) -> tuple[Any, dict[Path, int]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise RulesetInvalid([RuleError(None, "", f"not valid YAML: {exc}", line)]) from None
+        rule = _rule_before(source, line) if line is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        text = f"{context}: {problem}" if context else problem
+        raise RulesetInvalid([RuleError(rule, "", f"not valid YAML ({text})", line)]) from None
     finally:
         loader.dispose()
     lines: dict[Path, int] = {}
     if node is None:
         return None, lines
     return _to_python(node, loader, (), lines), lines
+
+
+_RULE_ID = re.compile(r"""^\s*(?:-\s*)?id:\s*["']?([^"'#\s]+)""")
+
+
+def _rule_before(source: str, line: int) -> str | None:
+    """The id of the rule a YAML syntax error at ``line`` is in: the last ``id:`` at or before it."""
+    for text in reversed(source.splitlines()[:line]):
+        found = _RULE_ID.match(text)
+        if found:
+            return found.group(1)
+    return None
 
 
 def line_of(lines: dict[Path, int], path: Path) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema
@@ -49,13 +49,83 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+_KINDS = {"string": (str,), "number": (int, float), "boolean": (bool,)}
+_KIND_WORDS = {"string": "a string", "number": "a number", "boolean": "true or false"}
+
+
+def _kind_ok(kind: str, value: Any) -> bool:
+    if kind == "number" and isinstance(value, bool):
+        return False
+    return isinstance(value, _KINDS[kind])
+
+
 class _Checker:
-    def __init__(self, data: Any, lines: dict[Path, int], registry: ActionRegistry, extra: frozenset[str]):
+    def __init__(
+        self,
+        data: Any,
+        lines: dict[Path, int],
+        registry: ActionRegistry,
+        extra: frozenset[str],
+        fields: Mapping[str, Any] | None = None,
+    ):
         self.data = data
         self.lines = lines
         self.registry = registry
         self.extra = extra
+        self.fields = fields
         self.errors: list[RuleError] = []
+
+    def field_type(self, path: Path, field: str) -> Any | None:
+        """The declared field at ``field`` (``None`` and an error if the fact has no such path)."""
+        assert self.fields is not None
+        if field in self.fields:
+            return self.fields[field]
+        parts = field.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            parent = self.fields.get(".".join(parts[:i]))
+            if parent is not None and parent.type == "any":
+                return parent
+        self.error(path, f"unknown fact path '{field}'" + _suggest(field, self.fields))
+        return None
+
+    def typed(self, path: Path, field: str, op: str, operand: Any) -> bool:
+        """Is ``op`` with ``operand`` meaningful for the declared type of ``field``? (errors if not)"""
+        if self.fields is None:
+            return True
+        spec = self.field_type(path, field)
+        if spec is None:
+            return False
+        kind = spec.type
+        if op == "exists" or kind == "any":
+            return True
+        problem = None
+        if op in _NUMBER_OPS and kind != "number":
+            problem = f"'{op}' compares numbers, and '{field}' is {kind}"
+        elif op == "regex" and kind != "string":
+            problem = f"'regex' matches strings, and '{field}' is {kind}"
+        elif op == "contains":
+            if kind not in ("list", "string"):
+                problem = f"'contains' looks into a list or a string, and '{field}' is {kind}"
+            elif not isinstance(operand, str):
+                problem = f"'{field}' holds strings: 'contains' needs a string"
+        elif op in _SCALAR_OPS or op in _LIST_OPS:
+            if kind in ("list", "object"):
+                hint = "; use {contains: value}" if kind == "list" else ""
+                problem = f"'{field}' is a {kind}: it equals nothing{hint}"
+            else:
+                values = operand if isinstance(operand, tuple) else (operand,)
+                wrong = [v for v in values if not _kind_ok(kind, v)]
+                if wrong:
+                    problem = f"'{field}' is {kind}: {wrong[0]!r} is not {_KIND_WORDS[kind]}"
+                elif spec.values:
+                    unknown = [v for v in values if v not in spec.values]
+                    if unknown:
+                        problem = f"{unknown[0]!r} is not a value of '{field}'" + _suggest(
+                            str(unknown[0]), spec.values
+                        )
+        if problem:
+            self.error(path, problem)
+        return problem is None
 
     def rule_id(self, index: int) -> str:
         rules = self.data.get("rules") if isinstance(self.data, dict) else None
@@ -142,7 +212,7 @@ class _Checker:
         if value is None:
             self.error(path, "no value given; use {exists: false} to test that a field is missing")
             return None
-        if not self.scalar(path, value):
+        if not self.scalar(path, value) or not self.typed(path, field, "eq", value):
             return None
         return Compare(field, "eq", value)
 
@@ -184,6 +254,7 @@ class _Checker:
                 self.error(path, "'exists' needs true or false")
         else:
             ok = self.regex(path, operand)
+        ok = ok and self.typed(path, field, op, operand)
         return Compare(field, op, operand) if ok else None
 
     def regex(self, path: Path, operand: Any) -> bool:
@@ -274,16 +345,19 @@ def parse_ruleset(
     *,
     extra_event_types: Iterable[str] = (),
     registry: ActionRegistry | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Ruleset:
     """Parse YAML text (or an already-loaded mapping) into a validated :class:`Ruleset`.
 
+    With ``fields`` (path → declared field with ``type`` and ``values``, see ``facts.fact_fields``)
+    every path a condition reads must be declared, and operators and values must fit its type.
     Raises :class:`RulesetInvalid` listing every error found.
     """
     if isinstance(source, str):
         data, lines = load_yaml(source)
     else:
         data, lines = source, {}
-    checker = _Checker(data, lines, registry or default_registry, frozenset(extra_event_types))
+    checker = _Checker(data, lines, registry or default_registry, frozenset(extra_event_types), fields)
     if not isinstance(data, dict):
         message = "a ruleset must be a mapping with 'ruleset' and 'rules'"
         raise RulesetInvalid([RuleError(None, "", message, 1)])

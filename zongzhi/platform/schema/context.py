@@ -26,6 +26,7 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     revealed_people: set[int] = field(default_factory=set)
     person_sight: DataLoader | None = None
+    revealed_units: set[int] = field(default_factory=set)
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -28,6 +28,12 @@ async def flush_reveals(context: Any, operation: str | None) -> None:
     """Write the reveals ``context`` has gathered since the last flush as one audit row."""
     people = getattr(context, "revealed_people", None)
     actor = getattr(context, "actor", None)
+    units = getattr(context, "revealed_units", None)
+    if units and actor is not None:
+        taken_units = sorted(units)
+        units.clear()
+        details = {"units": taken_units, "via": _transport(context)}
+        await audit.record(audit.REVEAL_ACTION, "org_unit", actor_id=actor.user_id, details=details)
     if not people or actor is None:
         return
     taken = set(people)

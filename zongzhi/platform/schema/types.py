@@ -18,6 +18,7 @@ from zongzhi.platform.services.people import id_number_of, phone_of
 
 if TYPE_CHECKING:
     from zongzhi.platform.schema.evidence import EvidenceFile
+    from zongzhi.platform.schema.registry import House, KeyGroupTag, OrgUnit
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -67,6 +68,11 @@ class Center(Node):
     def level_label(self) -> str:
         return codes.CenterLevel(self.level).label
 
+    @strawberry.field(description="The center's GeoJSON boundary (WGS-84), if drawn.")
+    async def boundary(self, info: Info) -> strawberry.scalars.JSON | None:
+        row = await info.context.loaders.center.load(self.pk)
+        return row.polygon if row else None
+
     @strawberry.field
     async def parent(self, info: Info) -> Center | None:
         if self.parent_id is None:
@@ -115,6 +121,9 @@ class Grid(Node):
     name: str
     level: int
     polygon: strawberry.scalars.JSON | None = strawberry.field(description="GeoJSON geometry, if drawn")
+    datum: str = strawberry.field(
+        description="Datum the boundary arrived in (wgs84, gcj02, cgcs2000); it is stored as WGS-84"
+    )
     pk: Private[int]
     center_id: Private[int]
     parent_id: Private[int | None]
@@ -127,6 +136,7 @@ class Grid(Node):
             name=m.name,
             level=m.level,
             polygon=m.polygon,
+            datum=m.datum,
             pk=m.id,
             center_id=m.center_id,
             parent_id=m.parent_id,
@@ -206,6 +216,28 @@ class Person(Node):
             return None
         row = await info.context.loaders.grid.load(self.m.grid_id)
         return Grid.of(row) if row else None
+
+    @strawberry.field(description="The person's cases that you may see, newest first (at most 100).")
+    async def cases(self, info: Info) -> list[Case]:
+        from zongzhi.platform.services.registry import cases_of_person
+
+        return [Case.of(c) for c in await cases_of_person(info.context.require_actor(), self.m.id).limit(100)]
+
+    @strawberry.field(description="Key-group tags (独居老人, 重点人员, ...) that your role may see.")
+    async def key_groups(
+        self, info: Info
+    ) -> list[Annotated[KeyGroupTag, strawberry.lazy("zongzhi.platform.schema.registry")]]:
+        from zongzhi.platform.schema.registry import key_groups_of
+
+        return await key_groups_of(info, self.m.id)
+
+    @strawberry.field(description="Houses in your grids the person is linked to.")
+    async def houses(
+        self, info: Info
+    ) -> list[Annotated[House, strawberry.lazy("zongzhi.platform.schema.registry")]]:
+        from zongzhi.platform.schema.registry import houses_of
+
+        return await houses_of(info, self.m.id)
 
 
 @strawberry.type(description="用户: an account.")
@@ -489,6 +521,32 @@ class Case(Node):
         from zongzhi.platform.schema.evidence import EvidenceFile
 
         return [EvidenceFile.of(e) for e in await info.context.loaders.evidence.load(self.m.id)]
+
+    @strawberry.field(description="Houses the case is linked to, in your grids.")
+    async def houses(
+        self, info: Info
+    ) -> list[Annotated[House, strawberry.lazy("zongzhi.platform.schema.registry")]]:
+        from zongzhi.platform.jurisdiction_registry import visible_houses
+        from zongzhi.platform.schema.registry import House
+
+        rows = (
+            await visible_houses(info.context.require_actor())
+            .filter(case_links__case_id=self.m.id)
+            .distinct()
+        )
+        return [House.of(h) for h in rows]
+
+    @strawberry.field(description="Units the case is linked to, in your grids.")
+    async def org_units(
+        self, info: Info
+    ) -> list[Annotated[OrgUnit, strawberry.lazy("zongzhi.platform.schema.registry")]]:
+        from zongzhi.platform.jurisdiction_registry import visible_units
+        from zongzhi.platform.schema.registry import OrgUnit
+
+        rows = (
+            await visible_units(info.context.require_actor()).filter(case_links__case_id=self.m.id).distinct()
+        )
+        return [OrgUnit.of(u) for u in rows]
 
     @strawberry.field(description="Departments summoned to the case (吹哨报到).")
     async def whistles(self, info: Info) -> list[Whistle]:

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform import audit
 from zongzhi.platform.actor import Actor
+from zongzhi.platform.admin_scope import manages
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import resolve_ref, visible
@@ -30,18 +31,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_user(
-    username: str,
-    display_name: str,
-    roles: list[str],
-    *,
-    center: Center | None = None,
-    department: Department | None = None,
-    grids: list[Grid] | None = None,
-    specialties: list[str] | None = None,
-    title: str = "",
-    plugin: str | None = None,
-) -> User:
+def check_roles(roles: list[str], plugin: str | None) -> None:
+    """Refuse unknown roles, no role, auditor mixed with others, a partner without its plugin."""
     unknown = [r for r in roles if r not in Role._value2member_map_]
     if unknown:
         raise ValidationFailed(f"unknown role(s): {', '.join(unknown)}", field="roles")
@@ -54,6 +45,21 @@ async def create_user(
         )
     if Role.partner in roles and not plugin:
         raise ValidationFailed("a partner account names its plugin", field="plugin")
+
+
+async def create_user(
+    username: str,
+    display_name: str,
+    roles: list[str],
+    *,
+    center: Center | None = None,
+    department: Department | None = None,
+    grids: list[Grid] | None = None,
+    specialties: list[str] | None = None,
+    title: str = "",
+    plugin: str | None = None,
+) -> User:
+    check_roles(roles, plugin)
     if await User.exists(username=username):
         raise ValidationFailed(f"username {username!r} is taken", field="username")
     user = await User.create(
@@ -120,6 +126,9 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     await resolve_ref(actor, User, user_id, "userId")
     async with in_transaction():
         user = await User.select_for_update().get(id=user_id)
+        center = await Center.get_or_none(id=user.center_id) if user.center_id else None
+        if not manages(actor, center.path if center else None):
+            raise Forbidden("that account is outside the tree you manage", field="userId")
         changed = user.active != active
         if changed:
             user.active = active

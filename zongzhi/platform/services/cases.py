@@ -167,6 +167,8 @@ async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | 
         grid_worker_only = actor.roles == {str(Role.grid_worker)}
         if grid_worker_only and grid.id not in actor.grid_ids:
             raise Forbidden("a grid worker files cases in their own grids", field="gridId")
+    if grid is None and data.lat is not None and data.lng is not None:
+        grid = await _located_grid(data, actor)
     if data.center_id is not None:
         center = await resolve_ref(actor, Center, data.center_id, "centerId")
     elif grid is not None:
@@ -179,6 +181,8 @@ async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | 
         raise ValidationFailed("the grid lies outside the receiving center's territory", field="gridId")
     if not center_in_scope(actor, center.path) and not (grid and grid.id in actor.grid_ids):
         raise Forbidden("the receiving center is outside your jurisdiction", field="centerId")
+    if not center.active:
+        raise ValidationFailed("the receiving center is deactivated", field="centerId")
     return center, grid
 
 
@@ -189,6 +193,26 @@ async def _check_party_refs(data: CaseInput, actor: Actor) -> None:
             await resolve_ref(actor, Person, party.person_id, f"parties[{i}].personId")
         elif party.person is not None:
             await check_person_refs(party.person, actor, f"parties[{i}].person.")
+
+
+async def _located_grid(data: CaseInput, actor: Actor) -> Grid | None:
+    """The grid whose boundary holds the case's coordinates (point-in-polygon), if the actor may file there.
+
+    Given a center, only a grid under it; a place outside the actor's jurisdiction leaves the case
+    where it would have gone without coordinates.
+    """
+    from zongzhi.platform.geo import grid_at
+
+    found = await grid_at(data.lat, data.lng)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    grid = await Grid.get(id=found.id).select_related("center")
+    if data.center_id is not None:
+        given = await Center.get_or_none(id=data.center_id)
+        return grid if given is not None and grid.center.path.startswith(given.path) else None
+    if center_in_scope(actor, grid.center.path) or grid.id in actor.grid_ids:
+        return grid
+    return None
 
 
 async def find_existing(data: CaseInput, actor: Actor) -> Case | None:

@@ -22,9 +22,10 @@ from tortoise.transactions import in_transaction
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.facts import build_fact
+from zongzhi.platform.facts import build_fact, fact_fields
 from zongzhi.platform.models import AuditLog, CaseEvent, Center, Ruleset, RulesetVersion
 from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
+from zongzhi.platform.rules.examples import run_examples
 
 #: Event types that plugins add (filled by the plugin manager at start-up).
 EXTRA_EVENT_TYPES: set[str] = set()
@@ -74,14 +75,31 @@ async def require_owner(actor: Actor | None, ruleset: Ruleset) -> None:
 def compile_source(source: str, expected_name: str | None = None) -> tuple[str, dict[str, Any]]:
     """Validate and compile YAML; returns (ruleset name, compiled form). Raises ``RulesetRejected``."""
     try:
-        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES, fields=fact_fields())
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     if expected_name is not None and parsed.name != expected_name:
         raise ValidationFailed(
             f"the source declares ruleset {parsed.name!r}, not {expected_name!r}", field="source.ruleset"
         )
-    return parsed.name, compile_ruleset(parsed).to_dict()
+    try:
+        compiled = compile_ruleset(parsed).to_dict()
+        failed = run_examples(parsed, source, fact_fields())
+    except RulesetInvalid as invalid:  # too complex for the engine: an author's error like the others
+        raise RulesetRejected(invalid) from None
+    if failed:
+        raise RulesetRejected(RulesetInvalid(failed))
+    return parsed.name, compiled
+
+
+def check_examples(source: str) -> None:
+    """Run a stored version's ``tests:`` again (before activation); raises ``RulesetRejected``."""
+    try:
+        failed = run_examples(parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES), source)
+    except RulesetInvalid as invalid:
+        raise RulesetRejected(invalid) from None
+    if failed:
+        raise RulesetRejected(RulesetInvalid(failed))
 
 
 async def save_draft(
@@ -120,12 +138,13 @@ async def get_version(name: str, version: int) -> RulesetVersion:
     return row
 
 
-async def activate(actor: Actor | None, name: str, version: int) -> RulesetVersion:
-    """Make ``version`` the active one (rollback is activating an older version)."""
+async def activate(actor: Actor | None, name: str, version: int, reason: str = "") -> RulesetVersion:
+    """Make ``version`` the active one (rollback is activating an older version); who and why are kept."""
     if actor is not None:
         require_author(actor)
     row = await get_version(name, version)
     await require_owner(actor, row.ruleset)
+    check_examples(row.source)  # a version whose examples fail is never activated
     async with in_transaction():
         now = datetime.now(UTC)
         await (
@@ -134,14 +153,41 @@ async def activate(actor: Actor | None, name: str, version: int) -> RulesetVersi
             .update(status="retired")
         )
         row.status, row.activated_at = "active", now
-        await row.save(update_fields=["status", "activated_at"])
+        row.activated_by_id = actor.user_id if actor else None
+        row.activation_reason = reason.strip()[:2000]
+        await row.save(update_fields=["status", "activated_at", "activated_by_id", "activation_reason"])
         await AuditLog.create(
-            actor_id=actor.user_id if actor else None, action="ruleset.activate", target=f"{name} v{version}"
+            actor_id=actor.user_id if actor else None,
+            action="ruleset.activate",
+            target=f"{name} v{version}",
+            details={"reason": row.activation_reason},
         )
     from zongzhi.platform.evaluation import active_versions
 
     active_versions.invalidate()
     return row
+
+
+async def set_enabled(actor: Actor, name: str, enabled: bool, reason: str = "") -> Ruleset:
+    """Switch a ruleset off (its active version stays, but is not evaluated) or on again."""
+    require_author(actor)
+    ruleset = await Ruleset.get_or_none(name=name)
+    if ruleset is None:
+        raise NotFound(f"no ruleset {name!r}", field="name")
+    await require_owner(actor, ruleset)
+    async with in_transaction():
+        ruleset.enabled = enabled
+        await ruleset.save(update_fields=["enabled"])
+        await AuditLog.create(
+            actor_id=actor.user_id,
+            action="ruleset.enable" if enabled else "ruleset.disable",
+            target=name,
+            details={"reason": reason.strip()[:2000]},
+        )
+    from zongzhi.platform.evaluation import active_versions
+
+    active_versions.invalidate()
+    return ruleset
 
 
 async def install(name: str, source: str, owner_plugin: str | None) -> RulesetVersion | None:

@@ -35,6 +35,14 @@ def zongzhi_codes() -> dict[str, dict[str, str]]:
 
 
 @hookimpl
+def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+    return {
+        "payload.court": {"type": "string", "description": "`case.received` of a referral: the court"},
+        "payload.case_number": {"type": "string", "description": "`case.received` of a referral: 案号"},
+    }
+
+
+@hookimpl
 def zongzhi_rulesets() -> list[tuple[str, str]]:
     source = (
         resources.files("zongzhi.plugins.court_docking").joinpath("rules.yaml").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ from zongzhi.platform import partners
 from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
 from zongzhi.plugins.petition_docking import schema, webhooks
+from zongzhi.plugins.petition_docking.payloads import ITEM_TYPES
 
 PLUGIN = "petition_docking"
 
@@ -31,6 +32,19 @@ CONCLUDED = ["resolved", "failed", "closed", "followed_up"]
 @hookimpl
 def zongzhi_codes() -> dict[str, dict[str, str]]:
     return {"event_types": {"petition.deadline_extended": "信访事项延期办理"}}
+
+
+@hookimpl
+def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+    return {
+        "payload.item_number": {"type": "string", "description": "`case.received` of an item: 信访件编号"},
+        "payload.item_type": {
+            "type": "string",
+            "description": "`case.received` of an item: its type",
+            "values": list(ITEM_TYPES),
+        },
+        "payload.office": {"type": "string", "description": "`case.received` of an item: 信访部门"},
+    }
 
 
 @hookimpl

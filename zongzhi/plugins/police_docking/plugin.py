@@ -37,6 +37,21 @@ def zongzhi_rule_actions() -> list[Any]:
 
 
 @hookimpl
+def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+    received = "`case.received` of an incident: "
+    return {
+        "payload.incident_number": {"type": "string", "description": received + "警情编号"},
+        "payload.police_station": {"type": "string", "description": received + "the station's code"},
+        "payload.violence": {"type": "boolean", "description": received + "signs of violence"},
+        "payload.address_calls_30d": {
+            "type": "number",
+            "description": received + "earlier calls from the same address in 30 days",
+        },
+        "payload.located_by": {"type": "string", "description": received + "how its place was found"},
+    }
+
+
+@hookimpl
 def zongzhi_rulesets() -> list[tuple[str, str]]:
     source = (
         resources.files("zongzhi.plugins.police_docking").joinpath("rules.yaml").read_text(encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shapely.geometry import Point, shape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,6 +11,7 @@ from tortoise.exceptions import BaseORMException
 
 from zongzhi.platform import partners
 from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.geo import grid_at
 from zongzhi.platform.models import Case, Center, Department, Grid, PartnerCredential
 from zongzhi.platform.outbox import change
 from zongzhi.platform.services import cases as svc
@@ -37,20 +37,6 @@ INCIDENT_LABELS = {
     "damages": "损害赔偿纠纷",
     "other": "其他纠纷",
 }
-
-
-async def grid_at(lat: float, lng: float) -> Grid | None:
-    """The innermost grid whose polygon covers the point (a point on a shared edge takes either)."""
-    point = Point(lng, lat)
-    found: Grid | None = None
-    for grid in await Grid.filter(polygon__isnull=False).order_by("id"):
-        try:
-            covers = shape(grid.polygon).covers(point)
-        except (ValueError, TypeError, AttributeError, KeyError):
-            continue  # a malformed polygon is the grid's problem, not the incident's
-        if covers and (found is None or grid.level > found.level):
-            found = grid
-    return found
 
 
 async def locate(location: dict, credential: PartnerCredential) -> tuple[Center | None, Grid | None, str]:
