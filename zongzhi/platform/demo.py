@@ -1,6 +1,7 @@
 """Demo data for the embedded mode: one county, its townships and villages, and a few hundred cases.
 
-Cases are made through the services, so each has a real timeline, and are spread over every status,
+Cases are made through the services, so each has a real timeline (past the first ``BULK_AFTER``,
+:mod:`zongzhi.platform.demo_bulk` writes the same rows in bulk), and are spread over every status,
 channel and category, with receipt dates over the past year. The year has seasons, as the centers'
 reports describe them: wage arrears (劳资) before the Spring Festival, land and homestead disputes
 at spring ploughing and the autumn harvest, neighbours, noise and pollution in summer, property
