@@ -14,7 +14,14 @@ from zongzhi.platform.models.org import Center, CenterDepartment, Department, Gr
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
-from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
+from zongzhi.platform.models.system import (
+    AuditChainHead,
+    AuditLog,
+    AuditSubject,
+    Notification,
+    NotificationRead,
+    Outbox,
+)
 
 MODEL_MODULES = [
     "zongzhi.platform.models.org",
@@ -49,6 +56,7 @@ __all__ = [
     "FollowUp",
     "Grid",
     "Notification",
+    "NotificationRead",
     "Outbox",
     "PartnerCredential",
     "PartnerRecord",

@@ -71,6 +71,10 @@ class Case(Model):
             Index(fields=("grid_id", "created_at")),
             Index(fields=("status", "resolve_by")),
             Index(fields=("warn_at",)),
+            # The list's other orders (orderBy): a subtree's cases along each sort key.
+            Index(fields=("center_path", "updated_at", "id")),
+            Index(fields=("center_path", "resolve_by", "id")),
+            Index(fields=("center_path", "severity", "id")),
         )
 
 

@@ -23,6 +23,7 @@ from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.sanitise import SaneArguments
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
+from zongzhi.platform.schema.workspace import CorrectionsMutation, WorkspaceMutation, WorkspaceQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -53,6 +54,7 @@ def build_schema(
         StatsQuery,
         AuditQuery,
         AccountsQuery,
+        WorkspaceQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -63,6 +65,8 @@ def build_schema(
         CalendarMutation,
         PartnersMutation,
         AccountsMutation,
+        WorkspaceMutation,
+        CorrectionsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
