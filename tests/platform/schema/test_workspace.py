@@ -321,3 +321,33 @@ async def test_timeline_and_board_events_carry_labels_beside_codes(client, world
         "已受理",
         "邻里纠纷",
     )
+
+
+async def test_the_readme_walkthrough_runs(client, world):
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[3] / "README.md"
+    section = readme.read_text().split("### A front end's day")[1]
+    block = section.split("```graphql")[1].split("```")[0]
+    document = re.sub(r"#[^\n]*", "", block)
+    case = await new_case(world)
+    await _rule(world, case, notify, {"user": "a_staff", "message": "请关注"})
+    await take_to(world, case, CaseStatus.handling)
+    token = world.tokens["a_staff"]
+    start = (
+        await client.post(
+            "/graphql",
+            json={"query": document, "operationName": "Start"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    ).json()
+    assert "errors" not in start and start["data"]["unreadNotificationCount"] == 1
+    board = (
+        await client.post(
+            "/graphql",
+            json={"query": document, "operationName": "SupervisionBoard", "variables": {"after": None}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    ).json()
+    assert "errors" not in board, board

@@ -14,6 +14,7 @@ from zongzhi.platform.schema.cost import Limits, cost_rule
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
+from zongzhi.platform.schema.glossary import describe
 from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
@@ -82,7 +83,7 @@ def build_schema(
             )
         )
     ]
-    return Schema(
+    schema = Schema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
@@ -98,3 +99,5 @@ def build_schema(
             RevealAudit,
         ],
     )
+    describe(schema._schema)
+    return schema

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import strawberry
 from tortoise import Tortoise
-from tortoise.expressions import Case as SqlCase
-from tortoise.expressions import Q, RawSQL, Subquery, When
+from tortoise.expressions import Q, RawSQL, Subquery
 
 from zongzhi.platform import codes, limits, models
 from zongzhi.platform.actor import Actor
@@ -273,7 +272,9 @@ class CaseOrder:
 
 
 #: Risk as a number, for sorting (none < low < medium < high).
-RISK_RANK = SqlCase(*(When(risk=r.value, then=i) for i, r in enumerate(codes.Risk)), default=0)
+RISK_RANK = RawSQL(
+    'CASE "risk" ' + " ".join(f"WHEN '{r.value}' THEN {i}" for i, r in enumerate(codes.Risk)) + " ELSE 0 END"
+)
 
 
 def _is_default(order: CaseOrder | None) -> bool:
