@@ -351,3 +351,32 @@ async def test_the_readme_walkthrough_runs(client, world):
         )
     ).json()
     assert "errors" not in board, board
+
+
+async def test_bulk_follow_up_each_case_its_own_transaction(client, world):
+    closed = [
+        await take_to(world, await new_case(world, title=f"回访{i}"), CaseStatus.closed) for i in range(2)
+    ]
+    still_open = await new_case(world, title="未办结")
+    ids = [to_global_id("Case", c.id) for c in (*closed, still_open)]
+    result = await gql(
+        client,
+        world.tokens["a_staff"],
+        "mutation($ids: [ID!]!) { bulkFollowUpCases(caseIds: $ids, satisfaction: 4, executed: true, "
+        'method: visit, note: "入户回访") { ok code case { status satisfaction } } }',
+        {"ids": ids},
+    )
+    assert [(r["ok"], r["code"]) for r in result["bulkFollowUpCases"]] == [
+        (True, None),
+        (True, None),
+        (False, "INVALID_TRANSITION"),
+    ]
+    assert result["bulkFollowUpCases"][0]["case"] == {"status": "followed_up", "satisfaction": 4}
+    with pytest.raises(GraphQLErrors) as err:
+        await gql(
+            client,
+            world.tokens["a_staff"],
+            "mutation($ids: [ID!]!) { bulkCloseCases(caseIds: $ids) { ok } }",
+            {"ids": [ids[0], ids[0]]},
+        )
+    assert (err.value.code, err.value.field) == ("VALIDATION", "caseIds")

@@ -167,7 +167,7 @@ async def _filtered_cases(f: CaseFilter | None, actor: Actor):
         if upper:
             query = query.filter(**{f"{column}__lt": _utc(upper, f"filter.{name}To")})
     if f.tag:
-        tag = limits.check_tags([f.tag], "filter.tag")[0].strip()
+        tag = limits.check_text(f.tag, "filter.tag", limits.TAG_MAX, required=True).strip()
         query = _tagged(query, tag)
     if f.party_id_number:
         limits.check_text(f.party_id_number, "filter.partyIdNumber", limits.SEARCH_MAX)
