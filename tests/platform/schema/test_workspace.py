@@ -380,3 +380,11 @@ async def test_bulk_follow_up_each_case_its_own_transaction(client, world):
             {"ids": [ids[0], ids[0]]},
         )
     assert (err.value.code, err.value.field) == ("VALIDATION", "caseIds")
+
+
+def test_every_lifecycle_step_has_roles_a_label_and_a_mutation():
+    """A step added to the lifecycle table must say who takes it, for allowedActions."""
+    from zongzhi.platform.services.allowed import LABELS, MUTATIONS, ROLES
+    from zongzhi.platform.services.lifecycle import STEPS
+
+    assert set(ROLES) == set(LABELS) == set(MUTATIONS) == set(STEPS)
