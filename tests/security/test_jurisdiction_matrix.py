@@ -293,6 +293,72 @@ REGISTRY: dict[str, list[Probe]] = {
     "mutation.revokeApiToken": [p("mutation($t: ID!) { revokeApiToken(id: $t) { name } }", t="b_token")],
     "mutation.disableUser": [p("mutation($u: ID!) { disableUser(userId: $u) { id } }", u="b_user")],
     "mutation.enableUser": [p("mutation($u: ID!) { enableUser(userId: $u) { id } }", u="b_user")],
+    "mutation.updateCase": [
+        p('mutation($c: ID!) { updateCase(caseId: $c, input: {title: "x"}, reason: "r") { id } }', c="b_open")
+    ],
+    "mutation.addCaseParty": [
+        p(
+            'mutation($c: ID!) { addCaseParty(caseId: $c, role: other, person: {name: "x"}) { id } }',
+            c="b_open",
+        ),
+        p(
+            "mutation($c: ID!, $p: ID) { addCaseParty(caseId: $c, role: other, personId: $p) { id } }",
+            c="a_assessed",
+            p="b_person",
+        ),
+        p(
+            'mutation($c: ID!, $g: ID) { addCaseParty(caseId: $c, role: other, person: {name: "x", gridId: $g}) { id } }',
+            c="a_assessed",
+            g="b_grid",
+        ),
+    ],
+    "mutation.removeCaseParty": [
+        p(
+            'mutation($c: ID!, $p: ID!) { removeCaseParty(caseId: $c, personId: $p, role: applicant, reason: "r") { id } }',
+            c="b_case",
+            p="b_person",
+        )
+    ],
+    "query.notifications": [
+        p(
+            "{ notifications(first: 50) { edges { node { message case { number } } } } }",
+            expect="no_leak",
+            control=True,
+        )
+    ],
+    "mutation.markNotificationRead": [
+        p("mutation($n: ID!) { markNotificationRead(id: $n) { message } }", n="b_notification")
+    ],
+    "subscription.notificationAdded": [p("subscription { notificationAdded { message } }")],
+    # A bulk mutation answers per case; for B's cases every answer must be a refusal that names nothing.
+    "mutation.bulkCloseCases": [
+        p(
+            "mutation($c: [ID!]!) { bulkCloseCases(caseIds: $c) { ok code case { number } } }",
+            c=["b_case"],
+            expect="no_leak",
+        )
+    ],
+    "mutation.bulkFollowUpCases": [
+        p(
+            "mutation($c: [ID!]!) { bulkFollowUpCases(caseIds: $c, satisfaction: 5, executed: true) { ok case { id } } }",
+            c=["b_case"],
+            expect="no_leak",
+        )
+    ],
+    "mutation.bulkDispatchCases": [
+        p(
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: self, units: $u) { ok } }",
+            c=["b_open"],
+            u=[],
+            expect="no_leak",
+        ),
+        p(
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: transfer, units: $u) { ok } }",
+            c=["a_assessed"],
+            u=[{"centerId": "b_center"}],
+            expect="no_leak",
+        ),
+    ],
 }
 
 #: Root fields that need no probe, and why.
@@ -309,6 +375,9 @@ NO_CHECK: dict[str, str] = {
     "mutation.loadOfficialCalendar": "admin-only national calendar; no ID argument, no guarded row",
     "mutation.rotatePartnerSecret": "admin-only credential management by key id (a system secret, not a resident's)",
     "mutation.revokePartnerCredential": "admin-only credential management by key id",
+    "query.unreadNotificationCount": "a count of the asker's own inbox (services.inbox.inbox_of); no ID argument",
+    "query.workQueues": "counts of the case list's queue filter, inside the asker's jurisdiction; no ID argument",
+    "mutation.markAllNotificationsRead": "the asker's own inbox only; no ID argument",
 }
 
 #: Fields covered although introspection does not require it (see their comment in REGISTRY).
@@ -317,6 +386,7 @@ EXTRA_COVERED = {
     "mutation.activateRulesetVersion",
     "mutation.createPartnerCredential",
     "subscription.dispatchBoard",
+    "subscription.notificationAdded",
 }
 
 

@@ -19,7 +19,7 @@ from tests.world import World
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import ApiToken, CaseEvent, Decision, Delivery, Evidence, Whistle
+from zongzhi.platform.models import ApiToken, CaseEvent, Decision, Delivery, Evidence, Notification, Whistle
 from zongzhi.platform.partners import create_credential, partner_case
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.security import issue_jwt
@@ -187,6 +187,11 @@ async def build_targets(world: World) -> Targets:
         payload={"note": B_MARK},
         status="failed",
     )
+    b_note = await Notification.create(
+        case=b_case, role="staff", center=tb, kind="overdue", message=f"{b_case.number} {B_MARK}"
+    )
+    # Addressed to township A's staff but about B's case: an inbox shows only what its owner can see.
+    await Notification.create(case=b_case, role="staff", center=world.centers["ta"], message=B_MARK)
     await create_api_token(world.users["b_staff"], f"令牌{B_MARK}")
     b_token = await ApiToken.filter(user_id=world.users["b_staff"].id).order_by("-id").first()
     await save_draft(await actor_for_user(b_author), targets.b_ruleset, ruleset_source(targets.b_ruleset))
@@ -212,6 +217,7 @@ async def build_targets(world: World) -> Targets:
         "b_user": _gid("User", world.users["b_staff"].id),
         "b_department": _gid("Department", b_police.id),
         "b_token": _gid("ApiToken", b_token.id),
+        "b_notification": _gid("Notification", b_note.id),
         "a_center": _gid("Center", world.centers["ta"].id),
         "a_assessed": _gid("Case", a_assessed.id),
         "a_handling": _gid("Case", a_handling.id),

@@ -38,6 +38,9 @@ EVENT_TYPES: dict[str, str] = {
     "case.mediator_accepted": "调解员接单",
     "case.mediator_declined": "调解员拒单",
     "case.rated": "群众评价",
+    "case.updated": "更正案件信息",
+    "case.party_added": "增加当事人",
+    "case.party_removed": "移除当事人",
     "evidence.added": "证据上传",
     "evidence.withdrawn": "证据撤回",
 }

@@ -26,7 +26,14 @@ from zongzhi.platform.models.practices import (
 )
 from zongzhi.platform.models.registry import CaseLink, House, HouseMember, OrgUnit, PersonTag, Visit
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
-from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
+from zongzhi.platform.models.system import (
+    AuditChainHead,
+    AuditLog,
+    AuditSubject,
+    Notification,
+    NotificationRead,
+    Outbox,
+)
 
 MODEL_MODULES = [
     "zongzhi.platform.models.org",
@@ -73,6 +80,7 @@ __all__ = [
     "MediatorChoice",
     "MediatorProfile",
     "Notification",
+    "NotificationRead",
     "OrgUnit",
     "Outbox",
     "PartnerCredential",

@@ -17,6 +17,7 @@ from zongzhi.platform.schema.directory import DirectoryQuery
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
+from zongzhi.platform.schema.glossary import describe
 from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.masterdata import MasterDataMutation
 from zongzhi.platform.schema.mediators import MediatorsMutation, MediatorsQuery
@@ -31,6 +32,7 @@ from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
 from zongzhi.platform.schema.sweeps import SweepsMutation, SweepsQuery
 from zongzhi.platform.schema.visits import VisitsMutation, VisitsQuery
+from zongzhi.platform.schema.workspace import CorrectionsMutation, WorkspaceMutation, WorkspaceQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -68,6 +70,7 @@ def build_schema(
         AssessmentQuery,
         MediatorsQuery,
         CitizensQuery,
+        WorkspaceQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -85,6 +88,8 @@ def build_schema(
         AssessmentMutation,
         MediatorsMutation,
         CitizensMutation,
+        WorkspaceMutation,
+        CorrectionsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
@@ -100,7 +105,7 @@ def build_schema(
             )
         )
     ]
-    return Schema(
+    schema = Schema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
@@ -116,3 +121,5 @@ def build_schema(
             RevealAudit,
         ],
     )
+    describe(schema._schema)
+    return schema
