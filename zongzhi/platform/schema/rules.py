@@ -170,7 +170,7 @@ class ImpactCount:
 @strawberry.type(description="A case that would be handled differently, and how.")
 class ImpactExample:
     case_id: strawberry.ID
-    case_number: str
+    case_number: str = strawberry.field(description="The case's number (ZZ-...).")
     event_id: strawberry.ID
     event_type: str
     rule_id: str
@@ -185,20 +185,22 @@ class ImpactExample:
 @strawberry.type(description="How many cases would be handled differently in one way.")
 class KindCount:
     kind: str
-    cases: int
+    cases: int = strawberry.field(description="How many cases this kind of change touches.")
 
 
 @strawberry.type(description="A rule that differs between two versions, with the keys that differ.")
 class ChangedRule:
     rule_id: str
-    fields: list[str]
+    fields: list[str] = strawberry.field(
+        description="Which parts of the rule changed (when, then, priority, on)."
+    )
 
 
 @strawberry.type(description="Rules added, removed and changed from one version to another.")
 class RulesetDiff:
-    added: list[str]
-    removed: list[str]
-    changed: list[ChangedRule]
+    added: list[str] = strawberry.field(description="Ids of rules only the newer version has.")
+    removed: list[str] = strawberry.field(description="Ids of rules only the older version has.")
+    changed: list[ChangedRule] = strawberry.field(description="Rules in both versions that differ.")
     examples_changed: bool = strawberry.field(description="the tests: examples differ")
 
     @classmethod
@@ -220,10 +222,12 @@ class RulesetImpact:
     candidate_version: int | None = strawberry.field(description="null: an unsaved source")
     events: int = strawberry.field(description="events of the window the rules listen to, evaluated")
     truncated: bool = strawberry.field(description="the window held more events than the limit")
-    cases_considered: int
+    cases_considered: int = strawberry.field(description="Cases whose events in the window were evaluated.")
     cases_changed: int = strawberry.field(description="cases at least one rule would handle differently")
-    by_kind: list[KindCount]
-    by_rule: list[ImpactCount]
+    by_kind: list[KindCount] = strawberry.field(
+        description="Changed cases by kind of change (routed, dated, flagged, notified, rejected, other)."
+    )
+    by_rule: list[ImpactCount] = strawberry.field(description="Changes counted per rule.")
     examples: list[ImpactExample] = strawberry.field(description="up to 3 per rule, kind and change")
     diff: RulesetDiff | None = strawberry.field(description="against the active version's rules")
 
@@ -383,7 +387,7 @@ class RulesMutation:
         self,
         info: Info,
         name: str,
-        enabled: bool,
+        enabled: Annotated[bool, strawberry.argument(description="false: switch it off; true: on again")],
         reason: Annotated[str, strawberry.argument(description="why: audited")] = "",
     ) -> RulesetInfo:
         ruleset = await svc.set_enabled(actor_of(info), name, enabled, reason)
