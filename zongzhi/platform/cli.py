@@ -845,9 +845,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--until", help="window end (default: now)")
     r.add_argument("--limit", type=int, default=5000, help="at most this many events (default 5000)")
     r = rsub.add_parser("diff", help="rules added, removed and changed between two stored versions")
-    r.add_argument("name")
-    r.add_argument("old", type=int)
-    r.add_argument("new", type=int)
+    r.add_argument("name", help="the ruleset, e.g. core")
+    r.add_argument("old", type=int, help="the version to compare from")
+    r.add_argument("new", type=int, help="the version to compare to")
     r = rsub.add_parser("fact-schema", help="the JSON Schema of the fact rules read")
     r.add_argument("--markdown", action="store_true", help="the guide's reference table instead")
 
