@@ -9,7 +9,9 @@ from zongzhi.platform.codes import AssignmentMode, CaseStatus
 from zongzhi.platform.errors import InvalidTransition
 from zongzhi.platform.models import Case, CaseEvent, Outbox
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services import corrections
 from zongzhi.platform.services.lifecycle import STEPS
+from zongzhi.platform.services.people import PersonInput
 
 
 async def _run(world, step: str, case: Case) -> None:
@@ -42,6 +44,12 @@ async def _run(world, step: str, case: Case) -> None:
             staff,
             case.id,
             resolve_by=__import__("datetime").datetime(2030, 1, 1, tzinfo=__import__("datetime").UTC),
+        ),
+        "update": lambda: corrections.update_case(
+            staff, case.id, corrections.CaseChanges(title="更正后的标题", reason="登记有误")
+        ),
+        "change_party": lambda: corrections.add_party(
+            staff, case.id, "other", person=PersonInput(name="证人甲"), reason="补充当事人"
         ),
     }
     assert set(calls) == set(STEPS), "every step of the state machine is exercised"

@@ -48,7 +48,11 @@ FIELD_COSTS: dict[tuple[str, str], int] = {
     ("Query", "earlyWarning"): 1000,
     ("Subscription", "earlyWarning"): 1000,
     ("Mutation", "simulateRuleset"): 2000,
+    ("Mutation", "simulateRulesetImpact"): 4000,
 }
+#: Fields whose ``limit`` bounds the work done (events evaluated), not the objects returned: their
+#: answer is one object, weighed in ``FIELD_COSTS``.
+WORK_LIMITS = frozenset({("Mutation", "simulateRulesetImpact")})
 #: How many objects a list without ``first``/``limit`` is taken to hold.
 LIST_GUESS = 10
 #: Arguments that bound how many objects a field returns.
@@ -125,7 +129,7 @@ class _Measurer:
         if definition is None or node.selection_set is None:
             return Measure(cost=own, aliases=aliases)
         inner = self.selections(node.selection_set, get_named_type(definition.type))
-        count = self._count(node, definition)
+        count = 1 if (getattr(parent, "name", ""), name) in WORK_LIMITS else self._count(node, definition)
         return Measure(cost=own + count * inner.cost, depth=1 + inner.depth, aliases=aliases + inner.aliases)
 
     def _count(self, node: FieldNode, definition) -> int:
