@@ -67,8 +67,9 @@ CITY_STAFF = "bench_city_staff"
 DISPATCHER = "bench_county_dispatcher"
 TOWNSHIP_STAFF = "bench_township_staff"
 
-PAGE = """query($first: Int!, $after: String, $filter: CaseFilter) {
-  cases(first: $first, after: $after, filter: $filter) { totalCount edges { node { number status
+PAGE = """query($first: Int!, $after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
+  cases(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount edges { node { number status
     center { name } grid { name } parties { role person { name idNumber } } lastEvent { type at } } }
     pageInfo { hasNextPage endCursor } } }"""
 
@@ -229,6 +230,20 @@ def scenarios(dispatcher: str, township: str, city: str) -> list[tuple[str, str,
         ("township staff, risk high (5%)", township, {"filter": {"risk": ["high"]}}),
         # Beyond DESIGN.md's scenarios: every case in one scope, so totalCount counts 1,000,000.
         ("city staff (all cases), first page", city, {}),
+        # The other orders (issue 14): a 督办 board by deadline, the latest activity, the riskiest.
+        (
+            "county dispatcher, by resolve-by deadline",
+            dispatcher,
+            {"orderBy": {"field": "RESOLVE_BY", "direction": "ASC"}},
+        ),
+        ("township staff, by last activity", township, {"orderBy": {"field": "LAST_ACTIVITY"}}),
+        ("township staff, by severity, page 6", township, {"orderBy": {"field": "SEVERITY"}, "deep": 5}),
+        ("township staff, by risk", township, {"orderBy": {"field": "RISK"}}),
+        (
+            "county dispatcher, deadline window + tag",
+            dispatcher,
+            {"filter": {"tag": "重点", "resolveByFrom": "2026-01-01T00:00:00+00:00"}},
+        ),
     ]
 
 

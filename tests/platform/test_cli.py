@@ -266,7 +266,7 @@ def test_demo_serves_on_its_port_with_tokens_per_township_role(tmp_path):
         headers = {"Authorization": f"Bearer {tokens['county_dispatcher']}"}
         _wait_for(url)
         cases = httpx.post(
-            url, json={"query": "{ cases(first: 3) { edges { node { evidence { id } } } } }"}, headers=headers
+            url, json={"query": "{ cases(first: 100) { edges { node { evidence { id } } } } }"}, headers=headers
         ).json()["data"]["cases"]["edges"]
         evidence_id = next(e["id"] for c in cases for e in c["node"]["evidence"])
         link = httpx.post(

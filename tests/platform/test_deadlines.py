@@ -130,3 +130,50 @@ async def test_calendar_over_graphql(client, world):
     except GraphQLErrors as err:
         assert err.code == "NOT_FOUND"  # another township's center is outside its jurisdiction
     assert await CalendarDay.filter(center_id=world.centers["ta"].id).count() == 1
+
+
+async def test_reopen_clears_the_past_deadline(world):
+    """Bug: a reopened old case kept its past deadline, was overdue at the next tick and escalated."""
+    from tests.casework import take_to
+
+    case = await new_case(world)
+    staff = await actor(world, "a_staff")
+    start = datetime.now(UTC)
+    await svc.set_deadline(staff, case.id, resolve_by=start + timedelta(hours=1))
+    await take_to(world, case, CaseStatus.closed)
+    await tick(start + timedelta(hours=2))  # the case was closed: nothing is overdue
+    await svc.reopen(staff, case.id, "当事人反映协议未履行")
+    case = await Case.get(id=case.id)
+    assert case.resolve_by is None and case.warn_at is None and case.overdue_at is None
+    assert await tick(start + timedelta(hours=3)) == {"warnings": 0, "overdue": 0, "whistles": 0}
+    reopened = await CaseEvent.get(case_id=case.id, type="case.reopened")
+    assert reopened.payload["cleared_resolve_by"] is not None
+
+
+async def test_deadline_shorter_than_the_tick_still_warns_first(world):
+    """Bug: when warn_at and resolve_by both passed between two ticks, the warning was skipped."""
+    case = await new_case(world)
+    staff = await actor(world, "a_staff")
+    start = datetime.now(UTC)
+    await svc.set_deadline(staff, case.id, resolve_by=start + timedelta(seconds=30))
+    assert await tick(start + timedelta(minutes=1)) == {"warnings": 1, "overdue": 1, "whistles": 0}
+    types = [e.type for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
+    assert types[-2:] == ["case.deadline_warning", "case.overdue"]
+
+
+async def test_assign_action_gives_a_dispatched_case_its_own_due(world):
+    """Bug: ``assign`` with ``due`` on an already dispatched case got the case's deadline instead."""
+    from tests.casework import take_to
+    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.models import Assignment
+    from zongzhi.platform.rule_actions import ActionContext, assign
+
+    case = await new_case(world)
+    staff = await actor(world, "a_staff")
+    await svc.set_deadline(staff, case.id, resolve_by=datetime.now(UTC) + timedelta(days=30))
+    case = await take_to(world, case, CaseStatus.dispatched)
+    event = await CaseEvent.filter(case_id=case.id).order_by("-id").first()
+    ctx = ActionContext(case=case, event=event, actor=Actor.system_actor("规则"))
+    await assign(ctx, {"department": "zj", "due": {"working_days": 3}, "mode": "joint", "lead": False})
+    added = await Assignment.get(case_id=case.id, department_id=world.departments["housing"].id)
+    assert added.due is not None and added.due < case.resolve_by - timedelta(days=10)

@@ -45,6 +45,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 REDIS_URL = os.environ.get("ZONGZHI_TEST_REDIS_URL", "")
 EVALUATE = "zongzhi.evaluate_event"
 DEADLINES = "zongzhi.deadline_tick"
+SWEEPS = "zongzhi.sweep_tick"
 
 CREATE = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }"
 DECISIONS = "query($id: ID!) { decisions(caseId: $id) { ruleset version ruleId action outcome eventType } }"
@@ -460,3 +461,27 @@ async def test_deadline_tick_in_the_worker_emits_once(pipeline: Pipeline) -> Non
         "action", flat=True
     )
     assert sorted(escalations) == ["deadline", "escalate", "notify"], "the overdue event evaluated once"
+
+
+async def test_sweep_tick_in_the_worker_and_here_creates_each_task_once(pipeline: Pipeline) -> None:
+    """Two beats: the worker's sweep ticks and this process's, at once, on one PostgreSQL database."""
+    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.models import Center, Grid, SweepTask
+    from zongzhi.platform.services import sweeps
+
+    county = await Center.get(code="330110000000")
+    await sweeps.save_schedule(
+        Actor.system_actor("test"),
+        name="村级周排查",
+        level="village",
+        covers="grid",
+        county_id=county.id,
+        form=[{"key": "ok", "label": "平稳", "kind": "boolean", "required": True}],
+    )
+    ticks = [pipeline.tasks.send(SWEEPS), pipeline.tasks.send(SWEEPS)]
+    await asyncio.gather(*(sweeps.create_due_tasks() for _ in range(3)))
+    await pipeline.wait_tasks(ticks)
+    assert all("'created'" in str(pipeline.worker.result(t)) for t in ticks), "the worker ran the ticks"
+    grids = await Grid.filter(center__level="village").count()
+    assert await SweepTask.all().count() == grids
+    assert len({(t.schedule_id, t.target, t.period) for t in await SweepTask.all()}) == grids

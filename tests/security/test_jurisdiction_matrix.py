@@ -30,6 +30,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from tests.security.practices_matrix import PRACTICE_EXTRA, PRACTICE_NO_CHECK, practice_probes
 from tests.security.schema_walk import all_root_fields, guarded_root_fields, served_schema
 from tests.security.townships import (
     A_ROLES,
@@ -495,6 +496,72 @@ REGISTRY: dict[str, list[Probe]] = {
         )
         for name in ("b_local", "core")
     ],
+    "mutation.updateCase": [
+        p('mutation($c: ID!) { updateCase(caseId: $c, input: {title: "x"}, reason: "r") { id } }', c="b_open")
+    ],
+    "mutation.addCaseParty": [
+        p(
+            'mutation($c: ID!) { addCaseParty(caseId: $c, role: other, person: {name: "x"}) { id } }',
+            c="b_open",
+        ),
+        p(
+            "mutation($c: ID!, $p: ID) { addCaseParty(caseId: $c, role: other, personId: $p) { id } }",
+            c="a_assessed",
+            p="b_person",
+        ),
+        p(
+            'mutation($c: ID!, $g: ID) { addCaseParty(caseId: $c, role: other, person: {name: "x", gridId: $g}) { id } }',
+            c="a_assessed",
+            g="b_grid",
+        ),
+    ],
+    "mutation.removeCaseParty": [
+        p(
+            'mutation($c: ID!, $p: ID!) { removeCaseParty(caseId: $c, personId: $p, role: applicant, reason: "r") { id } }',
+            c="b_case",
+            p="b_person",
+        )
+    ],
+    "query.notifications": [
+        p(
+            "{ notifications(first: 50) { edges { node { message case { number } } } } }",
+            expect="no_leak",
+            control=True,
+        )
+    ],
+    "mutation.markNotificationRead": [
+        p("mutation($n: ID!) { markNotificationRead(id: $n) { message } }", n="b_notification")
+    ],
+    "subscription.notificationAdded": [p("subscription { notificationAdded { message } }")],
+    # A bulk mutation answers per case; for B's cases every answer must be a refusal that names nothing.
+    "mutation.bulkCloseCases": [
+        p(
+            "mutation($c: [ID!]!) { bulkCloseCases(caseIds: $c) { ok code case { number } } }",
+            c=["b_case"],
+            expect="no_leak",
+        )
+    ],
+    "mutation.bulkFollowUpCases": [
+        p(
+            "mutation($c: [ID!]!) { bulkFollowUpCases(caseIds: $c, satisfaction: 5, executed: true) { ok case { id } } }",
+            c=["b_case"],
+            expect="no_leak",
+        )
+    ],
+    "mutation.bulkDispatchCases": [
+        p(
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: self, units: $u) { ok } }",
+            c=["b_open"],
+            u=[],
+            expect="no_leak",
+        ),
+        p(
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: transfer, units: $u) { ok } }",
+            c=["a_assessed"],
+            u=[{"centerId": "b_center"}],
+            expect="no_leak",
+        ),
+    ],
 }
 
 #: Root fields that need no probe, and why.
@@ -513,6 +580,9 @@ NO_CHECK: dict[str, str] = {
     "mutation.revokePartnerCredential": "admin-only credential management by key id",
     "query.keyGroups": "the static list of key groups and the roles that may see each; no ID argument",
     "mutation.createDepartment": "county-level admins list the county's agencies; no ID argument, no guarded row",
+    "query.unreadNotificationCount": "a count of the asker's own inbox (services.inbox.inbox_of); no ID argument",
+    "query.workQueues": "counts of the case list's queue filter, inside the asker's jurisdiction; no ID argument",
+    "mutation.markAllNotificationsRead": "the asker's own inbox only; no ID argument",
 }
 
 #: Fields covered although introspection does not require it (see their comment in REGISTRY).
@@ -524,7 +594,13 @@ EXTRA_COVERED = {
     "query.rulesetDiff",
     "mutation.setRulesetEnabled",
     "mutation.simulateRulesetImpact",
+    "subscription.notificationAdded",
 }
+
+
+REGISTRY.update(practice_probes(p))
+NO_CHECK.update(PRACTICE_NO_CHECK)
+EXTRA_COVERED |= set(PRACTICE_EXTRA)
 
 
 def test_every_root_field_is_classified():

@@ -4,7 +4,7 @@
 (the world has some; leader, rule author, admin, partner and department officer are added here),
 and in township B a court referral with a party, an open case, their events, a decision, stored
 and pending evidence, a whistle to B's own police station, a delivery to B's court, a ruleset
-owned by B, a mediator, and B's registry (``_b_registry``): a house with B's party as its owner, a
+owned by B, and B's registry (``_b_registry``): a house with B's party as its owner, a
 unit with a contact phone, a key-group tag and a visit. ``Targets.ids`` names them by key (``"b_case"``) as global IDs; ``Targets.secrets``
 are strings of B that must appear in no reply to township A.
 """
@@ -15,11 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tests.casework import actor, new_case, take_to
+from tests.security.practices_matrix import add_practice_targets
 from tests.world import World
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import ApiToken, CaseEvent, Decision, Delivery, Evidence, Visit, Whistle
+from zongzhi.platform.models import (
+    ApiToken,
+    CaseEvent,
+    Decision,
+    Delivery,
+    Evidence,
+    Notification,
+    Visit,
+    Whistle,
+)
 from zongzhi.platform.partners import create_credential, partner_case
 from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.schema.ids import to_global_id
@@ -155,7 +165,6 @@ async def build_targets(world: World) -> Targets:
     await station_department(tb, b_police, Residence.resident)
     b_author = await create_user("b_rule_author", "b_rule_author", [str(Role.rule_author)], center=tb)
     b_staff = await actor(world, "b_staff")
-    await create_user("b_mediator", "b_mediator", [str(Role.mediator)], center=tb, specialties=["neighbor"])
 
     credential, _ = await create_credential(
         Actor.system_actor("test admin"), "court_docking", "乙镇法庭", "http://127.0.0.1:9/cb", tb.code
@@ -228,6 +237,11 @@ async def build_targets(world: World) -> Targets:
         payload={"note": B_MARK},
         status="failed",
     )
+    b_note = await Notification.create(
+        case=b_case, role="staff", center=tb, kind="overdue", message=f"{b_case.number} {B_MARK}"
+    )
+    # Addressed to township A's staff but about B's case: an inbox shows only what its owner can see.
+    await Notification.create(case=b_case, role="staff", center=world.centers["ta"], message=B_MARK)
     await create_api_token(world.users["b_staff"], f"令牌{B_MARK}")
     b_token = await ApiToken.filter(user_id=world.users["b_staff"].id).order_by("-id").first()
     await save_draft(await actor_for_user(b_author), targets.b_ruleset, ruleset_source(targets.b_ruleset))
@@ -259,6 +273,7 @@ async def build_targets(world: World) -> Targets:
         "b_unit": _gid("OrgUnit", registry["unit"]),
         "b_visit": _gid("Visit", registry["visit"]),
         "b_grid_worker": _gid("User", world.users["b1_grid"].id),
+        "b_notification": _gid("Notification", b_note.id),
         "a_center": _gid("Center", world.centers["ta"].id),
         "a_village": _gid("Center", world.centers["va1"].id),
         "a_grid": _gid("Grid", world.grids["a1g1"].id),
@@ -283,4 +298,5 @@ async def build_targets(world: World) -> Targets:
         B_UNIT["phone"],
         B_CREDIT_CODE,
     ]
+    await add_practice_targets(world, targets, B_MARK)
     return targets

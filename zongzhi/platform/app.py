@@ -19,6 +19,7 @@ from zongzhi.platform.graphql_http import GraphQLEndpoint
 from zongzhi.platform.observability import logs, tracing
 from zongzhi.platform.observability.graphql import OperationObserver
 from zongzhi.platform.observability.http import RequestContextMiddleware, probe_routes
+from zongzhi.platform.public import public_routes
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
 from zongzhi.platform.static_files import static_app
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         WebSocketRoute("/graphql", graphql),
         Mount("/static", app=static_app(), name="static"),
         *evidence_routes(store),
+        *public_routes(store),
         *loaded.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContextMiddleware)])

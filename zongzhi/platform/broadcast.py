@@ -220,6 +220,24 @@ def message_for(event: CaseEvent, case: Case) -> dict[str, Any]:
     }
 
 
+#: Events that write inbox rows (services.inbox): each wakes the ``notifications`` subscriptions.
+INBOX_TYPES = frozenset({"case.notified", "case.overdue", "case.supervised", "case.whistle", "case.returned"})
+
+
+async def _announce_inbox(event: CaseEvent, case: Case) -> None:
+    message = {
+        "kind": "inbox",
+        "type": event.type,
+        "case_id": case.id,
+        "center_path": case.center_path,
+        "grid_id": case.grid_id,
+    }
+    try:
+        await _hub.publish(message)
+    except Exception as exc:
+        log.warning("inbox: could not announce event %s: %s", event.id, exc)
+
+
 async def announce(items: list[Committed]) -> None:
     """Outbox publisher: announce the committed events the board shows.
 
@@ -233,6 +251,8 @@ async def announce(items: list[Committed]) -> None:
         events = await CaseEvent.filter(id__in=missing).select_related("case")
         at_hand.extend((event, event.case) for event in events)
     for event, case in sorted(at_hand, key=lambda pair: pair[0].id):
+        if event.type in INBOX_TYPES:
+            await _announce_inbox(event, case)
         if event.type not in KINDS:
             continue
         try:

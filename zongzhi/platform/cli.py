@@ -114,7 +114,9 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
             if args.reset or not await demo_data.is_seeded():
                 print(f"Seeding the demo county ({args.cases} cases)...", flush=True)
                 with Progress.start("seeding cases", args.cases) as bar:
-                    await demo_data.seed(n_cases=args.cases, settings=settings, on_case=bar.advance)
+                    await demo_data.seed(
+                        n_cases=args.cases, settings=settings, on_case=bar.advance, bulk_after=args.bulk_after
+                    )
             return await demo_data.directory(ttl=timedelta(days=30))
         finally:
             await runtime.shutdown()
@@ -739,6 +741,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="TCP port to serve on (evidence links point at it)")
     p.add_argument("--cases", type=int, default=300, help="how many demo cases to create")
+    p.add_argument(
+        "--bulk-after",
+        type=int,
+        default=300,
+        metavar="N",
+        help="cases past the first N (except every 20th, which gets a photo) are written in bulk: the same "
+        "draws, timelines and rule decisions (computed by the rules engine), without a service call per step",
+    )
     p.add_argument("--reset", action="store_true", help="start from an empty database (SQLite only)")
     p.add_argument("--no-serve", action="store_true", help="seed and print tokens, then exit")
 

@@ -1,6 +1,7 @@
 """Demo data for the embedded mode: one county, its townships and villages, and a few hundred cases.
 
-Cases are made through the services, so each has a real timeline, and are spread over every status,
+Cases are made through the services, so each has a real timeline (past the first ``BULK_AFTER``,
+:mod:`zongzhi.platform.demo_bulk` writes the same rows in bulk), and are spread over every status,
 channel and category, with receipt dates over the past year. The year has seasons, as the centers'
 reports describe them: wage arrears (劳资) before the Spring Festival, land and homestead disputes
 at spring ploughing and the autumn harvest, neighbours, noise and pollution in summer, property
@@ -28,10 +29,10 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import Tortoise
 
-from zongzhi.platform import demo_registry, pii, security
+from zongzhi.platform import demo_practices, demo_registry, pii, security
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CenterLevel, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import Case, CaseEvent, Center, FollowUp, User
+from zongzhi.platform.models import Case, CaseEvent, Center, Department, FollowUp, Grid, User
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.services.org import create_center, create_department, create_grid, station_department
@@ -104,6 +105,8 @@ SEASONS: dict[str, tuple[set[int], float]] = {
 }
 YEAR_DAYS = 365
 EVIDENCE_EVERY = 20
+#: Cases made one by one through the services before the rest are written in bulk.
+BULK_AFTER = 300
 
 
 @dataclass
@@ -166,21 +169,32 @@ async def seed(
     *,
     settings=None,
     on_case: Callable[[], object] | None = None,
+    bulk_after: int | None = BULK_AFTER,
+    now: datetime | None = None,
 ) -> Demo:
     """Seed the demo county. ``settings`` gives the evidence store (none: no evidence files);
-    ``on_case`` is called after each case (the CLI's progress bar)."""
+    ``on_case`` is called after each case (the CLI's progress bar). Cases after the first
+    ``bulk_after`` are written in bulk, except every ``EVIDENCE_EVERY``-th (None: none in bulk).
+    Receipt dates go back a year from ``now`` (default: the present)."""
     # Seeding makes millions of short-lived objects: full collections over a growing heap cost
     # about a tenth of the time with the default thresholds.
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
         async with _unsynced_sqlite():
-            return await _seed(n_cases, seed_value, settings, on_case)
+            return await _seed(n_cases, seed_value, settings, on_case, bulk_after, now)
     finally:
         gc.set_threshold(*thresholds)
 
 
-async def _seed(n_cases: int, seed_value: int, settings, on_case: Callable[[], object] | None) -> Demo:
+async def _seed(
+    n_cases: int,
+    seed_value: int,
+    settings,
+    on_case: Callable[[], object] | None,
+    bulk_after: int | None,
+    now: datetime | None,
+) -> Demo:
     rng = random.Random(seed_value)
     photos = random.Random(seed_value + 1)
     evidence = None
@@ -248,70 +262,187 @@ async def _seed(n_cases: int, seed_value: int, settings, on_case: Callable[[], o
         )
 
     actors = {name: await actor_for_user(u) for name, u in users.items()}
-    now = datetime.now(UTC)
-    categories = CATEGORIES.codes()
-    grid_weight = [rng.choice([1, 1, 1, 2, 3, 5]) for _ in grids]
+    world = World(county, townships, villages, grids, depts, users, actors)
+    await _seed_cases(rng, photos, world, n_cases, bulk_after, evidence, on_case, now or datetime.now(UTC))
+    await demo_registry.seed(county, seed_value)  # boundaries, houses, units and visits
+    await demo_practices.seed_practices(county, users, rng)  # sweeps, assessment, mediators, citizens
+    return Demo(county=county, users=users)
+
+
+@dataclass
+class World:
+    """The demo's organisation, as the case generators need it."""
+
+    county: Center
+    townships: list[Center]
+    villages: list[Center]
+    grids: list
+    depts: dict
+    users: dict[str, User]
+    actors: dict[str, Actor]
+
+
+async def load_world() -> World:
+    """The seeded demo's organisation read back from the database (as ``_seed`` built it)."""
+    county = await Center.get(code=COUNTY[0])
+    townships = await Center.filter(parent_id=county.id).order_by("code")
+    villages = await Center.filter(parent_id__in=[t.id for t in townships]).order_by("code")
+    grids = await Grid.filter(center_id__in=[v.id for v in villages]).order_by("code")
+    by_code = {d.code: d for d in await Department.all()}
+    depts = {key: by_code[code] for key, code, *_ in DEPARTMENTS}
+    users = {u.username: u for u in await User.all()}
+    actors = {name: await actor_for_user(u) for name, u in users.items()}
+    return World(county, townships, villages, grids, depts, users, actors)
+
+
+@dataclass
+class Walk:
+    """How far a case goes along its lifecycle and the choices on the way (drawn before any write)."""
+
+    stop: str
+    risk: Risk = Risk.none
+    handler: str = "mediator"  # mediator | housing | labor
+    failed: bool = False
+    next_step: str = "litigation"
+    amount: int | None = None
+    satisfaction: int = 5
+    executed: bool = True
+
+
+@dataclass
+class CaseDraw:
+    """One demo case: what intake receives and the walk it takes, all drawn from the seeded generator."""
+
+    n: int
+    received: datetime
+    grid: object
+    village_index: int
+    township_index: int
+    filer: str
+    data: svc.CaseInput
+    walk: Walk
+
+
+def _draw_case(rng: random.Random, n: int, now: datetime, world: World, grid_weight: list[int]) -> CaseDraw:
+    grids, villages = world.grids, world.villages
     rising = len(grids) // 2  # this grid's cases grow over the last three months
-    for n in range(n_cases):
-        received = _receipt(rng, now)
-        age = (now - received).days
-        weights = [
-            w * (1 + 6 * max(0, 90 - age) / 90 if i == rising else 1) for i, w in enumerate(grid_weight)
-        ]
-        grid = rng.choices(grids, weights=weights)[0]
-        village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
-        township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
-        category = rng.choices(categories, weights=[_season(c, received.month) for c in categories])[0]
-        channel = rng.choice(CHANNELS)
-        filer = (
-            actors[f"village{village_index}_grid"]
-            if channel == "grid"
-            else actors[f"village{village_index}_staff"]
-        )
-        parties = [
-            svc.PartyInput(
-                role=PartyRole.applicant,
-                person=PersonInput(
-                    name=_name(rng),
-                    id_number=_id_number(rng, "330199"),
-                    phone=f"13{rng.randint(100000000, 999999999)}",
-                    address=f"{grid.name}{rng.randint(1, 80)}号",
-                    grid_id=grid.id,
-                ),
-            )
-        ]
-        if KIND_OF.get(category, "dispute") == "dispute":
-            parties.append(
-                svc.PartyInput(
-                    role=PartyRole.respondent, person=PersonInput(name=_name(rng), grid_id=grid.id)
-                )
-            )
-        case, _ = await svc.intake(
-            svc.CaseInput(
-                title=TITLES[category],
-                category=category,
-                kind=KIND_OF.get(category, "dispute"),
-                channel=channel,
-                description=f"{TITLES[category]}，当事人请求协调处理。",
-                severity=rng.randint(1, 4),
-                complexity=rng.choice(["simple", "simple", "complex", "difficult"]),
-                grid_id=grid.id,
+    received = _receipt(rng, now)
+    age = (now - received).days
+    weights = [w * (1 + 6 * max(0, 90 - age) / 90 if i == rising else 1) for i, w in enumerate(grid_weight)]
+    grid = rng.choices(grids, weights=weights)[0]
+    village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
+    township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
+    categories = CATEGORIES.codes()
+    category = rng.choices(categories, weights=[_season(c, received.month) for c in categories])[0]
+    channel = rng.choice(CHANNELS)
+    filer = f"village{village_index}_grid" if channel == "grid" else f"village{village_index}_staff"
+    parties = [
+        svc.PartyInput(
+            role=PartyRole.applicant,
+            person=PersonInput(
+                name=_name(rng),
+                id_number=_id_number(rng, "330199"),
+                phone=f"13{rng.randint(100000000, 999999999)}",
                 address=f"{grid.name}{rng.randint(1, 80)}号",
-                parties=parties,
-                client_request_id=f"demo-{n}",
-                received_at=received,
+                grid_id=grid.id,
             ),
-            filer,
         )
-        if evidence is not None and n % EVIDENCE_EVERY == 0:
-            await evidence.add_evidence_bytes(filer, case.id, "现场照片.png", "image/png", _photo(photos))
-        await _walk(rng, case, actors, township_index, village_index, depts, age)
-        days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
-        await _backdate(rng, case.id, received, now, resolve_by=received + timedelta(days=days))
+    ]
+    if KIND_OF.get(category, "dispute") == "dispute":
+        parties.append(
+            svc.PartyInput(role=PartyRole.respondent, person=PersonInput(name=_name(rng), grid_id=grid.id))
+        )
+    data = svc.CaseInput(
+        title=TITLES[category],
+        category=category,
+        kind=KIND_OF.get(category, "dispute"),
+        channel=channel,
+        description=f"{TITLES[category]}，当事人请求协调处理。",
+        severity=rng.randint(1, 4),
+        complexity=rng.choice(["simple", "simple", "complex", "difficult"]),
+        grid_id=grid.id,
+        address=f"{grid.name}{rng.randint(1, 80)}号",
+        parties=parties,
+        client_request_id=f"demo-{n}",
+        received_at=received,
+    )
+    return CaseDraw(
+        n, received, grid, village_index, township_index, filer, data, _draw_walk(rng, category, age)
+    )
+
+
+def _draw_walk(rng: random.Random, category: str, age: int) -> Walk:
+    """Where the case stops (old cases mostly finished) and the choices on the way."""
+    stop = rng.choices(
+        [
+            "received",
+            "assessed",
+            "rejected",
+            "dispatched",
+            "handling",
+            "resolved",
+            "failed",
+            "closed",
+            "followed_up",
+            "withdrawn",
+        ],
+        weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2] if age < 45 else [1, 1, 3, 1, 3, 2, 3, 12, 72, 2],
+    )[0]
+    walk = Walk(stop=stop, risk=rng.choice([Risk.none, Risk.none, Risk.low, Risk.medium, Risk.high]))
+    if category in {"housing_homestead", "property_management"} and rng.random() < 0.5:
+        walk.handler = "housing"
+    elif category == "labor" and rng.random() < 0.5:
+        walk.handler = "labor"
+    walk.failed = stop == "failed" or (stop in {"closed", "followed_up"} and rng.random() < 0.15)
+    walk.next_step = rng.choice(["litigation", "arbitration"])
+    walk.amount = rng.choice([None, 2000, 8500, 36000])
+    walk.satisfaction = rng.choices([5, 4, 3, 2], weights=[60, 25, 10, 5])[0]
+    walk.executed = rng.random() < 0.9
+    return walk
+
+
+async def _seed_cases(
+    rng: random.Random,
+    photos: random.Random,
+    world: World,
+    n_cases: int,
+    bulk_after: int | None,
+    evidence,
+    on_case: Callable[[], object] | None,
+    now: datetime,
+) -> None:
+    """The cases: the first ``bulk_after`` (and every ``EVIDENCE_EVERY``-th, with its photo) through
+    the services and rules, the rest written in bulk by :mod:`zongzhi.platform.demo_bulk`."""
+    from zongzhi.platform.demo_bulk import BulkWriter
+
+    grid_weight = [rng.choice([1, 1, 1, 2, 3, 5]) for _ in world.grids]
+    bulk = BulkWriter(world, now, rng) if bulk_after is not None and n_cases > bulk_after else None
+    for n in range(n_cases):
+        draw = _draw_case(rng, n, now, world, grid_weight)
+        real = bulk is None or n < bulk_after or n % EVIDENCE_EVERY == 0
+        if not real and not await bulk.add(draw):
+            real = True  # a rule would do something the bulk writer does not reproduce
+        if real:
+            if bulk is not None:
+                await bulk.flush()
+            await _real_case(rng, photos, draw, world, evidence, now)
         if on_case is not None:
             on_case()
-    await demo_registry.seed(county, seed_value)  # boundaries, houses, units and visits
-    return Demo(county=county, users=users)
+    if bulk is not None:
+        await bulk.flush()
+
+
+async def _real_case(
+    rng: random.Random, photos: random.Random, draw: CaseDraw, world: World, evidence, now: datetime
+) -> None:
+    """One case through the services, with the rules run on every event, then back-dated."""
+    filer = world.actors[draw.filer]
+    case, _ = await svc.intake(draw.data, filer)
+    if evidence is not None and draw.n % EVIDENCE_EVERY == 0:
+        await evidence.add_evidence_bytes(filer, case.id, "现场照片.png", "image/png", _photo(photos))
+    await _walk(case, draw.walk, world, draw.township_index, draw.village_index)
+    days = {"simple": 1, "complex": 7, "difficult": 30}[case.complexity]
+    await _backdate(rng, case.id, draw.received, now, resolve_by=draw.received + timedelta(days=days))
 
 
 def _receipt(rng: random.Random, now: datetime) -> datetime:
@@ -329,6 +460,15 @@ def _season(category: str, month: int) -> float:
     return weight if month in months else 1.0
 
 
+SLOW_EVENTS = {"case.resolved", "case.failed", "case.followed_up"}
+
+
+def event_gap(rng: random.Random, event_type: str) -> timedelta:
+    """The time from the previous event on a demo timeline to this one."""
+    slow = event_type in SLOW_EVENTS
+    return timedelta(hours=rng.uniform(1, 240) if slow else rng.uniform(0.5, 12))
+
+
 async def _backdate(
     rng: random.Random, case_id: int, received: datetime, now: datetime, resolve_by: datetime
 ) -> None:
@@ -338,8 +478,7 @@ async def _backdate(
     events = await CaseEvent.filter(case_id=case_id).order_by("id")
     for event in events:
         if event.type != "case.received":
-            slow = event.type in {"case.resolved", "case.failed", "case.followed_up"}
-            at = min(at + timedelta(hours=rng.uniform(1, 240) if slow else rng.uniform(0.5, 12)), now)
+            at = min(at + event_gap(rng, event.type), now)
         event.at = at
         first.setdefault(event.type, at)
     await CaseEvent.bulk_update(events, fields=["at"])  # one statement, not one per event
@@ -357,78 +496,54 @@ async def _backdate(
         await FollowUp.filter(case_id=case_id).update(at=first["case.followed_up"])
 
 
-async def _walk(
-    rng: random.Random, case: Case, actors: dict[str, Actor], t: int, v: int, depts: dict, age: int = 0
-) -> None:
-    """Take a case some way along its lifecycle, stopping at a random step (old cases mostly finished)."""
+async def _walk(case: Case, walk: Walk, world: World, t: int, v: int) -> None:
+    """Take a case along its lifecycle through the services, up to the walk's stop."""
+    actors = world.actors
     staff, mediator = actors[f"township{t}_staff"], actors[f"township{t}_mediator"]
-    stop = rng.choices(
-        [
-            "received",
-            "assessed",
-            "rejected",
-            "dispatched",
-            "handling",
-            "resolved",
-            "failed",
-            "closed",
-            "followed_up",
-            "withdrawn",
-        ],
-        weights=[6, 5, 3, 6, 12, 6, 3, 10, 45, 2] if age < 45 else [1, 1, 3, 1, 3, 2, 3, 12, 72, 2],
-    )[0]
+    stop = walk.stop
     if stop == "received":
         return
     if stop == "withdrawn":
-        await svc.withdraw(staff, case.id, "当事人自行和解，申请撤回")
+        await svc.withdraw(staff, case.id, WITHDRAW_REASON)
         return
-    await svc.assess(
-        staff, case.id, risk=rng.choice([Risk.none, Risk.none, Risk.low, Risk.medium, Risk.high])
-    )
+    await svc.assess(staff, case.id, risk=walk.risk)
     if stop == "assessed":
         return
     if stop == "rejected":
-        await svc.reject(staff, case.id, "不属于本中心受理范围，已告知当事人向有关部门反映")
+        await svc.reject(staff, case.id, REJECT_REASON)
         return
-    if case.category in {"housing_homestead", "property_management"} and rng.random() < 0.5:
-        unit, handler = svc.UnitInput(department_id=depts["housing"].id), actors["housing_officer"]
-        mode = AssignmentMode.transfer
-    elif case.category == "labor" and rng.random() < 0.5:
-        unit, handler = svc.UnitInput(department_id=depts["labor"].id), actors["labor_officer"]
-        mode = AssignmentMode.transfer
-    else:
+    if walk.handler == "mediator":
         unit, handler = svc.UnitInput(user_id=mediator.user_id), mediator
         mode = AssignmentMode.self_handle
+    else:
+        dept = world.depts[walk.handler]
+        unit, handler = svc.UnitInput(department_id=dept.id), actors[f"{walk.handler}_officer"]
+        mode = AssignmentMode.transfer
     await svc.dispatch(staff, case.id, mode, [unit])
     if stop == "dispatched":
         return
     await svc.accept(handler, case.id)
-    await svc.add_progress(handler, case.id, "已联系双方当事人，约定调解时间")
+    await svc.add_progress(handler, case.id, PROGRESS_NOTE)
     if stop == "handling":
         return
-    if stop == "failed" or (stop in {"closed", "followed_up"} and rng.random() < 0.15):
-        await svc.fail(
-            handler, case.id, "双方分歧较大，调解未达成一致", rng.choice(["litigation", "arbitration"])
-        )
+    if walk.failed:
+        await svc.fail(handler, case.id, FAIL_OUTCOME, walk.next_step)
     else:
-        await svc.resolve(
-            handler,
-            case.id,
-            "经调解双方达成一致",
-            "双方签订人民调解协议书",
-            rng.choice([None, 2000, 8500, 36000]),
-        )
+        await svc.resolve(handler, case.id, RESOLVE_OUTCOME, AGREEMENT, walk.amount)
     if stop in {"resolved", "failed"}:
         return
     await svc.close(staff, case.id)
     if stop == "closed":
         return
-    await svc.follow_up(
-        actors[f"village{v}_grid"],
-        case.id,
-        rng.choices([5, 4, 3, 2], weights=[60, 25, 10, 5])[0],
-        rng.random() < 0.9,
-    )
+    await svc.follow_up(actors[f"village{v}_grid"], case.id, walk.satisfaction, walk.executed)
+
+
+WITHDRAW_REASON = "当事人自行和解，申请撤回"
+REJECT_REASON = "不属于本中心受理范围，已告知当事人向有关部门反映"
+PROGRESS_NOTE = "已联系双方当事人，约定调解时间"
+FAIL_OUTCOME = "双方分歧较大，调解未达成一致"
+RESOLVE_OUTCOME = "经调解双方达成一致"
+AGREEMENT = "双方签订人民调解协议书"
 
 
 async def is_seeded() -> bool:

@@ -17,12 +17,15 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import split
 
 from zongzhi.platform import pii
-from zongzhi.platform.actor import actor_for_user
+from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import Role
 from zongzhi.platform.models import Center, Grid, House, HouseMember, OrgUnit, PersonTag, User, Visit
 from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.services import registry, visits
 from zongzhi.platform.services.people import PersonInput, find_or_create_person
+
+#: Who registers the demo's residents (find_or_create_person checks references through an actor).
+SEEDER = Actor.system_actor("演示数据")
 
 #: The demo county's extent (WGS-84): about 30 km by 22 km in Zhejiang's hills.
 COUNTY_BOX = (119.00, 29.00, 119.30, 29.20)
@@ -147,14 +150,15 @@ async def register(county: Center, rng: random.Random) -> None:
             alone = n % 5 == 0
             for k, relation in enumerate(["户主"] if alone else ["户主", "配偶", "子女"]):
                 year = rng.randint(1938, 1948) if alone else 1960 + rng.randint(0, 15) + (25 if k == 2 else 0)
-                person = await find_or_create_person(
+                person, _ = await find_or_create_person(
                     PersonInput(
                         name=surname + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2))),
                         id_number=_id_number(rng, area, year),
                         phone=f"13{rng.randint(100000000, 999999999)}",
                         address=house.address,
                         grid_id=grid.id,
-                    )
+                    ),
+                    SEEDER,
                 )
                 await HouseMember.create(
                     house_id=house.id,

@@ -34,6 +34,13 @@ EVENT_TYPES: dict[str, str] = {
     "case.whistle_answered": "部门报到",
     "case.whistle_unanswered": "吹哨未报到",
     "case.followup_required": "须回访",
+    "case.mediator_requested": "点单选调解员",
+    "case.mediator_accepted": "调解员接单",
+    "case.mediator_declined": "调解员拒单",
+    "case.rated": "群众评价",
+    "case.updated": "更正案件信息",
+    "case.party_added": "增加当事人",
+    "case.party_removed": "移除当事人",
     "evidence.added": "证据上传",
     "evidence.withdrawn": "证据撤回",
 }

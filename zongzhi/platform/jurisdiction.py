@@ -1,7 +1,8 @@
 """Row-level jurisdiction (DESIGN.md §9): which cases, people and org objects an actor may see.
 
 A user sees the cases owned by a center in their center's subtree, the cases assigned to their
-department or to them, and — for grid workers — the cases in their grids and those they filed.
+department or to them, the cases their department was summoned to by a whistle (吹哨报到), and —
+for grid workers — the cases in their grids and those they filed.
 The same ``Q`` filters lists, node lookups, statistics and evidence, so no surface can leak what
 another forbids.
 
@@ -94,6 +95,9 @@ def _parts(actor: Actor, center: ScopePart | None) -> list[ScopePart]:
     if actor.department_id:
         assigned = Subquery(Assignment.filter(department_id=actor.department_id).values("case_id"))
         parts.append(ScopePart(Q(id__in=assigned), Q(id__not_in=assigned)))
+        # 吹哨报到: a summoned department sees the case from the whistle on, and keeps what it answered.
+        summoned = Subquery(Whistle.filter(department_id=actor.department_id).values("case_id"))
+        parts.append(ScopePart(Q(id__in=summoned), Q(id__not_in=summoned)))
     if actor.user_id:
         assigned = Subquery(Assignment.filter(user_id=actor.user_id).values("case_id"))
         parts.append(ScopePart(Q(id__in=assigned), Q(id__not_in=assigned)))

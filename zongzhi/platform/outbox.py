@@ -111,6 +111,10 @@ async def record_event(case: Case, event_type: str, actor: Actor, payload: dict 
         row = await Outbox.create(event_id=event.id, topic=EVENT_TOPIC, payload=_row_payload(event))
         await Case.filter(id=case.id).update(last_event_id=event.id)
     case.last_event_id = event.id
+    from zongzhi.platform.services import inbox
+
+    if event_type in inbox.ALERTS:
+        await inbox.alert_for(case, event)
     pending.append(Committed(row, event, case))
     return event
 

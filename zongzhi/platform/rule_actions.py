@@ -112,7 +112,7 @@ async def assign(ctx: ActionContext, params: dict[str, Any]) -> dict:
     if current.status in (CaseStatus.received, CaseStatus.assessed):
         await svc.dispatch(ctx.actor, ctx.case.id, mode, [unit], due=due)
     else:
-        await svc.add_assignment(ctx.actor, ctx.case.id, mode, unit)
+        await svc.add_assignment(ctx.actor, ctx.case.id, mode, unit, due=due)
     return chosen | {"mode": mode.value}
 
 

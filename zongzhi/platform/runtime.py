@@ -125,7 +125,9 @@ async def shutdown(*, manage_db: bool = True) -> None:
 
 
 async def background_loop(settings: Settings, store) -> None:
-    """The embedded mode's beat: republish and deliver every 10 s, deadlines every minute, orphans hourly."""
+    """The embedded mode's beat: republish and deliver every 10 s, deadlines every minute, sweeps every
+    5 minutes, orphans hourly."""
+    from zongzhi.platform.services import sweeps
     from zongzhi.platform.services.deadlines import tick
     from zongzhi.platform.tasks_evidence import remove_orphans
 
@@ -138,6 +140,8 @@ async def background_loop(settings: Settings, store) -> None:
             await partners.deliver_due()
             if ticks % 6 == 0:
                 await tick()
+            if ticks % 30 == 0:
+                await sweeps.tick()
             if ticks % 360 == 0:
                 await remove_orphans(store, timedelta(hours=settings.evidence_orphan_hours))
         except Exception:

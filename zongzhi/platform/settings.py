@@ -184,6 +184,21 @@ class Settings:
         "standard `OTEL_EXPORTER_OTLP_*` variables say.",
         _bool,
     )
+    sms_sender: str = _setting(
+        "ZONGZHI_SMS_SENDER",
+        "console",
+        "Sends the citizens' one-time codes: `console` (logs them, embedded mode) or `module:Class`, a "
+        "class with `async send(phone, text)` for a real SMS gateway (see README, A door for citizens).",
+    )
+    public_reports_per_phone_day: int = _setting(
+        "ZONGZHI_PUBLIC_REPORTS_PER_PHONE_DAY", "5", "Citizen reports one phone may file in 24 hours.", int
+    )
+    public_requests_per_address_hour: int = _setting(
+        "ZONGZHI_PUBLIC_REQUESTS_PER_ADDRESS_HOUR",
+        "30",
+        "Codes requested and reports filed from one client address in an hour (public door).",
+        int,
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

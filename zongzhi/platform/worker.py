@@ -30,6 +30,7 @@ REPUBLISH = "zongzhi.republish_outbox"
 DEADLINES = "zongzhi.deadline_tick"
 ORPHANS = "zongzhi.remove_orphan_evidence"
 DELIVER = "zongzhi.deliver_due"
+SWEEPS = "zongzhi.sweep_tick"
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
@@ -48,6 +49,7 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
             "deadline-tick": {"task": DEADLINES, "schedule": 60.0},
             "remove-orphan-evidence": {"task": ORPHANS, "schedule": 3600.0},
             "deliver-due": {"task": DELIVER, "schedule": 10.0},
+            "sweep-tick": {"task": SWEEPS, "schedule": 300.0},
         },
     )
     return app
@@ -143,6 +145,14 @@ def republish_outbox() -> int:
 @celery_app.task(name=DEADLINES)
 def deadline_tick() -> dict[str, int]:
     from zongzhi.platform.services.deadlines import tick
+
+    return _run(tick())
+
+
+@celery_app.task(name=SWEEPS)
+def sweep_tick() -> dict[str, int]:
+    """Scheduled sweeps: this period's tasks (created once), overdue ones sent to the level above."""
+    from zongzhi.platform.services.sweeps import tick
 
     return _run(tick())
 

@@ -248,3 +248,114 @@ async def test_a_later_page_starts_at_its_cursor(client, world, postgres_only):
     for sql, values in pages:
         plan = await _plan(sql, values, "enable_seqscan", "enable_sort", "enable_bitmapscan")
         assert re.search(r"Index Cond: \(+created_at <=", plan), plan
+
+
+SORTED = """query($first: Int!, $after: String, $filter: CaseFilter, $order: CaseOrder) {
+  cases(first: $first, after: $after, filter: $filter, orderBy: $order) { totalCount
+    edges { node { number } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def _walk_sorted(
+    client, token: str, first: int, order: dict, gql_filter: dict | None = None
+) -> list[str]:
+    numbers, after = [], None
+    while True:
+        variables = {"first": first, "after": after, "order": order, "filter": gql_filter}
+        data = (await gql(client, token, SORTED, variables))["cases"]
+        numbers += [e["node"]["number"] for e in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            return numbers
+        after = data["pageInfo"]["endCursor"]
+        assert len(numbers) < 100
+
+
+async def test_order_by_pages_stably_inside_the_jurisdiction(client, world):
+    made = await _cases_everywhere(world)
+    base = datetime(2026, 5, 1, tzinfo=UTC)
+    risks = ["high", "none", "medium", "low"]
+    for i, case in enumerate(made):
+        await Case.filter(id=case.id).update(
+            severity=1 + i % 3,  # ties on purpose
+            risk=risks[i % 4],
+            resolve_by=None if i % 4 == 1 else base.replace(day=1 + i % 5),
+            updated_at=base.replace(hour=i % 3),
+        )
+    rank = {r: i for i, r in enumerate(["none", "low", "medium", "high"])}
+
+    def key(field: str):
+        return {
+            "RECEIVED": lambda c: c.created_at,
+            "LAST_ACTIVITY": lambda c: c.updated_at,
+            "RESOLVE_BY": lambda c: c.resolve_by,
+            "SEVERITY": lambda c: c.severity,
+            "RISK": lambda c: rank[str(c.risk)],
+        }[field]
+
+    for username in ("county_staff", "a_staff", "a_mediator", "housing_officer"):
+        rows = await Case.filter(case_scope(await actor(world, username)))
+        for field in ("RECEIVED", "LAST_ACTIVITY", "RESOLVE_BY", "SEVERITY", "RISK"):
+            for direction in ("ASC", "DESC"):
+                desc = direction == "DESC"
+                dated = [c for c in rows if key(field)(c) is not None]
+                dated.sort(key=lambda c: (key(field)(c), c.id), reverse=desc)
+                undated = sorted((c for c in rows if key(field)(c) is None), key=lambda c: c.id, reverse=desc)
+                expected = [c.number for c in dated + undated]
+                for first in (1, 3, 50):
+                    got = await _walk_sorted(
+                        client, world.tokens[username], first, {"field": field, "direction": direction}
+                    )
+                    assert got == expected, (username, field, direction, first)
+    with pytest.raises(GraphQLErrors) as err:
+        page = await gql(
+            client, world.tokens["county_staff"], SORTED, {"first": 1, "order": {"field": "SEVERITY"}}
+        )
+        await gql(
+            client,
+            world.tokens["county_staff"],
+            SORTED,
+            {"first": 1, "after": page["cases"]["pageInfo"]["endCursor"], "order": {"field": "RISK"}},
+        )
+    assert (err.value.code, err.value.field) == ("VALIDATION", "after")
+
+
+async def test_the_new_filters(client, world):
+    from zongzhi.platform.services import cases as svc
+    from zongzhi.platform.services.people import PersonInput
+
+    made = await _cases_everywhere(world)
+    token = world.tokens["county_staff"]
+    base = datetime(2026, 6, 1, tzinfo=UTC)
+    await Case.filter(id=made[0].id).update(
+        resolve_by=base, tags=["重点", "信访"], external_id="(2026)浙0110民初1号"
+    )
+    await Case.filter(id=made[1].id).update(
+        resolve_by=base.replace(day=20), concluded_at=base, tags=["重点人"]
+    )
+    staff = await actor(world, "a_staff")
+    withid, _ = await svc.intake(
+        svc.CaseInput(
+            title="有身份证号",
+            category="neighbor",
+            grid_id=world.grids["a1g1"].id,
+            parties=[
+                svc.PartyInput(
+                    role="applicant", person=PersonInput(name="钱七", id_number="11010519491231002X")
+                )
+            ],
+        ),
+        staff,
+    )
+
+    async def numbers(f: dict) -> set[str]:
+        return set(await _walk_sorted(client, token, 50, {"field": "RECEIVED"}, f))
+
+    assert await numbers(
+        {"resolveByFrom": base.isoformat(), "resolveByTo": base.replace(day=2).isoformat()}
+    ) == {made[0].number}
+    assert await numbers({"tag": "重点"}) == {made[0].number}, "an element, not a substring of another tag"
+    assert await numbers({"externalId": "(2026)浙0110民初1号"}) == {made[0].number}
+    assert await numbers({"concludedFrom": base.isoformat()}) == {made[1].number}
+    assert await numbers({"partyIdNumber": "11010519491231002X"}) == {withid.number}
+    assert (
+        await _walk_sorted(client, world.tokens["b_staff"], 50, {"field": "RECEIVED"}, {"tag": "重点"}) == []
+    )

@@ -27,3 +27,27 @@ async def test_statements_do_not_grow_with_page_size(client, world):
     small, large = await _count(client, token, 3), await _count(client, token, 24)
     print(f"SQL statements per case-list page: {small} (3 cases), {large} (24 cases)")
     assert small == large
+
+
+SORTED = """query($n: Int!, $o: CaseOrder, $f: CaseFilter) { cases(first: $n, orderBy: $o, filter: $f) {
+  totalCount edges { cursor node { number center { name } parties { role person { name } } lastEvent { type }
+  allowedActions { step allowed } } } pageInfo { hasNextPage } } }"""
+
+
+async def test_sorted_and_filtered_pages_do_not_grow_with_page_size(client, world):
+    for i in range(24):
+        await new_case(world, grid=["a1g1", "a1g2", "a2g1"][i % 3], filer="a_staff", tags=["重点"])
+    for token in (world.tokens["county_staff"], world.tokens["a_mediator"]):
+        for order in (
+            {"field": "RESOLVE_BY", "direction": "ASC"},
+            {"field": "RISK"},
+            {"field": "LAST_ACTIVITY"},
+        ):
+            sizes = []
+            for n in (3, 12):
+                with sql_sent() as sent:
+                    data = await gql(client, token, SORTED, {"n": n, "o": order, "f": {"tag": "重点"}})
+                assert len(data["cases"]["edges"]) == n
+                sizes.append(len(sent))
+            print(f"SQL statements per sorted page {order}: {sizes[0]} (3 cases), {sizes[1]} (12 cases)")
+            assert sizes[0] == sizes[1], order

@@ -13,9 +13,27 @@ from zongzhi.platform.models.evidence import Evidence, EvidenceAccess
 from zongzhi.platform.models.org import Center, CenterDepartment, Department, Grid
 from zongzhi.platform.models.partners import Delivery, DeliveryAttempt, PartnerCredential, PartnerRecord
 from zongzhi.platform.models.people import ApiToken, Person, User, UserGrid
+from zongzhi.platform.models.practices import (
+    AnalysisMeeting,
+    AssessmentConfig,
+    CitizenCode,
+    CitizenReport,
+    HomeUnitScore,
+    MediatorChoice,
+    MediatorProfile,
+    SweepSchedule,
+    SweepTask,
+)
 from zongzhi.platform.models.registry import CaseLink, House, HouseMember, OrgUnit, PersonTag, Visit
 from zongzhi.platform.models.rules import CalendarDay, Decision, Ruleset, RulesetVersion
-from zongzhi.platform.models.system import AuditChainHead, AuditLog, AuditSubject, Notification, Outbox
+from zongzhi.platform.models.system import (
+    AuditChainHead,
+    AuditLog,
+    AuditSubject,
+    Notification,
+    NotificationRead,
+    Outbox,
+)
 
 MODEL_MODULES = [
     "zongzhi.platform.models.org",
@@ -26,11 +44,14 @@ MODEL_MODULES = [
     "zongzhi.platform.models.rules",
     "zongzhi.platform.models.partners",
     "zongzhi.platform.models.registry",
+    "zongzhi.platform.models.practices",
 ]
 
 __all__ = [
     "MODEL_MODULES",
+    "AnalysisMeeting",
     "ApiToken",
+    "AssessmentConfig",
     "Assignment",
     "AuditChainHead",
     "AuditLog",
@@ -43,6 +64,8 @@ __all__ = [
     "CaseParty",
     "Center",
     "CenterDepartment",
+    "CitizenCode",
+    "CitizenReport",
     "Decision",
     "Delivery",
     "DeliveryAttempt",
@@ -51,9 +74,13 @@ __all__ = [
     "EvidenceAccess",
     "FollowUp",
     "Grid",
+    "HomeUnitScore",
     "House",
     "HouseMember",
+    "MediatorChoice",
+    "MediatorProfile",
     "Notification",
+    "NotificationRead",
     "OrgUnit",
     "Outbox",
     "PartnerCredential",
@@ -62,6 +89,8 @@ __all__ = [
     "PersonTag",
     "Ruleset",
     "RulesetVersion",
+    "SweepSchedule",
+    "SweepTask",
     "User",
     "UserGrid",
     "Visit",

@@ -73,6 +73,10 @@ class Case(Model):
             Index(fields=("warn_at",)),
             # address.cases_90d (repeat disputes at one address) on every received case.
             Index(fields=("address", "created_at")),
+            # The list's other orders (orderBy): a subtree's cases along each sort key.
+            Index(fields=("center_path", "updated_at", "id")),
+            Index(fields=("center_path", "resolve_by", "id")),
+            Index(fields=("center_path", "severity", "id")),
         )
 
 

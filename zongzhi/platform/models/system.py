@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -86,16 +87,35 @@ class AuditChainHead(Model):
 
 
 class Notification(Model):
-    """A message to a user or to everyone with a role at a center (rule action ``notify``)."""
+    """A message to a user or to everyone with a role at a center (the inbox, services.inbox)."""
 
     id = fields.BigIntField(primary_key=True)
     case = fields.ForeignKeyField("models.Case", related_name="notifications", null=True)
     user = fields.ForeignKeyField("models.User", related_name="notifications", null=True)
     role = fields.CharField(max_length=20, null=True)
     center = fields.ForeignKeyField("models.Center", related_name="notifications", null=True)
+    kind = fields.CharField(
+        max_length=20, default="rule", description="rule|overdue|supervision|whistle|returned"
+    )
     message = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
-    read_at = fields.DatetimeField(null=True)
+    read_at = fields.DatetimeField(null=True, description="read by its user (a role's: see NotificationRead)")
 
     class Meta:
         table = "notification"
+        indexes = (Index(fields=("user_id", "id")), Index(fields=("center_id", "role", "id")))
+
+
+class NotificationRead(Model):
+    """One reader of a notification sent to a role: each of the role's users reads it on their own."""
+
+    id = fields.BigIntField(primary_key=True)
+    notification = fields.ForeignKeyField(
+        "models.Notification", related_name="reads", on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField("models.User", related_name="notification_reads", on_delete=fields.CASCADE)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notification_read"
+        unique_together = (("notification", "user"),)

@@ -14,6 +14,7 @@ from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
 from zongzhi.platform.stats.period import TZ, Period
+from zongzhi.platform.stats.practices import PracticeFigures, practice_figures
 from zongzhi.platform.stats.scope import Scope
 
 LIST_LIMIT = 30
@@ -56,6 +57,8 @@ class Report:
     #: ``None`` unless people were asked for (``build_report(people=...)``).
     parties: list[PartyLine] | None = None
     rules: list[RuleStat] = field(default_factory=list)
+    #: Sweeps, assessment ranking and mediators (``stats.practices``).
+    practices: PracticeFigures | None = None
 
     @property
     def period(self) -> Period:
@@ -151,4 +154,5 @@ async def build_report(
         high_risk=await _lines(high_risk),
         parties=None if people == "none" else await _party_lines(scope, period, people == "full"),
         rules=await rule_statistics(scope, period),
+        practices=await practice_figures(scope, period),
     )

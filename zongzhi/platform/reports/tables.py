@@ -7,6 +7,7 @@ from datetime import datetime
 from zongzhi.platform.reports.build import CaseLine, Report
 from zongzhi.platform.stats.figures import Count
 from zongzhi.platform.stats.period import TZ
+from zongzhi.platform.stats.practices import PracticeFigures
 
 Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
 
@@ -27,6 +28,54 @@ def _when(value: datetime | None) -> str:
 def case_table(title: str, lines: list[CaseLine]) -> Table:
     rows = [[c.number, c.title, c.center, c.status, c.risk, _when(c.resolve_by)] for c in lines]
     return title, ["编号", "标题", "承办中心", "状态", "风险", "办结期限"], rows
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def practice_tables(p: PracticeFigures) -> list[Table]:
+    """排查完成率, 积分排名 and 调解员 figures (the seeds' practices)."""
+    return [
+        (
+            "排查完成率 Sweep completion",
+            ["中心", "期次", "任务", "完成", "超期未完成", "完成率"],
+            [
+                [c.center_name, c.period, str(c.tasks), str(c.done), str(c.overdue_open), _rate(c.rate)]
+                for c in p.sweeps
+            ],
+        ),
+        (
+            "积分排名 Assessment ranking",
+            ["排名", "类型", "名称", "中心积分", "加权得分"],
+            [
+                [
+                    str(i),
+                    {"person": "人员", "department": "部门", "center": "中心"}[s.kind],
+                    s.name,
+                    f"{s.center_score:g}",
+                    "—" if s.weighted is None else f"{s.weighted:g}",
+                ]
+                for group in (p.people, p.units)
+                for i, s in enumerate(group, 1)
+            ],
+        ),
+        (
+            "调解员 Mediators",
+            ["调解员", "在办", "调结", "成功率", "点单", "接单"],
+            [
+                [
+                    m.name,
+                    str(m.figures.load),
+                    str(m.figures.concluded),
+                    _rate(m.figures.success_rate),
+                    str(m.figures.requested),
+                    str(m.figures.accepted),
+                ]
+                for m in p.mediators
+            ],
+        ),
+    ]
 
 
 def tables(report: Report) -> list[Table]:
@@ -69,6 +118,8 @@ def tables(report: Report) -> list[Table]:
     docking_rows = [[d.source, k, str(v)] for d in s.docking for k, v in d.figures.items()]
     docking_rows += [[d.source, "error", d.error] for d in s.docking if d.error]
     out.append(("对接数据 Docking figures", ["来源", "指标", "数值"], docking_rows))
+    if report.practices is not None:
+        out += practice_tables(report.practices)
     if report.parties is not None:
         out.append(
             (

@@ -8,15 +8,19 @@ from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
+from zongzhi.platform.schema.assessment import AssessmentMutation, AssessmentQuery
 from zongzhi.platform.schema.audit import AuditQuery
 from zongzhi.platform.schema.calendar import CalendarMutation
+from zongzhi.platform.schema.citizens import CitizensMutation, CitizensQuery
 from zongzhi.platform.schema.cost import Limits, cost_rule
 from zongzhi.platform.schema.directory import DirectoryQuery
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
 from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
+from zongzhi.platform.schema.glossary import describe
 from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.masterdata import MasterDataMutation
+from zongzhi.platform.schema.mediators import MediatorsMutation, MediatorsQuery
 from zongzhi.platform.schema.mutations import Mutation
 from zongzhi.platform.schema.partners import PartnersMutation, PartnersQuery
 from zongzhi.platform.schema.queries import Query
@@ -26,7 +30,9 @@ from zongzhi.platform.schema.rules import RulesMutation, RulesQuery
 from zongzhi.platform.schema.sanitise import SaneArguments
 from zongzhi.platform.schema.stats import StatsQuery
 from zongzhi.platform.schema.subscriptions import Subscription
+from zongzhi.platform.schema.sweeps import SweepsMutation, SweepsQuery
 from zongzhi.platform.schema.visits import VisitsMutation, VisitsQuery
+from zongzhi.platform.schema.workspace import CorrectionsMutation, WorkspaceMutation, WorkspaceQuery
 from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
@@ -60,6 +66,11 @@ def build_schema(
         RegistryQuery,
         VisitsQuery,
         DirectoryQuery,
+        SweepsQuery,
+        AssessmentQuery,
+        MediatorsQuery,
+        CitizensQuery,
+        WorkspaceQuery,
         *extra_queries,
     )
     query = merge_types("Query", queries)
@@ -73,6 +84,12 @@ def build_schema(
         MasterDataMutation,
         RegistryMutation,
         VisitsMutation,
+        SweepsMutation,
+        AssessmentMutation,
+        MediatorsMutation,
+        CitizensMutation,
+        WorkspaceMutation,
+        CorrectionsMutation,
         *extra_mutations,
     )
     mutation = merge_types("Mutation", mutations)
@@ -88,7 +105,7 @@ def build_schema(
             )
         )
     ]
-    return Schema(
+    schema = Schema(
         query=query,
         mutation=mutation,
         subscription=Subscription,
@@ -104,3 +121,5 @@ def build_schema(
             RevealAudit,
         ],
     )
+    describe(schema._schema)
+    return schema

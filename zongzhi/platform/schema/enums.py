@@ -24,3 +24,17 @@ AssignmentMode = _labelled(codes.AssignmentMode, "How a unit takes a case: 自�
 UnitKind = _labelled(codes.UnitKind, "What kind of unit an assignment names.")
 PartyRole = _labelled(codes.PartyRole, "A party's role in a case.")
 FollowUpMethod = _labelled(codes.FollowUpMethod, "How a follow-up (回访) was made.")
+
+
+def _work_queue():
+    from zongzhi.platform.services import queues
+
+    gql = strawberry.enum(
+        queues.WorkQueue, description="A work queue: the cases waiting for the signed-in user."
+    )
+    for value in gql.__strawberry_definition__.values:
+        value.description = queues.LABELS[queues.WorkQueue(value.value)]
+    return gql
+
+
+WorkQueue = _work_queue()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import enum
+import json
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
-from tortoise.expressions import Q, Subquery
+from tortoise import Tortoise
+from tortoise.expressions import Q, RawSQL, Subquery
 
 from zongzhi.platform import codes, limits, models
 from zongzhi.platform.actor import Actor
@@ -23,6 +28,7 @@ from zongzhi.platform.jurisdiction import (
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import PK_MAX, from_global_id, pk_of
+from zongzhi.platform.services import queues
 from zongzhi.platform.services.lifecycle import OPEN
 from zongzhi.platform.services.people import lookup_hash_for_id
 
@@ -46,6 +52,26 @@ class CaseFilter:
     text: str | None = strawberry.field(
         default=None,
         description=f"Matches number, title or description (at most {limits.SEARCH_MAX} characters)",
+    )
+    resolve_by_from: datetime | None = strawberry.field(
+        default=None, description="Resolve-by deadline at or after this time (a deadline window)"
+    )
+    resolve_by_to: datetime | None = strawberry.field(
+        default=None, description="Resolve-by deadline before this time"
+    )
+    concluded_from: datetime | None = strawberry.field(
+        default=None, description="Concluded (resolved, failed, rejected or withdrawn) at or after this time"
+    )
+    concluded_to: datetime | None = strawberry.field(default=None, description="Concluded before this time")
+    tag: str | None = strawberry.field(default=None, description="Carries this tag")
+    party_id_number: str | None = strawberry.field(
+        default=None, description="A party's full 18-character ID number (looked up by its keyed hash)"
+    )
+    external_id: str | None = strawberry.field(
+        default=None, description="A partner's own reference (court case number, incident number)"
+    )
+    queue: enums.WorkQueue | None = strawberry.field(
+        default=None, description="One of your work queues (see workQueues)"
     )
 
 
@@ -132,12 +158,58 @@ async def _filtered_cases(f: CaseFilter | None, actor: Actor):
         did = pk_of(f.assignee_department_id, "Department", "filter.assigneeDepartmentId")
         await resolve_ref(actor, models.Department, did, "filter.assigneeDepartmentId")
         query = query.filter(id__in=Subquery(models.Assignment.filter(department_id=did).values("case_id")))
+    for column, lower, upper, name in (
+        ("resolve_by", f.resolve_by_from, f.resolve_by_to, "resolveBy"),
+        ("concluded_at", f.concluded_from, f.concluded_to, "concluded"),
+    ):
+        if lower:
+            query = query.filter(**{f"{column}__gte": _utc(lower, f"filter.{name}From")})
+        if upper:
+            query = query.filter(**{f"{column}__lt": _utc(upper, f"filter.{name}To")})
+    if f.tag:
+        tag = limits.check_text(f.tag, "filter.tag", limits.TAG_MAX, required=True).strip()
+        query = _tagged(query, tag)
+    if f.party_id_number:
+        limits.check_text(f.party_id_number, "filter.partyIdNumber", limits.SEARCH_MAX)
+        holders = models.CaseParty.filter(
+            person__id_number_hash=lookup_hash_for_id(f.party_id_number.strip()), blind=False
+        ).values("case_id")
+        query = query.filter(id__in=Subquery(holders))
+    if f.external_id:
+        query = query.filter(external_id=limits.check_text(f.external_id, "filter.externalId", 80).strip())
+    if f.queue is not None:
+        query = query.filter(queues.queue_q(actor, queues.WorkQueue(f.queue)))
     if f.text:
         t = limits.check_text(f.text, "filter.text", limits.SEARCH_MAX).strip()
         matches = Q(title__icontains=t) | Q(description__icontains=t)
         # A text longer than any case number cannot be one (and the column would refuse it).
         query = query.filter(Q(number=t) | matches if len(t) <= limits.CASE_NUMBER_MAX else matches)
     return query
+
+
+def _count_parts(query, parts: list[ScopePart]):
+    """The total of ``query`` over the jurisdiction's parts: each part less the parts before it."""
+    counts = [
+        query.filter(part.within, *(p.outside for p in parts[:i])).count() for i, part in enumerate(parts)
+    ]
+    return asyncio.gather(*counts)
+
+
+async def cases_count(info: Info, f: CaseFilter | None) -> int:
+    """How many cases ``cases(filter: f)`` lists in all (the work queues' counts)."""
+    actor = actor_of(info)
+    query = await _filtered_cases(f, actor)
+    parts = await case_scope_parts(actor)
+    return sum(await _count_parts(query, parts if parts is not None else [ScopePart(Q(), Q())]))
+
+
+def _tagged(query, tag: str):
+    """Cases whose JSON ``tags`` list holds ``tag``: jsonb containment on PostgreSQL, json_each on SQLite."""
+    if Tortoise.get_connection("default").capabilities.dialect == "postgres":
+        return query.filter(tags__contains=[tag])
+    quoted = "'" + tag.replace("'", "''") + "'"
+    has = RawSQL(f'EXISTS (SELECT 1 FROM json_each("case"."tags") WHERE json_each.value = {quoted})')
+    return query.annotate(has_tag=has).filter(has_tag=1)
 
 
 def _people_query(info: Info):
@@ -171,6 +243,143 @@ async def _newest(query, parts: list[ScopePart], size: int, after: str | None) -
     anywhere = Q(*(p.within for p in parts), join_type=Q.OR)
     by_id = {c.id: c for c in await query.filter(anywhere, id__in=ids)}
     return [by_id[i] for i in ids if i in by_id]
+
+
+@strawberry.enum(description="What the case list is sorted by; ties are broken by the case's ID.")
+class CaseOrderField(enum.Enum):
+    RECEIVED = "created_at"
+    LAST_ACTIVITY = "updated_at"
+    RESOLVE_BY = "resolve_by"
+    SEVERITY = "severity"
+    RISK = "risk_rank"
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input(
+    description="How to sort the case list. Cases with no resolve-by deadline come last either way."
+)
+class CaseOrder:
+    field: CaseOrderField = strawberry.field(
+        default=CaseOrderField.RECEIVED,
+        description="RECEIVED (受理), LAST_ACTIVITY (last change), RESOLVE_BY (deadline), SEVERITY or RISK",
+    )
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC, description="ASC or DESC")
+
+
+#: Risk as a number, for sorting (none < low < medium < high).
+RISK_RANK = RawSQL(
+    'CASE "risk" ' + " ".join(f"WHEN '{r.value}' THEN {i}" for i, r in enumerate(codes.Risk)) + " ELSE 0 END"
+)
+
+
+def _is_default(order: CaseOrder | None) -> bool:
+    return order is None or (
+        order.field is CaseOrderField.RECEIVED and order.direction is OrderDirection.DESC
+    )
+
+
+def _encode_sort_cursor(order: CaseOrder, value, pk: int) -> str:
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([order.field.name, order.direction.name, shown, pk])
+    return "o" + base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_sort_cursor(cursor: str, order: CaseOrder):
+    try:
+        name, direction, value, pk = json.loads(base64.urlsafe_b64decode(cursor[1:].encode()).decode())
+        if not cursor.startswith("o") or (name, direction) != (order.field.name, order.direction.name):
+            raise ValueError
+        if value is not None and order.field in (
+            CaseOrderField.RECEIVED,
+            CaseOrderField.LAST_ACTIVITY,
+            CaseOrderField.RESOLVE_BY,
+        ):
+            value = limits.check_datetime(datetime.fromisoformat(value), "after")
+        elif value is not None and not isinstance(value, int):
+            raise ValueError
+        if not isinstance(pk, int) or not 1 <= pk <= PK_MAX:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ValidationFailed("not a cursor this API issued for this order", field="after") from None
+    return value, pk
+
+
+def _sortable(query, order: CaseOrder):
+    return query.annotate(risk_rank=RISK_RANK) if order.field is CaseOrderField.RISK else query
+
+
+async def _sorted_page(query, parts: list[ScopePart], size: int, after: str | None, order: CaseOrder):
+    """``size + 1`` cases of ``query`` in any of ``parts`` in ``order`` after the cursor (keyset).
+
+    Like ``_newest``: each part's first ``size + 1`` keys, merged, then the rows by primary key. A
+    missing deadline sorts last in both directions (two ranges per part: the dated, then the undated).
+    """
+    col = order.field.value
+    desc = order.direction is OrderDirection.DESC
+    sign = "-" if desc else ""
+    cmp = "lt" if desc else "gt"
+    query = _sortable(query, order)
+    dated, undated = query.filter(**{f"{col}__isnull": False}), query.filter(**{f"{col}__isnull": True})
+    if after:
+        value, pk = _decode_sort_cursor(after, order)
+        if value is None:
+            dated = None
+            undated = undated.filter(**{f"id__{cmp}": pk})
+        else:
+            dated = dated.filter(Q(**{f"{col}__{cmp}": value}) | Q(**{col: value, f"id__{cmp}": pk}))
+    keys: set[tuple] = set()
+
+    async def part_keys(part: ScopePart) -> None:
+        got = []
+        if dated is not None:
+            got = await (
+                dated.filter(part.within)
+                .order_by(f"{sign}{col}", f"{sign}id")
+                .limit(size + 1)
+                .values_list(col, "id")
+            )
+        if len(got) <= size and order.field is CaseOrderField.RESOLVE_BY:
+            got += (
+                await undated.filter(part.within).order_by(f"{sign}id").limit(size + 1).values_list(col, "id")
+            )
+        keys.update((v, i) for v, i in got)
+
+    await asyncio.gather(*(part_keys(p) for p in parts))
+
+    def sort_key(key: tuple):
+        value, pk = key
+        return (
+            value is None,
+            value if not desc or value is None else _Reversed(value),
+            pk if not desc else -pk,
+        )
+
+    ordered = sorted(keys, key=sort_key)[: size + 1]
+    if not ordered:
+        return []
+    anywhere = Q(*(p.within for p in parts), join_type=Q.OR)
+    by_id = {c.id: c for c in await _sortable(query, order).filter(anywhere, id__in=[i for _, i in ordered])}
+    return [(by_id[i], v) for v, i in ordered if i in by_id]
+
+
+class _Reversed:
+    """Wraps a value so that sorting ascending by it sorts the value descending."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v) -> None:
+        self.v = v
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return self.v > other.v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.v == other.v
 
 
 #: What ``node`` can fetch: each kind read through the actor's jurisdiction (``jurisdiction.visible``).
@@ -303,9 +512,19 @@ class Query:
         row = await scoped_cases(actor_of(info)).get_or_none(number=number.strip())
         return types.Case.of(row) if row else None
 
-    @strawberry.field(description="Cases in your jurisdiction, newest first, as a Relay connection.")
+    @strawberry.field(
+        description="Cases in your jurisdiction as a Relay connection, newest first unless `orderBy` says "
+        "otherwise (a cursor belongs to the order it was issued for)."
+    )
     async def cases(
-        self, info: Info, filter: CaseFilter | None = None, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        filter: CaseFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+        order_by: Annotated[
+            CaseOrder | None, strawberry.argument(description="The sort order (default: RECEIVED, DESC).")
+        ] = None,
     ) -> types.CaseConnection:
         size = _page_size(info, first)
         actor = actor_of(info)
@@ -318,26 +537,27 @@ class Query:
             parts = [ScopePart(Q(), Q())]
 
         async def count() -> int:
-            counts = [
-                query.filter(part.within, *(p.outside for p in parts[:i])).count()
-                for i, part in enumerate(parts)
-            ]
-            return sum(await asyncio.gather(*counts))
+            return sum(await _count_parts(query, parts))
 
         # The count, the costliest statement of a large center's page, runs beside the page's.
         counting = None
         if _selects(info.selected_fields[0].selections, "totalCount"):
             counting = asyncio.ensure_future(count())
         try:
-            rows = await _newest(query, parts, size, after)
+            if _is_default(order_by):
+                rows = [
+                    (c, _encode_cursor(c.created_at, c.id)) for c in await _newest(query, parts, size, after)
+                ]
+            else:
+                rows = [
+                    (c, _encode_sort_cursor(order_by, value, c.id))
+                    for c, value in await _sorted_page(query, parts, size, after, order_by)
+                ]
         except BaseException:
             if counting is not None:
                 counting.cancel()
             raise
-        edges = [
-            types.CaseEdge(cursor=_encode_cursor(c.created_at, c.id), node=types.Case.of(c))
-            for c in rows[:size]
-        ]
+        edges = [types.CaseEdge(cursor=cursor, node=types.Case.of(c)) for c, cursor in rows[:size]]
         return types.CaseConnection(
             edges=edges,
             count=(lambda: counting) if counting is not None else count,

@@ -20,6 +20,7 @@ from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.practice_figures import PracticeFigures
 from zongzhi.platform.stats import definitions as d
 from zongzhi.platform.stats import figures, hotspots, warnings
 from zongzhi.platform.stats.period import Period, between, parse_period
@@ -153,6 +154,13 @@ class Statistics:
     trend_unit: TrendUnit
     trend: list[TrendPoint] = strawberry.field(description=d.TREND)
     docking: list[DockingFigures]
+    source: strawberry.Private[figures.Statistics | None] = None
+
+    @strawberry.field(description="Sweep completion, assessment ranking and mediators' figures.")
+    async def practices(self) -> PracticeFigures:
+        from zongzhi.platform.stats.practices import practice_figures
+
+        return PracticeFigures.of(await practice_figures(self.source.scope, self.source.period))
 
     @classmethod
     def of(cls, s: figures.Statistics) -> Statistics:
@@ -208,6 +216,7 @@ class Statistics:
                 )
                 for x in s.docking
             ],
+            source=s,
         )
 
 

@@ -11,13 +11,17 @@ import asyncio
 import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from zongzhi.platform import broadcast
+from zongzhi.platform import broadcast, codes
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.schema.stats import EarlyWarning, early_warning_for, scope_of
+
+if TYPE_CHECKING:
+    from zongzhi.platform.schema.workspace import Notification
 
 
 @strawberry.enum(description="What happened, as the dispatch board groups it.")
@@ -29,6 +33,17 @@ class BoardEventKind(enum.Enum):
     OVERDUE = "overdue"
     DEADLINE_WARNING = "deadline_warning"
     WHISTLE_UNANSWERED = "whistle_unanswered"
+
+
+KIND_LABELS = {
+    "new_case": "新案件",
+    "status": "状态变化",
+    "escalation": "上报升级",
+    "risk": "风险标记",
+    "overdue": "超期",
+    "deadline_warning": "临期预警",
+    "whistle_unanswered": "吹哨未报到",
+}
 
 
 @strawberry.type(description="One committed case event, as the dispatch board shows it.")
@@ -47,6 +62,39 @@ class BoardEvent:
     at: datetime
     actor: str
     payload: strawberry.scalars.JSON
+
+    @strawberry.field(description="The event type's Chinese label, e.g. 上报升级.")
+    def type_label(self) -> str:
+        from zongzhi.platform.event_types import EVENT_TYPES
+
+        return EVENT_TYPES.get(self.type, self.type)
+
+    @strawberry.field(description="The kind's Chinese label, e.g. 超期.")
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind.value]
+
+    @strawberry.field(description="The case status's Chinese label.")
+    def status_label(self) -> str:
+        return codes.CaseStatus(self.status).label
+
+    @strawberry.field(description="The risk level's Chinese label.")
+    def risk_label(self) -> str:
+        return codes.Risk(self.risk).label
+
+    @strawberry.field(description="The category's Chinese label.")
+    def category_label(self) -> str:
+        return codes.CATEGORIES.label(self.category)
+
+    @strawberry.field(description="The intake channel's Chinese label.")
+    def channel_label(self) -> str:
+        return codes.CHANNELS.label(self.channel)
+
+    @strawberry.field(description="The name of the center that owns the case.")
+    async def center_name(self, info: Info) -> str:
+        from zongzhi.platform.schema.ids import from_global_id
+
+        center = await info.context.loaders.center.load(from_global_id(self.center_id)[1])
+        return center.name if center else ""
 
     @classmethod
     def of(cls, m: dict) -> BoardEvent:
@@ -68,6 +116,7 @@ class BoardEvent:
         )
 
 
+BOARD_KINDS = frozenset(k.value for k in BoardEventKind)
 WARNING_KINDS = frozenset({"new_case", "status", "escalation", "risk", "overdue", "deadline_warning"})
 
 
@@ -85,10 +134,24 @@ class Subscription:
         async with broadcast.hub().subscribe() as queue:
             while True:
                 message = await queue.get()
+                if message.get("kind") not in BOARD_KINDS:
+                    continue  # e.g. the inbox's wake-ups
                 if wanted is not None and message.get("kind") not in wanted:
                     continue
                 if await broadcast.visible_to(actor, message):
                     yield BoardEvent.of(message)
+
+    @strawberry.subscription(
+        description="New notifications of your inbox (to you, or to your role at your center), as they are "
+        "written."
+    )
+    async def notification_added(
+        self, info: Info
+    ) -> AsyncGenerator[Annotated[Notification, strawberry.lazy("zongzhi.platform.schema.workspace")], None]:
+        from zongzhi.platform.schema.workspace import notification_added
+
+        async for n in notification_added(info):
+            yield n
 
     @strawberry.subscription(
         description="The earlyWarning lists of a center (default: yours), sent at once, again after each "

@@ -299,14 +299,33 @@ class CaseParty:
         return Person.of(self.row, sighted=not self.blind)
 
 
+@strawberry.type(description="One entry of a timeline event's payload, with its Chinese label.")
+class EventDetail:
+    key: str = strawberry.field(description="The payload key (stable, English), e.g. from.")
+    key_label: str = strawberry.field(description="The key's Chinese label, e.g. 原状态.")
+    value: strawberry.scalars.JSON | None = strawberry.field(description="The value as stored.")
+    value_label: str | None = strawberry.field(
+        description="When the value is a code (status, category, mode...), its Chinese label."
+    )
+
+
 @strawberry.type(description="事件流水: one fact on a case's timeline.")
 class CaseEvent(Node):
-    type: str
-    label: str
-    at: datetime
-    actor_label: str
-    payload: strawberry.scalars.JSON
+    type: str = strawberry.field(description="Stable event type, e.g. case.dispatched.")
+    label: str = strawberry.field(description="The event type's Chinese label, e.g. 分流转办.")
+    at: datetime = strawberry.field(description="When it happened.")
+    actor_label: str = strawberry.field(description="Who acted: a user's name, a rule or a plugin.")
+    payload: strawberry.scalars.JSON = strawberry.field(description="The stored facts (English keys, codes).")
     depth: int = strawberry.field(description="0 for a person's action, n for the nth rule consequence")
+
+    @strawberry.field(description="The payload's entries with Chinese labels for keys and coded values.")
+    def details(self) -> list[EventDetail]:
+        from zongzhi.platform.event_labels import details
+
+        return [
+            EventDetail(key=k, key_label=kl, value=v, value_label=vl)
+            for k, kl, v, vl in details(self.type, self.payload or {})
+        ]
 
     @classmethod
     def of(cls, m: models.CaseEvent) -> CaseEvent:
@@ -570,6 +589,37 @@ class Case(Node):
     def deadline_note(self) -> str:
         return self.m.deadline_note
 
+    @strawberry.field(
+        description="Every lifecycle step with whether you may take it on this case now, and why not "
+        "when not (from the same table and role rules the mutations check)."
+    )
+    async def allowed_actions(self, info: Info) -> list[AllowedAction]:
+        from zongzhi.platform.services.allowed import LABELS, MUTATIONS, decide
+
+        actor = info.context.require_actor()
+        loaders = info.context.loaders
+        active = [
+            a
+            for a in await loaders.assignments.load(self.m.id)
+            if a.returned_at is None and a.finished_at is None
+        ]
+        centers = [await loaders.center.load(a.center_id) for a in active if a.center_id]
+        paths = {c.id: c.path for c in centers if c is not None}
+        summoned = actor.department_id is not None and any(
+            w.department_id == actor.department_id and w.answered_at is None
+            for w in await loaders.whistles.load(self.m.id)
+        )
+        return [
+            AllowedAction(
+                step=a.step,
+                label=LABELS[a.step],
+                mutation=MUTATIONS[a.step],
+                allowed=a.allowed,
+                reason=a.reason,
+            )
+            for a in decide(actor, self.m, active, paths, summoned)
+        ]
+
     @strawberry.field
     async def followups(self, info: Info) -> list[FollowUp]:
         rows = await info.context.loaders.followups.load(self.m.id)
@@ -577,6 +627,15 @@ class Case(Node):
             FollowUp(method=f.method, satisfaction=f.satisfaction, executed=f.executed, note=f.note, at=f.at)
             for f in rows
         ]
+
+
+@strawberry.type(description="One lifecycle step on a case: whether you may take it now, and why not.")
+class AllowedAction:
+    step: str = strawberry.field(description="Stable code of the step, e.g. dispatch, follow_up.")
+    label: str = strawberry.field(description="The step's Chinese label, e.g. 分流转办.")
+    mutation: str = strawberry.field(description="The mutation that takes it, e.g. dispatchCase.")
+    allowed: bool = strawberry.field(description="You may take it now.")
+    reason: str | None = strawberry.field(description="Why not, when not allowed (in Chinese).")
 
 
 @strawberry.type(description="吹哨报到: a department summoned to the case and whether it reported in.")

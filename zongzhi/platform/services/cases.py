@@ -43,6 +43,7 @@ from zongzhi.platform.models import (
     Grid,
     Person,
     User,
+    Whistle,
 )
 from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services import lifecycle
@@ -351,6 +352,13 @@ async def _require_handler(actor: Actor, case: Case, what: str) -> Assignment | 
     return assignment
 
 
+async def summoned_now(actor: Actor, case_id: int) -> bool:
+    """Whether the actor's department has an open whistle (吹哨报到) on the case: it may note progress."""
+    if actor.department_id is None:
+        return False
+    return await Whistle.filter(case_id=case_id, department_id=actor.department_id, answered_at=None).exists()
+
+
 async def _save(case: Case, *fields_: str) -> None:
     await case.save(update_fields=[*fields_, "updated_at"])
 
@@ -508,15 +516,26 @@ async def dispatch(
     return case
 
 
-async def add_assignment(actor: Actor, case_id: int, mode: AssignmentMode | str, unit: UnitInput) -> Case:
-    """Add a unit to a case being handled: another department for 联办, or a 督办 unit."""
+async def add_assignment(
+    actor: Actor,
+    case_id: int,
+    mode: AssignmentMode | str,
+    unit: UnitInput,
+    *,
+    due: datetime | None = None,
+) -> Case:
+    """Add a unit to a case being handled: another department for 联办, or a 督办 unit.
+
+    ``due`` is the unit's own deadline; without one it gets the case's.
+    """
     _require(actor, *CENTER_STAFF, what="adding a unit")
+    limits.check_deadline(due, "due", now())
     mode = AssignmentMode(mode)
     (resolved,) = await _resolve_units(actor, [unit], AssignmentMode.self_handle)
     resolved["lead"] = False
     async with change():
         case = await _load_for_change(actor, case_id, "add_assignment")
-        a = await Assignment.create(case=case, mode=mode, due=case.resolve_by, **resolved)
+        a = await Assignment.create(case=case, mode=mode, due=due or case.resolve_by, **resolved)
         await _save(case)
         await record_event(case, "case.assigned", actor, _unit_payload(a))
     return case
@@ -574,7 +593,8 @@ async def add_progress(actor: Actor, case_id: int, note: str) -> Case:
     limits.check_note(note, "note")
     async with change():
         case = await _load_for_change(actor, case_id, "progress")
-        await _require_handler(actor, case, "recording progress")
+        if not await summoned_now(actor, case.id):
+            await _require_handler(actor, case, "recording progress")
         await _save(case)
         await record_event(case, "case.progress", actor, {"note": note.strip()})
     return case
@@ -735,11 +755,35 @@ async def reopen(actor: Actor, case_id: int, reason: str) -> Case:
     limits.check_note(reason, "reason")
     async with change():
         case = await _load_for_change(actor, case_id, "reopen")
-        previous = case.status
+        previous, old_deadline = case.status, case.resolve_by
         case.status = CaseStatus.received
         case.concluded_at = case.closed_at = None
-        await _save(case, "status", "concluded_at", "closed_at")
-        await record_event(case, "case.reopened", actor, {"reason": reason.strip(), "from": str(previous)})
+        # The old deadline belonged to the first handling: kept, it would be overdue at once and
+        # escalate the case. Cleared, the next assessment sets a new one (the core deadline rules).
+        case.respond_by = case.resolve_by = case.warn_at = case.warned_at = case.overdue_at = None
+        case.deadline_note = ""
+        await _save(
+            case,
+            "status",
+            "concluded_at",
+            "closed_at",
+            "respond_by",
+            "resolve_by",
+            "warn_at",
+            "warned_at",
+            "overdue_at",
+            "deadline_note",
+        )
+        await record_event(
+            case,
+            "case.reopened",
+            actor,
+            {
+                "reason": reason.strip(),
+                "from": str(previous),
+                "cleared_resolve_by": old_deadline.isoformat() if old_deadline else None,
+            },
+        )
     return case
 
 

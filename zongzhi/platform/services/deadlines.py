@@ -39,8 +39,10 @@ async def _emit_case(case_id: int, claim_field: str, event_type: str, now: datet
 async def tick(now: datetime | None = None, limit: int = 1000) -> dict[str, int]:
     now = now or datetime.now(UTC)
     counts = {"warnings": 0, "overdue": 0, "whistles": 0}
+    # A deadline that passed between two ticks is warned of first, then marked overdue, in the
+    # same tick: skipping the warning would leave rules on it unfired.
     warn_ids = (
-        await Case.filter(status__in=list(OPEN), warn_at__lte=now, warned_at=None, resolve_by__gt=now)
+        await Case.filter(status__in=list(OPEN), warn_at__lte=now, warned_at=None)
         .limit(limit)
         .values_list("id", flat=True)
     )

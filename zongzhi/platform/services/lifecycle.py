@@ -47,6 +47,8 @@ STEPS: dict[str, Step] = {
         Step("flag_risk", OPEN | CONCLUDED, None, "case.risk_flagged"),
         Step("tag", OPEN | CONCLUDED | FINISHED, None, "case.tagged"),
         Step("set_deadline", OPEN, None, "case.deadline_set"),
+        Step("update", OPEN | CONCLUDED, None, "case.updated"),
+        Step("change_party", OPEN | CONCLUDED, None, "case.party_added"),
     ]
 }
 
