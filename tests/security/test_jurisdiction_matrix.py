@@ -32,7 +32,16 @@ from tortoise import Tortoise
 
 from tests.security.practices_matrix import PRACTICE_EXTRA, PRACTICE_NO_CHECK, practice_probes
 from tests.security.schema_walk import all_root_fields, guarded_root_fields, served_schema
-from tests.security.townships import A_ROLES, B_PERSON, Targets, build_targets, ruleset_source
+from tests.security.townships import (
+    A_ROLES,
+    B_CREDIT_CODE,
+    B_HOUSE,
+    B_PERSON,
+    Targets,
+    build_targets,
+    credit_code,
+    ruleset_source,
+)
 from zongzhi.platform import broadcast
 from zongzhi.platform.actor import actor_for_user
 from zongzhi.platform.models import Case, CaseEvent
@@ -62,6 +71,26 @@ DISPATCH = (
 )
 CREATE = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { number } } }"
 CASE_OP = "mutation($c: ID!) {{ {0}(caseId: $c{1}) {{ {2} }} }}"
+
+
+LINK_MEMBER = (
+    "mutation($h: ID!, $m: ID!, $r: String) { linkHouseMember(houseId: $h, personId: $m, role: $r) { code } }"
+)
+SAVE_UNIT = "mutation($i: OrgUnitInput!) { saveOrgUnit(input: $i) { name } }"
+PROBE_CODE = credit_code("91330110MA9Y9Y9Y9")
+LINK_CASE = "mutation($c: ID!, $h: ID, $u: ID) { linkCase(caseId: $c, houseId: $h, unitId: $u) { id } }"
+RECORD_VISIT = (
+    'mutation($g: ID!, $h: ID, $m: ID) { recordVisit(gridId: $g, findings: "x", houseId: $h, personId: $m) '
+    "{ id } }"
+)
+STATION = (
+    "mutation($c: ID!, $d: ID!, $r: Residence) { stationDepartment(centerId: $c, departmentId: $d, "
+    "residence: $r) { id } }"
+)
+CREATE_GRID = "mutation($i: NewGridInput!) { createGrid(input: $i) { id } }"
+ASSIGN = "mutation($g: ID!, $u: ID!, $a: Boolean!) { assignGridWorker(gridId: $g, userId: $u, assigned: $a) { id } }"
+CREATE_USER = "mutation($i: NewUserInput!) { createUser(input: $i) { id } }"
+MOVE_USER = "mutation($u: ID!, $c: ID!) { moveUser(userId: $u, centerId: $c) { id } }"
 
 
 def case_op(name: str, args: str = "", case: str = "b_open", selection: str = "id") -> Probe:
@@ -293,6 +322,180 @@ REGISTRY: dict[str, list[Probe]] = {
     "mutation.revokeApiToken": [p("mutation($t: ID!) { revokeApiToken(id: $t) { name } }", t="b_token")],
     "mutation.disableUser": [p("mutation($u: ID!) { disableUser(userId: $u) { id } }", u="b_user")],
     "mutation.enableUser": [p("mutation($u: ID!) { enableUser(userId: $u) { id } }", u="b_user")],
+    # The registry in grids, the visit log and the directory (issue 13).
+    "query.houses": [
+        p("query($g: ID) { houses(gridId: $g) { code address } }", g="b_grid", control=True),
+        p("{ houses(first: 100) { code address members { person { name phone } } } }", expect="no_leak"),
+    ],
+    "query.house": [
+        p(
+            "query($id: ID!) { house(id: $id) { code members { person { name } } } }",
+            id="b_house",
+            control=True,
+        )
+    ],
+    "query.orgUnits": [
+        p("query($g: ID) { orgUnits(gridId: $g) { name contactPhone } }", g="b_grid", control=True),
+        p("{ orgUnits(first: 100) { name creditCode contactPhone } }", expect="no_leak"),
+    ],
+    "query.orgUnit": [
+        p("query($id: ID!) { orgUnit(id: $id) { name contactPhone } }", id="b_unit", control=True)
+    ],
+    "query.keyGroupPeople": [
+        p(
+            'query($g: ID) { keyGroupPeople(tag: "elderly_alone", gridId: $g) { name keyGroups { note } } }',
+            g="b_grid",
+            control=True,
+        ),
+        p('{ keyGroupPeople(tag: "elderly_alone", first: 100) { name phone } }', expect="no_leak"),
+    ],
+    "query.visits": [
+        p("query($g: ID) { visits(gridId: $g) { findings } }", g="b_grid", control=True),
+        p("{ visits(first: 100) { findings person { name } } }", expect="no_leak"),
+    ],
+    "query.visitCoverage": [
+        p(
+            'query($c: ID) { visitCoverage(centerId: $c, period: "2026") { grid { code } houses visits } }',
+            c="b_village",
+            control=True,
+        )
+    ],
+    "query.directory": [
+        p("query($c: ID) { directory(centerId: $c) { username } }", c="b_center", control=True),
+        p("query($d: ID) { directory(departmentId: $d) { username } }", d="b_department"),
+        p("{ directory(first: 200) { username displayName } }", expect="no_leak"),
+    ],
+    "query.mediators": [
+        p("query($c: ID) { mediators(centerId: $c) { user { username } } }", c="b_center", control=True)
+    ],
+    "query.departmentDirectory": [
+        p(
+            "query($c: ID) { departmentDirectory(centerId: $c) { department { name } } }",
+            c="b_center",
+            control=True,
+        ),
+        p("{ departmentDirectory { department { name } stationed { center { name } } } }", expect="no_leak"),
+    ],
+    "mutation.saveHouse": [
+        p(
+            "mutation($i: HouseInput!) { saveHouse(input: $i) { code } }",
+            i={"code": "H-PROBE", "address": "探针1号", "gridId": "b_grid"},
+        ),
+        p(
+            "mutation($i: HouseInput!) { saveHouse(input: $i) { code } }",
+            i={"code": B_HOUSE["code"], "address": "改址", "gridId": "a_grid"},
+        ),
+    ],
+    "mutation.linkHouseMember": [
+        p(LINK_MEMBER, h="b_house", m="b_person", r="tenant"),
+        p(LINK_MEMBER, h="a_house", m="b_person", r="tenant"),
+    ],
+    "mutation.saveOrgUnit": [
+        p(SAVE_UNIT, i={"name": "探针", "kind": "shop", "creditCode": PROBE_CODE, "gridId": "b_grid"}),
+        p(SAVE_UNIT, i={"name": "探针", "kind": "shop", "creditCode": B_CREDIT_CODE, "gridId": "a_grid"}),
+    ],
+    "mutation.tagPerson": [
+        p('mutation($m: ID!) { tagPerson(personId: $m, tag: "elderly_alone") { name } }', m="b_person"),
+        p(
+            'mutation($m: ID!) { tagPerson(personId: $m, tag: "elderly_alone", on: false) { name } }',
+            m="b_person",
+        ),
+    ],
+    "mutation.linkCase": [
+        p(LINK_CASE, c="b_open", h="a_house", u=None),
+        p(LINK_CASE, c="a_handling", h="b_house", u=None),
+        p(LINK_CASE, c="a_handling", h=None, u="b_unit"),
+    ],
+    "mutation.recordVisit": [
+        p(RECORD_VISIT, g="b_grid", h=None, m=None),
+        p(RECORD_VISIT, g="a_grid", h="b_house", m=None),
+        p(RECORD_VISIT, g="a_grid", h=None, m="b_person"),
+    ],
+    "mutation.visitToCase": [
+        p(
+            'mutation($v: ID!) { visitToCase(visitId: $v, title: "x", category: "neighbor") { number } }',
+            v="b_visit",
+        )
+    ],
+    # Master data (issue 13): a township admin manages its own tree only.
+    "mutation.createCenter": [
+        p(
+            'mutation($c: ID) { createCenter(code: "330110002099", name: "x", level: village, parentId: $c) '
+            "{ id } }",
+            c="b_center",
+        )
+    ],
+    "mutation.renameCenter": [
+        p('mutation($c: ID!) { renameCenter(centerId: $c, name: "x") { id } }', c="b_center")
+    ],
+    "mutation.setCenterActive": [
+        p("mutation($c: ID!) { setCenterActive(centerId: $c, active: false) { id } }", c="b_village")
+    ],
+    "mutation.setCenterBoundary": [
+        p("mutation($c: ID!) { setCenterBoundary(centerId: $c, polygon: null) { id } }", c="b_center")
+    ],
+    "mutation.stationDepartment": [
+        p(STATION, c="b_center", d="b_department", r="rotating"),
+        p(STATION, c="b_center", d="b_department", r=None),
+        p(STATION, c="a_center", d="b_department", r="resident"),
+    ],
+    "mutation.createGrid": [
+        p(CREATE_GRID, i={"code": "PROBE-1", "name": "x", "centerId": "b_village"}),
+        p(CREATE_GRID, i={"code": "PROBE-2", "name": "x", "centerId": "a_village", "parentId": "b_grid"}),
+    ],
+    "mutation.updateGrid": [p('mutation($g: ID!) { updateGrid(gridId: $g, name: "x") { id } }', g="b_grid")],
+    "mutation.assignGridWorker": [
+        p(ASSIGN, g="b_grid", u="b_grid_worker", a=False),
+        p(ASSIGN, g="a_grid", u="b_grid_worker", a=True),
+    ],
+    "mutation.createUser": [
+        p(
+            CREATE_USER,
+            i={"username": "probe1", "displayName": "x", "roles": ["staff"], "centerId": "b_center"},
+        ),
+        p(
+            CREATE_USER,
+            i={
+                "username": "probe2",
+                "displayName": "x",
+                "roles": ["department"],
+                "centerId": "a_center",
+                "departmentId": "b_department",
+            },
+        ),
+    ],
+    "mutation.setUserRoles": [
+        p("mutation($u: ID!) { setUserRoles(userId: $u, roles: [admin]) { id } }", u="b_user")
+    ],
+    "mutation.moveUser": [
+        p(MOVE_USER, u="b_user", c="a_center"),
+        p(MOVE_USER, u="a_user", c="b_center"),
+    ],
+    # Rule authoring (issue 15): impact and statistics within the jurisdiction, B's ruleset not A's.
+    "query.ruleStatistics": [
+        p('query($c: ID) { ruleStatistics(centerId: $c, period: "2026") { ruleId firings } }', c="b_center")
+    ],
+    "query.rulesetDiff": [
+        p(
+            '{ rulesetDiff(name: "b_local", oldVersion: 1, newVersion: 1) { added removed } }',
+            expect="no_leak",
+        )
+    ],
+    "mutation.setRulesetEnabled": [
+        p("mutation($n: String!) { setRulesetEnabled(name: $n, enabled: false) { name } }", n=name)
+        for name in ("b_local", "core")
+    ],
+    "mutation.simulateRulesetImpact": [
+        p(
+            "mutation($n: String!, $v: Int) { simulateRulesetImpact(name: $n, version: $v, "
+            'since: "2020-01-01T00:00:00Z", until: "2030-01-01T00:00:00Z") '
+            "{ events casesChanged byRule { ruleId } examples { caseNumber } } }",
+            n=name,
+            v=1,
+            expect="no_leak",
+        )
+        for name in ("b_local", "core")
+    ],
     "mutation.updateCase": [
         p('mutation($c: ID!) { updateCase(caseId: $c, input: {title: "x"}, reason: "r") { id } }', c="b_open")
     ],
@@ -375,6 +578,8 @@ NO_CHECK: dict[str, str] = {
     "mutation.loadOfficialCalendar": "admin-only national calendar; no ID argument, no guarded row",
     "mutation.rotatePartnerSecret": "admin-only credential management by key id (a system secret, not a resident's)",
     "mutation.revokePartnerCredential": "admin-only credential management by key id",
+    "query.keyGroups": "the static list of key groups and the roles that may see each; no ID argument",
+    "mutation.createDepartment": "county-level admins list the county's agencies; no ID argument, no guarded row",
     "query.unreadNotificationCount": "a count of the asker's own inbox (services.inbox.inbox_of); no ID argument",
     "query.workQueues": "counts of the case list's queue filter, inside the asker's jurisdiction; no ID argument",
     "mutation.markAllNotificationsRead": "the asker's own inbox only; no ID argument",
@@ -386,6 +591,9 @@ EXTRA_COVERED = {
     "mutation.activateRulesetVersion",
     "mutation.createPartnerCredential",
     "subscription.dispatchBoard",
+    "query.rulesetDiff",
+    "mutation.setRulesetEnabled",
+    "mutation.simulateRulesetImpact",
     "subscription.notificationAdded",
 }
 

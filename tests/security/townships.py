@@ -3,8 +3,9 @@
 ``build_targets`` adds to the test county (``tests/world.py``): a user of every role in township A
 (the world has some; leader, rule author, admin, partner and department officer are added here),
 and in township B a court referral with a party, an open case, their events, a decision, stored
-and pending evidence, a whistle to B's own police station, a delivery to B's court and a ruleset
-owned by B. ``Targets.ids`` names them by key (``"b_case"``) as global IDs; ``Targets.secrets``
+and pending evidence, a whistle to B's own police station, a delivery to B's court, a ruleset
+owned by B, and B's registry (``_b_registry``): a house with B's party as its owner, a
+unit with a contact phone, a key-group tag and a visit. ``Targets.ids`` names them by key (``"b_case"``) as global IDs; ``Targets.secrets``
 are strings of B that must appear in no reply to township A.
 """
 
@@ -19,11 +20,22 @@ from tests.world import World
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
-from zongzhi.platform.models import ApiToken, CaseEvent, Decision, Delivery, Evidence, Notification, Whistle
+from zongzhi.platform.models import (
+    ApiToken,
+    CaseEvent,
+    Decision,
+    Delivery,
+    Evidence,
+    Notification,
+    Visit,
+    Whistle,
+)
 from zongzhi.platform.partners import create_credential, partner_case
+from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services import registry as registry_svc
 from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.services.org import create_department, station_department
 from zongzhi.platform.services.people import PersonInput
@@ -65,7 +77,16 @@ B_PERSON = {
     "address": "乙镇保密路88号",
 }
 B_CASE_NUMBER = "(2026)浙0110民诉前调乙001号"
-B_MARK = "乙镇内部标记"  # in B's title, evidence name, decision, delivery and ruleset
+B_MARK = "乙镇内部标记"  # in B's title, evidence name, decision, delivery, ruleset, tag and visit
+B_HOUSE = {"code": "H-B1-SECRET", "address": "乙镇秘密房屋9号"}
+B_UNIT = {"name": "乙镇秘密商店", "phone": "13966660456"}
+
+
+def credit_code(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
+
+
+B_CREDIT_CODE = credit_code("91330110MB2B3C4D5")
 
 
 def ruleset_source(name: str) -> str:
@@ -105,6 +126,35 @@ async def _a_users(world: World, targets: Targets) -> None:
         world.users[username] = user
         world.tokens[username] = issue_jwt(user.id, user.username)
     targets.tokens = {role: world.tokens[username] for role, username in A_ROLES.items()}
+
+
+async def _b_registry(world: World, person_id: int) -> dict[str, int]:
+    """B's registry in grid B1-G1 (house with B's party, unit, tag, visit) and a house of A's."""
+    system = Actor.system_actor("test registry")
+    grid = world.grids["b1g1"].id
+    house = await registry_svc.save_house(
+        system, registry_svc.HouseInput(code=B_HOUSE["code"], address=B_HOUSE["address"], grid_id=grid)
+    )
+    await registry_svc.link_person(system, house.id, person_id, "owner", "户主")
+    unit = await registry_svc.save_unit(
+        system,
+        registry_svc.UnitInput(
+            name=B_UNIT["name"],
+            kind="shop",
+            credit_code=B_CREDIT_CODE,
+            grid_id=grid,
+            contact_phone=B_UNIT["phone"],
+        ),
+    )
+    await registry_svc.tag_person(system, person_id, "elderly_alone", note=B_MARK)
+    visit = await Visit.create(
+        worker=world.users["b1_grid"], grid_id=grid, at=datetime.now(UTC), house=house, findings=B_MARK
+    )
+    a_house = await registry_svc.save_house(
+        system,
+        registry_svc.HouseInput(code="H-A1-PROBE", address="甲一村探针1号", grid_id=world.grids["a1g1"].id),
+    )
+    return {"house": house.id, "unit": unit.id, "visit": visit.id, "a_house": a_house.id}
 
 
 async def build_targets(world: World) -> Targets:
@@ -197,6 +247,8 @@ async def build_targets(world: World) -> Targets:
     await save_draft(await actor_for_user(b_author), targets.b_ruleset, ruleset_source(targets.b_ruleset))
     await save_draft(None, "core", ruleset_source("core"))
 
+    registry = await _b_registry(world, person_id)
+
     # Township A's own cases, the vehicles for probes whose ID inside an input points into B.
     a_assessed = await take_to(world, await new_case(world), CaseStatus.assessed)
     a_handling = await take_to(world, await new_case(world), CaseStatus.handling)
@@ -217,8 +269,16 @@ async def build_targets(world: World) -> Targets:
         "b_user": _gid("User", world.users["b_staff"].id),
         "b_department": _gid("Department", b_police.id),
         "b_token": _gid("ApiToken", b_token.id),
+        "b_house": _gid("House", registry["house"]),
+        "b_unit": _gid("OrgUnit", registry["unit"]),
+        "b_visit": _gid("Visit", registry["visit"]),
+        "b_grid_worker": _gid("User", world.users["b1_grid"].id),
         "b_notification": _gid("Notification", b_note.id),
         "a_center": _gid("Center", world.centers["ta"].id),
+        "a_village": _gid("Center", world.centers["va1"].id),
+        "a_grid": _gid("Grid", world.grids["a1g1"].id),
+        "a_house": _gid("House", registry["a_house"]),
+        "a_user": _gid("User", world.users["a_staff"].id),
         "a_assessed": _gid("Case", a_assessed.id),
         "a_handling": _gid("Case", a_handling.id),
     }
@@ -232,6 +292,11 @@ async def build_targets(world: World) -> Targets:
         B_PERSON["id_number"],
         B_PERSON["phone"],
         B_PERSON["address"],
+        B_HOUSE["code"],
+        B_HOUSE["address"],
+        B_UNIT["name"],
+        B_UNIT["phone"],
+        B_CREDIT_CODE,
     ]
     await add_practice_targets(world, targets, B_MARK)
     return targets

@@ -19,9 +19,13 @@ Every ID an actor sends (in an argument or nested in an input) is resolved by ``
 - grids: the grids of the actor's subtree, and a grid worker's own grids;
 - departments: those stationed at a visible center, the actor's own, and those stationed nowhere
   (agencies of no particular place);
-- users: the actor; for center staff and leaders also the users of visible centers and of their
-  department;
-- deliveries: admins only (an admin of a center: those of the cases they can see).
+- users: the actor; for center staff, leaders and admins also the users of visible centers and of
+  their department (a township admin manages the accounts of its tree);
+- deliveries: admins only (an admin of a center: those of the cases they can see);
+- the registry (houses, units, visits): the rows in the actor's registry grids (``grid_scope``: the
+  grids of their center's subtree and their own grids, for the roles that keep the registry; a
+  center-less admin: all); a house member through its house; a person's key-group tag also needs a
+  role that may see that tag (``registry_codes.may_see_tag``).
 
 System actors (rules engine, plugins acting for a verified partner credential) see everything;
 platform admins (an admin attached to no center) manage the org tree, accounts and deliveries, so
@@ -54,10 +58,16 @@ from zongzhi.platform.models import (
     Department,
     Evidence,
     Grid,
+    House,
+    HouseMember,
+    OrgUnit,
     Person,
+    PersonTag,
     User,
+    Visit,
     Whistle,
 )
+from zongzhi.platform.registry_codes import KEY_GROUPS, may_see_tag
 
 NOTHING = Q(id__in=[])
 
@@ -197,7 +207,7 @@ def _departments_q(actor: Actor) -> Q:
 
 def _users_q(actor: Actor) -> Q:
     parts = [Q(id=actor.user_id)] if actor.user_id else []
-    if not actor.has(Role.staff, Role.leader):
+    if not actor.has(Role.staff, Role.leader, Role.admin):
         return Q(*parts, join_type=Q.OR) if parts else NOTHING  # others see only their own account
     if actor.center_path or actor.grid_ids or actor.department_id:
         parts.append(Q(center_id__in=Subquery(Center.filter(_centers_q(actor)).values("id"))))
@@ -225,6 +235,45 @@ def people_q(actor: Actor) -> Q | None:
     return Q(*parts, join_type=Q.OR)
 
 
+#: Roles that read and keep the registry (department and partner accounts do not).
+REGISTRY_ROLES = (Role.staff, Role.leader, Role.admin, Role.grid_worker, Role.mediator)
+
+
+def grid_scope(actor: Actor) -> Q | None:
+    """A filter on ``Grid`` for the grids whose registry ``actor`` sees; ``None``: all of them."""
+    if actor.system:
+        return None
+    if not actor.has(*REGISTRY_ROLES) or is_partner(actor):
+        return NOTHING
+    parts = []
+    if actor.center_path:
+        parts.append(Q(center__path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(id__in=list(actor.grid_ids)))
+    if not parts:
+        return None if actor.has(Role.admin) else NOTHING
+    return Q(*parts, join_type=Q.OR)
+
+
+def _registry_q(actor: Actor, model: type[Model]) -> Q | None:
+    """House, OrgUnit, Visit: in the registry grids; PersonTag: its person's grid and a tag the role
+    may see; HouseMember: through its house."""
+    grids = grid_scope(actor)
+    if model is HouseMember:
+        houses = _registry_q(actor, House)
+        return None if houses is None else Q(house_id__in=Subquery(House.filter(houses).values("id")))
+    in_grids = None if grids is None else Subquery(Grid.filter(grids).values("id"))
+    if model is PersonTag:
+        tags = [t for t in KEY_GROUPS if may_see_tag(actor.roles, t, actor.system)]
+        if actor.system:
+            return None
+        q = Q(tag__in=tags)
+        if in_grids is None:
+            return q
+        return q & Q(person_id__in=Subquery(Person.filter(grid_id__in=in_grids).values("id")))
+    return None if in_grids is None else Q(grid_id__in=in_grids)
+
+
 def _through_case(actor: Actor) -> Q | None:
     return None if actor.system else Q(case_id__in=_visible_cases_ids(actor))
 
@@ -240,6 +289,8 @@ def _scope_q(actor: Actor, model: type[Model]) -> Q | None:
         return Q(case_id__in=_visible_cases_ids(actor)) | Q(department_id=actor.department_id)
     if model in (CaseEvent, Assignment, Whistle, Evidence, Decision, CaseParty):
         return _through_case(actor)
+    if model in (House, OrgUnit, Visit, PersonTag, HouseMember):
+        return _registry_q(actor, model)
     if model is Delivery:  # an admin's: all for a platform admin, else those of their cases
         if _sees_org(actor):
             return None
@@ -266,7 +317,14 @@ def visible(actor: Actor, model: type[Model]) -> QuerySet:
 
 
 #: The noun an error names, per model (as GraphQL type names spell them).
-_NOUNS = {Evidence: "evidence", CaseEvent: "event", Delivery: "delivery"}
+_NOUNS = {
+    Evidence: "evidence",
+    CaseEvent: "event",
+    Delivery: "delivery",
+    OrgUnit: "unit",
+    HouseMember: "house member",
+    PersonTag: "tag",
+}
 
 
 async def resolve_ref(actor: Actor, model: type[Model], pk: int, field: str, **extra):

@@ -31,7 +31,7 @@ async def setting(world):
     await registry.save_house(
         a1, registry.HouseInput(code="H2", address="甲一村2号", grid_id=world.grids["a1g1"].id)
     )
-    person = await find_or_create_person(PersonInput(name="张老伯", grid_id=world.grids["a1g1"].id))
+    person, _ = await find_or_create_person(PersonInput(name="张老伯", grid_id=world.grids["a1g1"].id), a1)
     return house, person
 
 
@@ -70,12 +70,13 @@ async def test_a_finding_becomes_a_case_in_one_step_and_a_retry_returns_it(clien
 
 async def test_a_grid_worker_logs_visits_only_in_their_grids(client, world):
     await setting(world)
-    for grid in ["a1g2", "b1g1"]:
+    # A grid of their village they do not keep: FORBIDDEN; another township's: as if it did not exist.
+    for grid, code in [("a1g2", "FORBIDDEN"), ("b1g1", "NOT_FOUND")]:
         with pytest.raises(GraphQLErrors) as refused:
             await gql(
                 client, world.tokens["a1_grid"], RECORD, {"g": to_global_id("Grid", world.grids[grid].id)}
             )
-        assert refused.value.code == "FORBIDDEN"
+        assert refused.value.code == code
     visit = (
         await gql(
             client, world.tokens["a1_grid"], RECORD, {"g": to_global_id("Grid", world.grids["a1g1"].id)}

@@ -14,6 +14,7 @@ from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform import models, pii
 from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.jurisdiction_registry import visible_houses, visible_units
 from zongzhi.platform.registry_codes import HOUSE_ROLES, HOUSE_USES, KEY_GROUPS, UNIT_KINDS, may_see_tag
 from zongzhi.platform.schema import types
@@ -202,8 +203,12 @@ class OrgUnitInput:
     )
 
 
-def _grid_filter(query, grid_id: strawberry.ID | None):
-    return query.filter(grid_id=pk_of(grid_id, "Grid", "gridId")) if grid_id else query
+async def _grid_filter(info: Info, query, grid_id: strawberry.ID | None):
+    """Only one grid's rows; a grid outside the jurisdiction is ``NOT_FOUND`` like an unknown one."""
+    if not grid_id:
+        return query
+    grid = await resolve_ref(actor_of(info), models.Grid, pk_of(grid_id, "Grid", "gridId"), "gridId")
+    return query.filter(grid_id=grid.id)
 
 
 @strawberry.type
@@ -218,7 +223,7 @@ class RegistryQuery:
         text: Annotated[str | None, strawberry.argument(description="Part of the address or code.")] = None,
         first: Annotated[int, strawberry.argument(description="At most this many.")] = 50,
     ) -> list[House]:
-        query = _grid_filter(visible_houses(actor_of(info)), grid_id)
+        query = await _grid_filter(info, visible_houses(actor_of(info)), grid_id)
         if text:
             query = query.filter(Q(address__icontains=text.strip()) | Q(code=text.strip()))
         return [House.of(h) for h in await query.order_by("code").limit(_limit(info, first))]
@@ -238,7 +243,7 @@ class RegistryQuery:
         kind: Annotated[str | None, strawberry.argument(description="Only this kind.")] = None,
         first: Annotated[int, strawberry.argument(description="At most this many.")] = 50,
     ) -> list[OrgUnit]:
-        query = _grid_filter(visible_units(actor_of(info)), grid_id)
+        query = await _grid_filter(info, visible_units(actor_of(info)), grid_id)
         if kind:
             query = query.filter(kind=kind)
         return [OrgUnit.of(u) for u in await query.order_by("name").limit(_limit(info, first))]
@@ -264,16 +269,12 @@ class RegistryQuery:
         grid_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this grid's.")] = None,
         first: Annotated[int, strawberry.argument(description="At most this many.")] = 50,
     ) -> list[types.Person]:
-        from zongzhi.platform.jurisdiction_registry import visible_grids
-
         actor = actor_of(info)
         if tag not in KEY_GROUPS:
             raise ValidationFailed(f"tag is one of {', '.join(KEY_GROUPS)}", field="tag")
-        if not may_see_tag(actor.roles, tag, actor.system):
-            return []
-        grids = Subquery(visible_grids(actor).values("id"))
-        query = models.Person.filter(key_tags__tag=tag, grid_id__in=grids)
-        query = _grid_filter(query, grid_id)
+        tagged = Subquery(visible(actor, models.PersonTag).filter(tag=tag).values("person_id"))
+        query = models.Person.filter(id__in=tagged)
+        query = await _grid_filter(info, query, grid_id)
         return [types.Person.of(p) for p in await query.order_by("name").limit(_limit(info, first))]
 
 

@@ -75,11 +75,13 @@ class VisitsQuery:
         grid_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this grid's.")] = None,
         first: Annotated[int, strawberry.argument(description="At most this many (1-100).")] = 50,
     ) -> list[Visit]:
+        from zongzhi.platform.jurisdiction import resolve_ref
         from zongzhi.platform.jurisdiction_registry import visible_visits
 
         query = visible_visits(actor_of(info))
         if grid_id:
-            query = query.filter(grid_id=pk_of(grid_id, "Grid", "gridId"))
+            grid = await resolve_ref(actor_of(info), models.Grid, pk_of(grid_id, "Grid", "gridId"), "gridId")
+            query = query.filter(grid_id=grid.id)
         return [Visit.of(v) for v in await query.order_by("-at", "-id").limit(max(1, min(first, 100)))]
 
     @strawberry.field(

@@ -16,6 +16,7 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.admin_scope import is_global_admin
 from zongzhi.platform.codes import CATEGORIES, Role
 from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref
 from zongzhi.platform.models import Assignment, Case, CaseEvent, Center, CenterDepartment, Department, User
 from zongzhi.platform.services.lifecycle import OPEN
 
@@ -41,9 +42,7 @@ def user_scope(actor: Actor) -> Q:
 async def _within(actor: Actor, center_id: int | None) -> Center | None:
     if center_id is None:
         return None
-    center = await Center.get_or_none(id=center_id)
-    if center is None:
-        raise ValidationFailed("no such center", field="centerId")
+    center = await resolve_ref(actor, Center, center_id, "centerId")
     if not is_global_admin(actor) and not (actor.center_path and center.path.startswith(actor.center_path)):
         raise Forbidden("that center is outside your jurisdiction", field="centerId")
     return center
@@ -65,6 +64,7 @@ async def users(
     if center is not None:
         query = query.filter(center__path__startswith=center.path)
     if department_id is not None:
+        await resolve_ref(actor, Department, department_id, "departmentId")
         query = query.filter(department_id=department_id)
     found = await query.order_by("username").limit(2000)
     if role is not None:

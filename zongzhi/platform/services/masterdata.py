@@ -19,6 +19,7 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.admin_scope import is_global_admin, manages
 from zongzhi.platform.codes import CenterLevel, Residence, Role
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref
 from zongzhi.platform.models import Center, CenterDepartment, Department, Grid, User, UserGrid
 from zongzhi.platform.services import accounts
 from zongzhi.platform.services.org import create_center as _create_center
@@ -179,9 +180,7 @@ async def station_department(
     """Station a department at a center (常驻/轮驻/随驻), change how, or (``None``) withdraw it."""
     center = await _center(actor, center_id)
     require_manages(actor, center, "centerId")
-    dept = await Department.get_or_none(id=department_id)
-    if dept is None:
-        raise NotFound(f"no department {department_id}", field="departmentId")
+    dept = await resolve_ref(actor, Department, department_id, "departmentId")
     if residence is not None and residence not in Residence._value2member_map_:
         raise ValidationFailed(f"residence is one of {', '.join(Residence)}", field="residence")
     async with in_transaction():
@@ -359,9 +358,7 @@ async def create_user(
         raise ValidationFailed("a username is 2-60 letters, digits, '-', '_' or '.'", field="username")
     department = None
     if department_id is not None:
-        department = await Department.get_or_none(id=department_id)
-        if department is None:
-            raise NotFound(f"no department {department_id}", field="departmentId")
+        department = await resolve_ref(actor, Department, department_id, "departmentId")
     async with in_transaction():
         user = await accounts.create_user(
             username,

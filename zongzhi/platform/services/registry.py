@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
-from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids, visible_houses, visible_units
+from zongzhi.platform.jurisdiction import resolve_ref, scoped_cases
+from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids
 from zongzhi.platform.models import Case, CaseLink, Grid, House, HouseMember, OrgUnit, Person, PersonTag
 from zongzhi.platform.registry_codes import (
     HOUSE_ROLES,
@@ -85,12 +86,23 @@ def unit_problem(data: UnitInput) -> tuple[str, str] | None:
 
 
 async def _writable_grid(actor: Actor, grid_id: int, field: str = "gridId") -> Grid:
-    grid = await Grid.get_or_none(id=grid_id)
-    if grid is None:
-        raise NotFound(f"no grid {grid_id}", field=field)
+    grid = await resolve_ref(actor, Grid, grid_id, field)
     if not await grid_writable(actor, grid.id):
         raise Forbidden("that grid is outside your jurisdiction", field=field)
     return grid
+
+
+async def registry_person(actor: Actor, person_id: int, field: str = "personId") -> Person:
+    """A person registered in the actor's registry grids, else ``NOT_FOUND`` (as for no such person).
+
+    The registry's reference to a person: its residents, not ``visible(actor, Person)``, which lets a
+    county-wide admin see people only through cases.
+    """
+    grids = Subquery(visible_grids(actor).values("id"))
+    person = await Person.filter(id=person_id, grid_id__in=grids).first()
+    if person is None:
+        raise NotFound(f"no person {person_id} in your grids", field=field)
+    return person
 
 
 async def save_house(actor: Actor, data: HouseInput) -> House:
@@ -122,18 +134,10 @@ async def link_person(
     actor: Actor, house_id: int, person_id: int, role: str | None, relation: str = ""
 ) -> None:
     """Link a person to a house as owner, occupant or tenant, with their relation; ``None`` unlinks."""
-    house = await visible_houses(actor).get_or_none(id=house_id)
-    if house is None:
-        raise NotFound(f"no house {house_id} in your jurisdiction", field="houseId")
+    house = await resolve_ref(actor, House, house_id, "houseId")
     await _writable_grid(actor, house.grid_id, "houseId")
     # Only someone already in your grids: linking would otherwise show a stranger's record on your house.
-    person = await Person.get_or_none(id=person_id)
-    if (
-        person is None
-        or person.grid_id is None
-        or not await visible_grids(actor).filter(id=person.grid_id).exists()
-    ):
-        raise NotFound(f"no person {person_id} in your grids", field="personId")
+    await registry_person(actor, person_id)
     if role is not None and role not in HOUSE_ROLES:
         raise ValidationFailed(f"role is one of {', '.join(HOUSE_ROLES)}", field="role")
     if len(relation) > 20:
@@ -200,9 +204,7 @@ async def tag_person(actor: Actor, person_id: int, tag: str, note: str = "", on:
         raise ValidationFailed(f"tag is one of {', '.join(KEY_GROUPS)}", field="tag")
     if not may_see_tag(actor.roles, tag, actor.system):
         raise Forbidden("your role may not see that key group", field="tag")
-    person = await Person.get_or_none(id=person_id)
-    if person is None:
-        raise NotFound(f"no person {person_id}", field="personId")
+    person = await registry_person(actor, person_id)
     if person.grid_id is None or not await grid_writable(actor, person.grid_id):
         raise Forbidden("that person is outside the grids you keep", field="personId")
     async with in_transaction():
@@ -219,15 +221,13 @@ async def link_case(
     actor: Actor, case_id: int, house_id: int | None = None, unit_id: int | None = None
 ) -> Case:
     """Link a case you may see to a house or a unit you may see."""
-    case = await scoped_cases(actor).get_or_none(id=case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id} in your jurisdiction", field="caseId")
+    case = await resolve_ref(actor, Case, case_id, "caseId")
     if (house_id is None) == (unit_id is None):
         raise ValidationFailed("give either houseId or unitId", field="houseId")
-    if house_id is not None and not await visible_houses(actor).filter(id=house_id).exists():
-        raise NotFound(f"no house {house_id} in your jurisdiction", field="houseId")
-    if unit_id is not None and not await visible_units(actor).filter(id=unit_id).exists():
-        raise NotFound(f"no unit {unit_id} in your jurisdiction", field="unitId")
+    if house_id is not None:
+        await resolve_ref(actor, House, house_id, "houseId")
+    if unit_id is not None:
+        await resolve_ref(actor, OrgUnit, unit_id, "unitId")
     async with in_transaction():
         await CaseLink.get_or_create(case_id=case.id, house_id=house_id, org_unit_id=unit_id)
         await record(

@@ -15,11 +15,13 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import PartyRole
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids, visible_visits
-from zongzhi.platform.models import CaseLink, House, Person, Visit
+from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.jurisdiction import resolve_ref
+from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids
+from zongzhi.platform.models import CaseLink, Grid, House, Visit
 from zongzhi.platform.services import cases as case_svc
 from zongzhi.platform.services.masterdata import record
+from zongzhi.platform.services.registry import registry_person
 from zongzhi.platform.stats.period import Period
 from zongzhi.platform.stats.scope import Scope
 
@@ -36,6 +38,7 @@ async def record_visit(
     """Log a visit in a grid the actor keeps (a grid worker: their own grids)."""
     if actor.user_id is None:
         raise Forbidden("a visit is made by a person with an account")
+    await resolve_ref(actor, Grid, grid_id, "gridId")
     if not await grid_writable(actor, grid_id):
         raise Forbidden("you do not keep that grid", field="gridId")
     if len(findings) > 4000:
@@ -44,9 +47,10 @@ async def record_visit(
         raise ValidationFailed("give a time zone (e.g. +08:00)", field="at")
     if at is not None and at > datetime.now(UTC):
         raise ValidationFailed("a visit cannot be in the future", field="at")
-    if house_id is not None and not await House.exists(id=house_id, grid_id=grid_id):
+    # Resolved first: an ID outside the jurisdiction is NOT_FOUND, not "in another grid".
+    if house_id is not None and (await resolve_ref(actor, House, house_id, "houseId")).grid_id != grid_id:
         raise ValidationFailed("that house is not in this grid", field="houseId")
-    if person_id is not None and not await Person.exists(id=person_id, grid_id=grid_id):
+    if person_id is not None and (await registry_person(actor, person_id)).grid_id != grid_id:
         raise ValidationFailed("that person is not registered in this grid", field="personId")
     async with in_transaction():
         visit = await Visit.create(
@@ -62,10 +66,7 @@ async def record_visit(
 
 
 async def get_visit(actor: Actor, visit_id: int) -> Visit:
-    visit = await visible_visits(actor).get_or_none(id=visit_id)
-    if visit is None:
-        raise NotFound(f"no visit {visit_id} in your jurisdiction", field="visitId")
-    return visit
+    return await resolve_ref(actor, Visit, visit_id, "visitId")
 
 
 @dataclass
