@@ -332,7 +332,9 @@ def _draw_case(rng: random.Random, n: int, now: datetime, world: World, grid_wei
     grid = rng.choices(grids, weights=weights)[0]
     village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
     township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
-    categories = CATEGORIES.codes()
+    # The categories the demo has texts for: a plugin may add others (a partner's plugin must not
+    # break the demo), and the draw must not depend on which plugins are loaded.
+    categories = [c for c in CATEGORIES.codes() if c in TITLES]
     category = rng.choices(categories, weights=[_season(c, received.month) for c in categories])[0]
     channel = rng.choice(CHANNELS)
     filer = f"village{village_index}_grid" if channel == "grid" else f"village{village_index}_staff"
