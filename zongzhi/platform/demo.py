@@ -247,7 +247,7 @@ async def _seed(
             f"{township.name}调解员",
             [Role.mediator],
             center=township,
-            specialties=rng.sample(list(CATEGORIES.codes()), 3),
+            specialties=rng.sample(_categories(), 3),
             title="人民调解员",
         )
     for j, village in enumerate(villages, start=1):
@@ -323,6 +323,14 @@ class CaseDraw:
     walk: Walk
 
 
+def _categories() -> list[str]:
+    """The categories the demo has texts for, in the code list's order.
+
+    A plugin may add categories: the demo must neither break on them nor draw differently.
+    """
+    return [c for c in CATEGORIES.codes() if c in TITLES]
+
+
 def _draw_case(rng: random.Random, n: int, now: datetime, world: World, grid_weight: list[int]) -> CaseDraw:
     grids, villages = world.grids, world.villages
     rising = len(grids) // 2  # this grid's cases grow over the last three months
@@ -332,9 +340,7 @@ def _draw_case(rng: random.Random, n: int, now: datetime, world: World, grid_wei
     grid = rng.choices(grids, weights=weights)[0]
     village_index = next(i for i, v in enumerate(villages, start=1) if v.id == grid.center_id)
     township_index = (village_index - 1) // VILLAGES_PER_TOWNSHIP + 1
-    # The categories the demo has texts for: a plugin may add others (a partner's plugin must not
-    # break the demo), and the draw must not depend on which plugins are loaded.
-    categories = [c for c in CATEGORIES.codes() if c in TITLES]
+    categories = _categories()
     category = rng.choices(categories, weights=[_season(c, received.month) for c in categories])[0]
     channel = rng.choice(CHANNELS)
     filer = f"village{village_index}_grid" if channel == "grid" else f"village{village_index}_staff"
