@@ -17,8 +17,8 @@ from zongzhi.platform.admin_scope import is_global_admin
 from zongzhi.platform.codes import CATEGORIES, Role
 from zongzhi.platform.errors import Forbidden, ValidationFailed
 from zongzhi.platform.jurisdiction import resolve_ref
-from zongzhi.platform.models import Assignment, Case, CaseEvent, Center, CenterDepartment, Department, User
-from zongzhi.platform.services.lifecycle import OPEN
+from zongzhi.platform.models import Center, CenterDepartment, Department, User
+from zongzhi.platform.services.mediators import figures as mediator_figures
 
 DIRECTORY_ROLES = (Role.staff, Role.leader, Role.admin, Role.mediator, Role.grid_worker, Role.department)
 
@@ -89,31 +89,21 @@ class MediatorRecord:
 async def mediators(
     actor: Actor, *, center_id: int | None = None, specialty: str | None = None, limit: int = 100
 ) -> list[MediatorRecord]:
-    """Mediators with their current load (open cases given to them) and past results."""
+    """Mediators with their current load (open cases given to them) and past results.
+
+    Counted by ``services.mediators.figures``, the same figures the mediators' wall (点单) shows.
+    """
     found = await users(actor, role=str(Role.mediator), center_id=center_id, specialty=specialty, limit=limit)
-    ids = [u.id for u in found]
-    links = await Assignment.filter(user_id__in=ids, returned_at__isnull=True).values("user_id", "case_id")
-    case_ids = {link["case_id"] for link in links}
-    open_ids = set(
-        await Case.filter(id__in=list(case_ids), status__in=list(OPEN)).values_list("id", flat=True)
-    )
-    outcomes = await CaseEvent.filter(
-        case_id__in=list(case_ids), type__in=["case.resolved", "case.failed"]
-    ).values("case_id", "type")
-    last: dict[int, str] = {}
-    for e in outcomes:
-        last[e["case_id"]] = e["type"]
-    out = []
-    for u in found:
-        mine = {link["case_id"] for link in links if link["user_id"] == u.id}
-        out.append(
-            MediatorRecord(
-                user=u,
-                open_cases=len(mine & open_ids),
-                resolved=sum(1 for c in mine if last.get(c) == "case.resolved"),
-                failed=sum(1 for c in mine if last.get(c) == "case.failed"),
-            )
+    counted = await mediator_figures([u.id for u in found])
+    out = [
+        MediatorRecord(
+            user=u,
+            open_cases=counted[u.id].load,
+            resolved=counted[u.id].resolved,
+            failed=counted[u.id].concluded - counted[u.id].resolved,
         )
+        for u in found
+    ]
     return sorted(out, key=lambda r: (r.open_cases, r.user.username))
 
 
