@@ -83,3 +83,15 @@ def __getattr__(name: str) -> Any:
     if name == "TORTOISE_ORM":
         return _config_for_cli()
     raise AttributeError(name)
+
+
+async def lock_for_transaction(connection: Any, key: str) -> None:
+    """Hold ``key`` until the current transaction on ``connection`` ends.
+
+    Serialises a check-then-insert that several processes run at once (the API and a worker both
+    install the shipped rulesets when they start on a fresh database). PostgreSQL takes a
+    transaction-scoped advisory lock; SQLite already lets one writer at a time in, and a second
+    process that read before the first wrote gets "database is locked" instead of a duplicate.
+    """
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])

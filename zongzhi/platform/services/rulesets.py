@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
+from zongzhi.platform.db import lock_for_transaction
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from zongzhi.platform.facts import build_fact, fact_fields
 from zongzhi.platform.models import AuditLog, CaseEvent, Center, Ruleset, RulesetVersion
@@ -192,14 +193,21 @@ async def set_enabled(actor: Actor, name: str, enabled: bool, reason: str = "") 
 
 async def install(name: str, source: str, owner_plugin: str | None) -> RulesetVersion | None:
     """Install a shipped ruleset: version 1 active when first seen; a changed source later becomes a
-    new draft, so a rule author's tuning of the active version is never overwritten."""
-    ruleset = await Ruleset.get_or_none(name=name)
-    if ruleset is None:
-        first = await save_draft(None, name, source, owner_plugin=owner_plugin)
-        return await activate(None, name, first.version)
-    if await RulesetVersion.filter(ruleset=ruleset, source=source).exists():
-        return None
-    return await save_draft(None, name, source, owner_plugin=owner_plugin)
+    new draft, so a rule author's tuning of the active version is never overwritten.
+
+    The check and the insert run under one lock: the API and every worker install the shipped
+    rulesets when they start, and two processes starting on a fresh database would otherwise both
+    see no ruleset and store the same source twice (versions 1 and 2, both once active).
+    """
+    async with in_transaction() as connection:
+        await lock_for_transaction(connection, f"zongzhi.ruleset.install:{name}")
+        ruleset = await Ruleset.get_or_none(name=name)
+        if ruleset is not None and await RulesetVersion.filter(ruleset=ruleset, source=source).exists():
+            return None
+        version = await save_draft(None, name, source, owner_plugin=owner_plugin)
+        if ruleset is None:
+            return await activate(None, name, version.version)
+        return version
 
 
 @dataclass
