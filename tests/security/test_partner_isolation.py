@@ -14,13 +14,14 @@ from tests.plugins.conftest import make_partner, post_signed
 from tests.plugins.court_docking.test_court import CONFIRMATIONS, REFERRALS, referral
 from tests.plugins.petition_docking.test_petition import ITEMS, item
 from tests.plugins.police_docking.test_police import INCIDENTS, incident
-from zongzhi.platform import broadcast, partners
+from zongzhi.platform import broadcast
 from zongzhi.platform.actor import actor_for_user
 from zongzhi.platform.codes import Role
 from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
+from zongzhi.platform.services.partner_intake import own_case
 
 NUMBER = "(2026)浙0110民诉前调1234号"
 
@@ -81,8 +82,8 @@ async def test_a_case_stored_before_scoping_is_found_by_its_own_credential_only(
     case = await new_case(world)
     await Case.filter(id=case.id).update(external_channel="court", external_id=NUMBER)
     await PartnerRecord.create(case_id=case.id, plugin="court_docking", credential=a, data={})
-    assert (await partners.own_case(a, "court", NUMBER)).id == case.id
-    assert await partners.own_case(b, "court", NUMBER) is None
+    assert (await own_case(a, "court", NUMBER)).id == case.id
+    assert await own_case(b, "court", NUMBER) is None
 
 
 async def test_a_partner_account_with_a_center_reads_none_of_its_cases(client, world, partner_server):

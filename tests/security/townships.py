@@ -30,7 +30,7 @@ from zongzhi.platform.models import (
     Visit,
     Whistle,
 )
-from zongzhi.platform.partners import create_credential, partner_case
+from zongzhi.platform.partners import create_credential
 from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.security import issue_jwt
@@ -38,6 +38,7 @@ from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services import registry as registry_svc
 from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.services.org import create_department, station_department
+from zongzhi.platform.services.partner_intake import partner_case
 from zongzhi.platform.services.people import PersonInput
 from zongzhi.platform.services.rulesets import save_draft
 

@@ -602,11 +602,16 @@ async def _admin_actor():
 async def partners_create(args: argparse.Namespace, settings: Settings) -> int:
     from zongzhi.platform import partners, plugins
 
-    plugins.load(settings)
+    loaded = plugins.load(settings)
     await db.init(settings)
     try:
         credential, secret = await partners.create_credential(
-            await _admin_actor(), args.plugin, args.name, args.callback or "", args.center
+            await _admin_actor(),
+            args.plugin,
+            args.name,
+            args.callback or "",
+            args.center,
+            loaded=loaded.names(),
         )
     finally:
         await db.close()

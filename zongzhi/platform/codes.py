@@ -113,6 +113,10 @@ class CodeList:
             raise ValueError(f"{self.name} code {code!r} must be a lowercase identifier")
         self._items.setdefault(code, label)
 
+    def remove(self, code: str) -> None:
+        """Take a code out again: the plugin host does, for a plugin's codes once it is not loaded."""
+        self._items.pop(code, None)
+
     def label(self, code: str) -> str:
         return self._items.get(code, code)
 
@@ -162,13 +166,11 @@ CHANNELS = CodeList(
         "grid": "网格上报",
         "hotline": "热线电话",
         "online": "网上受理",
-        "court": "诉调对接",
-        "police": "警调对接",
-        "petition": "访调对接",
         "referral": "上级交办",
     },
 )
 
-#: Channels that partner plugins own; their cases arrive through signed webhooks, not intake.
-#: Channels a plugin adds through its ``zongzhi_codes`` hook join this set.
-PARTNER_CHANNELS: set[str] = {"court", "police", "petition"}
+#: Channels that partner plugins own; their cases arrive through signed webhooks, not intake. Each
+#: is declared by its plugin's ``zongzhi_codes`` hook (court, police, petition: the built-in
+#: docking plugins), so a disabled plugin's channel is neither here nor in ``CHANNELS``.
+PARTNER_CHANNELS: set[str] = set()

@@ -1,51 +1,90 @@
-"""The hooks a zongzhi plugin may implement.
+"""The hooks a zongzhi plugin may implement, grouped by the phase in which the host calls them.
 
 A plugin is any importable object registered under the ``zongzhi.plugins`` entry-point group; the
 built-in docking plugins are registered exactly that way in the project's own ``pyproject.toml``.
 Implement a hook by defining a function of the same name decorated with ``@hookimpl``; every hook
-is optional. ``docs/plugins.md`` documents each one (a test keeps the two in step).
+is optional. The host calls every hook through pluggy (``pm.hook.zongzhi_x(...)``), so
+``@hookimpl(tryfirst=True)``, ``trylast`` and ``wrapper=True`` work as pluggy documents them.
+``docs/plugins.md`` documents each one (a test keeps the two in step).
+
+This module and ``zongzhi.platform.plugin_api`` are the whole of what a plugin imports from the
+platform.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 import pluggy
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+    from tortoise.expressions import Q
+
+    from zongzhi.platform.models import Case, CaseEvent
+    from zongzhi.platform.rules import ActionSpec
 
 hookspec = pluggy.HookspecMarker("zongzhi")
 hookimpl = pluggy.HookimplMarker("zongzhi")
 
 
+class CodeContribution(TypedDict, total=False):
+    """What ``zongzhi_codes`` returns: per code list, lowercase code → Chinese label."""
+
+    categories: dict[str, str]
+    kinds: dict[str, str]
+    channels: dict[str, str]
+    event_types: dict[str, str]
+
+
+class FactFieldSpec(TypedDict):
+    """One payload field a plugin's events carry, as ``zongzhi_fact_fields`` declares it."""
+
+    type: Literal["string", "number", "boolean", "list", "object", "any"]
+    description: str
+    values: NotRequired[list[str]]
+
+
+#: A plugin's figures: ``async fn(scope_q, start, end)`` → figure name → value.
+DockingFigures = Callable[["Q | None", datetime, datetime], Awaitable[dict[str, int | float | None]]]
+
+
+# --- start-up: vocabularies and rules (once per process, before rulesets are validated) -----------
+
+
 @hookspec
-def zongzhi_codes() -> dict[str, dict[str, str]]:
-    """Codes the plugin adds to the shared vocabularies, each with its Chinese label.
+def zongzhi_codes() -> CodeContribution:
+    """Codes the plugin owns in the shared vocabularies, each with its Chinese label.
 
     Called once at start-up. Return a dict whose keys are any of ``categories``, ``kinds``,
     ``channels`` and ``event_types``, each mapping a lowercase code to its label, e.g.
     ``{"channels": {"procuratorate": "检调对接"}, "event_types": {"court.confirmed": "司法确认"}}``.
-    Existing codes are never relabelled. Rules may listen to the event types added here.
+    Existing codes are never relabelled. A channel declared here is a partner channel (fed only by
+    the plugin's webhooks); rules may listen to the event types. A disabled plugin's codes are gone.
     """
 
 
 @hookspec
-def zongzhi_rule_actions() -> list[Any]:
-    """Rule actions the plugin provides, as ``zongzhi.platform.rules.ActionSpec`` objects.
-
-    Called once at start-up, before rulesets are validated. Each spec has a unique ``name``, a
-    Chinese ``label``, a JSON Schema for its parameters and an async ``handler(ctx, params)``
-    that receives a ``zongzhi.platform.rule_actions.ActionContext`` and must change cases only
-    through the services. Return a list (empty if none).
-    """
-
-
-@hookspec
-def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+def zongzhi_fact_fields() -> dict[str, FactFieldSpec]:
     """The payload fields the plugin's events carry, so rules may read them (``payload.<name>``).
 
     Called once at start-up, before rulesets are validated. Return
     ``{"payload.violence": {"type": "boolean", "description": "..."}}``; ``type`` is one of
     ``string``, ``number``, ``boolean``, ``list`` (of strings) or ``any``, and an optional
     ``values`` lists a closed set of strings. A rule reading an undeclared path is refused.
+    """
+
+
+@hookspec
+def zongzhi_rule_actions() -> list[ActionSpec]:
+    """Rule actions the plugin provides, as ``plugin_api.ActionSpec`` objects.
+
+    Called once at start-up, before rulesets are validated. Each spec has a unique ``name``, a
+    Chinese ``label``, a JSON Schema for its parameters and an async ``handler(ctx, params)``
+    that receives a ``plugin_api.ActionContext`` and must change cases only through the services.
+    Return a list (empty if none).
     """
 
 
@@ -57,6 +96,9 @@ def zongzhi_rulesets() -> list[tuple[str, str]]:
     activated; a later release whose source differs is stored as a new draft for a rule author to
     review, so the author's tuning of the active version is never overwritten.
     """
+
+
+# --- start-up: the app (once, when the schema and the routes are built) ---------------------------
 
 
 @hookspec
@@ -88,30 +130,38 @@ def zongzhi_graphql_types() -> list[type]:
 
 
 @hookspec
-def zongzhi_routes() -> list[Any]:
+def zongzhi_routes() -> list[BaseRoute]:
     """Starlette routes (``Route`` / ``Mount``) the app serves, typically a partner's webhooks.
 
     Called once when the app is built. Mount them under ``/partners/<plugin name>/`` and check
-    the partner's signature with ``zongzhi.platform.partners.verify_request`` before anything else.
+    the partner's signature with ``plugin_api.read_payload`` before anything else.
     """
 
 
+# --- per event (every committed case event) ------------------------------------------------------
+
+
 @hookspec
-async def zongzhi_case_event(event: Any, case: Any) -> None:
+async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
     """React to a committed case event, after the rules have been evaluated on it.
 
-    Called (awaited) by whoever evaluates events — a Celery worker, or the app itself in the
-    embedded mode — once per event, with the ``CaseEvent`` and its ``Case``. Use it to queue
-    outbound deliveries with ``zongzhi.platform.partners.queue_delivery``; it must be quick and
-    idempotent (an event may be delivered twice). Exceptions are logged and do not stop others.
+    Called by whoever evaluates events — a Celery worker, or the app itself in the embedded mode —
+    once per event, with the ``CaseEvent`` and its ``Case``; the implementation must be ``async``
+    and is awaited. Queue outbound deliveries with ``plugin_api.deliver_case_event`` (or
+    ``queue_delivery``); it must be quick and idempotent (an event may be delivered twice).
+    Exceptions are logged and do not stop the other plugins.
     """
 
 
+# --- statistics (whenever figures are computed) ----------------------------------------------------
+
+
 @hookspec
-def zongzhi_docking_figures() -> dict[str, Any]:
+def zongzhi_docking_figures() -> dict[str, DockingFigures]:
     """Statistics the plugin contributes to the command room and reports.
 
-    Called when statistics are computed. Return ``{figure_group_name: async fn(scope_q, start,
-    end) -> dict[str, int | float | None]}``; ``scope_q`` is a ``tortoise`` ``Q`` on ``Case`` that
-    applies the asking user's jurisdiction, and ``start``/``end`` bound the period.
+    Called at start-up, to register them with the statistics. Return ``{figure_group_name: async
+    fn(scope_q, start, end) -> dict[str, int | float | None]}``; ``scope_q`` is a ``tortoise``
+    ``Q`` on ``Case`` that applies the asking user's jurisdiction (or ``None``), and
+    ``start``/``end`` bound the period.
     """

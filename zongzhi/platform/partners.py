@@ -1,4 +1,6 @@
-"""What every docking plugin shares: partner credentials, signed webhooks and outbound deliveries.
+"""Partner credentials, signed webhooks and outbound deliveries: what every docking plugin relies on.
+
+Plugins reach what they need of it through ``zongzhi.platform.plugin_api``.
 
 Signing, both ways: ``X-Zongzhi-Key`` names the credential, ``X-Zongzhi-Timestamp`` is Unix
 seconds, and ``X-Zongzhi-Signature`` is the hex HMAC-SHA256 of ``<timestamp>.<raw body>`` under the
@@ -6,10 +8,8 @@ partner's secret. Inbound requests outside the replay window, with a bad signatu
 revoked key, or a key of another plugin get 401 and store nothing.
 
 Partners are isolated from each other: a credential finds and acts on exactly the cases it brought
-in. A partner's own ids (a court's case number, an incident or item number) are scoped per
-credential: the case keeps them with ``external_channel`` = ``<channel>#<credential id>``, so two
-credentials may use the same id without meeting, and ``own_case`` is the only way a webhook finds
-a case again. Partner accounts (users with the ``partner`` role) see no cases over GraphQL at all
+in (their ids are scoped per credential: ``services.partner_intake``, which registers every
+partner's case). Partner accounts (users with the ``partner`` role) see no cases over GraphQL at all
 (``jurisdiction.is_partner``), whatever center they are attached to.
 
 Deliveries are rows first: ``queue_delivery`` stores one (unique per event, partner and kind, so a
@@ -25,6 +25,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,6 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
 
 from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
@@ -81,14 +81,21 @@ def _require_admin(actor: Actor) -> None:
 
 
 async def create_credential(
-    actor: Actor, plugin: str, name: str, callback_url: str = "", center_code: str | None = None
+    actor: Actor,
+    plugin: str,
+    name: str,
+    callback_url: str = "",
+    center_code: str | None = None,
+    *,
+    loaded: Collection[str] | None = None,
 ) -> tuple[PartnerCredential, str]:
-    """A new credential; the secret is returned once, stored only encrypted."""
-    _require_admin(actor)
-    from zongzhi.platform.plugins import current
+    """A new credential; the secret is returned once, stored only encrypted.
 
-    plugins = current()
-    if plugins is not None and plugin not in plugins.names():
+    ``loaded``: the names of the plugins this process loaded (the caller knows them); a credential
+    for a plugin not among them is refused.
+    """
+    _require_admin(actor)
+    if loaded is not None and plugin not in loaded:
         raise ValidationFailed(f"no plugin {plugin!r} is loaded", field="plugin")
     if callback_url and not callback_url.startswith(("http://", "https://")):
         raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")
@@ -138,10 +145,6 @@ async def revoke(actor: Actor, key_id: str) -> None:
 
 def secret_of(credential: PartnerCredential) -> str:
     return security.cipher().decrypt(credential.secret_enc)
-
-
-def partner_actor(credential: PartnerCredential) -> Actor:
-    return Actor.system_actor(credential.name, plugin=credential.plugin)
 
 
 # --- inbound -------------------------------------------------------------------------------
@@ -405,64 +408,6 @@ async def read_payload(request: Request, plugin: str, schema: dict) -> VerifiedR
     return verified
 
 
-def scoped_channel(credential: PartnerCredential, channel: str) -> str:
-    """The namespace of one credential's external ids on a channel (``Case.external_channel``)."""
-    return f"{channel}#{credential.id}"
-
-
-async def own_case(credential: PartnerCredential, channel: str, external_id: str) -> Case | None:
-    """The case this credential sent with ``external_id``; another credential's is never found.
-
-    Cases stored before ids were scoped per credential keep the bare channel: they are found
-    through the plugin's record naming the credential.
-    """
-    from zongzhi.platform.models import PartnerRecord
-
-    found = await Case.get_or_none(
-        external_channel=scoped_channel(credential, channel), external_id=external_id
-    )
-    if found is not None:
-        return found
-    legacy = PartnerRecord.filter(credential_id=credential.id, plugin=credential.plugin).values("case_id")
-    return await Case.filter(
-        external_channel=channel, external_id=external_id, id__in=Subquery(legacy)
-    ).first()
-
-
-async def partner_case(
-    credential: PartnerCredential, channel: str, external_id: str, data: Any, record: dict
-) -> tuple[Case, bool]:
-    """Register (or find again) the case a partner sent, and keep the plugin's record of it."""
-    from zongzhi.platform.models import PartnerRecord
-    from zongzhi.platform.services.cases import intake
-
-    existing = await own_case(credential, channel, external_id)
-    if existing is not None:
-        return existing, False
-    data.channel, data.external_id = channel, external_id
-    data.external_channel = scoped_channel(credential, channel)
-    case, created = await intake(data, partner_actor(credential))
-    if created:
-        await PartnerRecord.get_or_create(
-            case=case, plugin=credential.plugin, defaults={"credential": credential, "data": record}
-        )
-    return case, created
-
-
-def case_response(case: Case, created: bool) -> JSONResponse:
-    from zongzhi.platform.schema.ids import to_global_id
-
-    return JSONResponse(
-        {
-            "case_id": to_global_id("Case", case.id),
-            "number": case.number,
-            "status": str(case.status),
-            "created": created,
-        },
-        status_code=201 if created else 200,
-    )
-
-
 #: A person as partners send one; plugins use it inside their payload schemas.
 PERSON_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -482,20 +427,6 @@ PARTY_SCHEMA: dict[str, Any] = {
     "required": ["name", "role"],
     "properties": {**PERSON_SCHEMA["properties"], "role": {"enum": ["applicant", "respondent", "other"]}},
 }
-
-
-def party_input(person: dict, role: str | None = None) -> Any:
-    """A ``PartyInput`` from a payload person (``PERSON_SCHEMA``), with its own or the given role."""
-    from zongzhi.platform.codes import PartyRole
-    from zongzhi.platform.services.cases import PartyInput
-    from zongzhi.platform.services.people import PersonInput
-
-    return PartyInput(
-        role=PartyRole(role or person["role"]),
-        person=PersonInput(
-            person["name"], person.get("id_number"), person.get("phone"), person.get("address", "")
-        ),
-    )
 
 
 async def receiving_center(credential: PartnerCredential, area_code: str | None) -> Center | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zongzhi.platform.partners import PARTY_SCHEMA
+from zongzhi.platform.plugin_api import PARTY_SCHEMA
 
 #: The kinds of matter a procuratorate refers, with their Chinese labels.
 MATTERS = {

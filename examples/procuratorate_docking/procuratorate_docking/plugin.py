@@ -5,9 +5,16 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from zongzhi.platform import partners
-from zongzhi.platform.hookspecs import hookimpl
-from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from starlette.routing import BaseRoute
+from zongzhi.platform.plugin_api import (
+    Case,
+    CaseEvent,
+    CodeContribution,
+    FactFieldSpec,
+    PartnerRecord,
+    deliver_case_event,
+    hookimpl,
+)
 
 from . import schema, webhooks
 from .payloads import MATTERS
@@ -19,15 +26,15 @@ OUTBOUND = {"case.resolved": "mediation_succeeded", "case.failed": "mediation_fa
 
 
 @hookimpl
-def zongzhi_codes() -> dict[str, dict[str, str]]:
+def zongzhi_codes() -> CodeContribution:
     return {
-        "channels": {"procuratorate": "检调对接"},
+        "channels": {webhooks.CHANNEL: "检调对接"},
         "event_types": {"procuratorate.referred": "检察院委托调解"},
     }
 
 
 @hookimpl
-def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+def zongzhi_fact_fields() -> dict[str, FactFieldSpec]:
     return {
         "payload.procuratorate": {"type": "string", "description": "the referring procuratorate"},
         "payload.matter": {"type": "string", "description": "委托事项", "values": list(MATTERS)},
@@ -42,7 +49,7 @@ def zongzhi_rulesets() -> list[tuple[str, str]]:
 
 
 @hookimpl
-def zongzhi_routes() -> list[Any]:
+def zongzhi_routes() -> list[BaseRoute]:
     return webhooks.routes
 
 
@@ -51,20 +58,16 @@ def zongzhi_graphql_queries() -> list[type]:
     return [schema.ProcuratorateQuery]
 
 
-@hookimpl
-async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
-    kind = OUTBOUND.get(event.type)
-    if kind is None or case.channel != webhooks.CHANNEL:
-        return
-    record = await PartnerRecord.get_or_none(case_id=case.id, plugin=PLUGIN)
-    if record is None or record.credential_id is None:
-        return
-    credential = await PartnerCredential.get(id=record.credential_id)
-    payload = {
+def _payload(kind: str, event: CaseEvent, case: Case, record: PartnerRecord) -> dict[str, Any]:
+    return {
         "referral_id": record.data["referral_id"],
         "zongzhi_number": case.number,
         "outcome": case.outcome,
         "agreement": case.agreement,
         "at": event.at.isoformat(),
     }
-    await partners.queue_delivery(PLUGIN, credential, kind, payload, case=case, event=event)
+
+
+@hookimpl
+async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
+    await deliver_case_event(PLUGIN, webhooks.CHANNEL, OUTBOUND, event, case, _payload)

@@ -12,7 +12,7 @@ from tests.gql import GraphQLErrors, gql
 from tests.plugins.conftest import make_partner, post_signed
 from zongzhi.platform import partners
 from zongzhi.platform.codes import AssignmentMode
-from zongzhi.platform.models import Case, CaseEvent, Delivery, PartnerRecord
+from zongzhi.platform.models import Case, Delivery, PartnerRecord
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 
@@ -211,29 +211,19 @@ async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, setti
     disabled = replace(settings, disabled_plugins=("court_docking",))
     app = create_app(disabled, manage_db=False)
     active_versions.invalidate()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        assert (await post_signed(c, REFERRALS, key, secret, referral("(2026)另一号"))).status_code == 404
-        r = await c.post(
-            "/graphql",
-            json={"query": '{ courtReferral(caseId: "x") { court } }'},
-            headers={"Authorization": f"Bearer {world.tokens['a_staff']}"},
-        )
-        assert "Cannot query field 'courtReferral'" in r.json()["errors"][0]["message"]
-    case, _ = await svc.intake(
-        svc.CaseInput(
-            title="x",
-            category="contract",
-            channel="court",
-            center_id=world.centers["ta"].id,
-            external_channel="court",
-            external_id="direct",
-        ),
-        partners.Actor.system_actor("test"),
-    )
-    assert not await CaseEvent.filter(case_id=case.id, rule__startswith="court_docking/").exists()
-    assert (await Case.get(id=case.id)).resolve_by is None, "the court's 30-day rule no longer runs"
-    create_app(settings, manage_db=False)
-    active_versions.invalidate()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            assert (await post_signed(c, REFERRALS, key, secret, referral("(2026)另一号"))).status_code == 404
+            r = await c.post(
+                "/graphql",
+                json={"query": '{ courtReferral(caseId: "x") { court } }'},
+                headers={"Authorization": f"Bearer {world.tokens['a_staff']}"},
+            )
+            assert "Cannot query field 'courtReferral'" in r.json()["errors"][0]["message"]
+        assert "court_docking" not in {name for name, _ in await active_versions.get()}
+    finally:
+        create_app(settings, manage_db=False)
+        active_versions.invalidate()
 
 
 async def test_court_figures_reach_the_statistics(rules, client, partner_server):

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib import resources
-from typing import Any
 
+from starlette.routing import BaseRoute
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform import partners
-from zongzhi.platform.hookspecs import hookimpl
-from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from zongzhi.platform.plugin_api import (
+    Case,
+    CaseEvent,
+    CodeContribution,
+    DockingFigures,
+    FactFieldSpec,
+    PartnerRecord,
+    deliver_case_event,
+    hookimpl,
+)
 from zongzhi.plugins.court_docking import schema, webhooks
 
 PLUGIN = "court_docking"
@@ -24,18 +31,19 @@ OUTBOUND = {
 
 
 @hookimpl
-def zongzhi_codes() -> dict[str, dict[str, str]]:
+def zongzhi_codes() -> CodeContribution:
     return {
+        "channels": {webhooks.CHANNEL: "诉调对接"},
         "event_types": {
             "court.confirmation_requested": "申请司法确认",
             "court.confirmed": "司法确认",
             "court.confirmation_rejected": "司法确认驳回",
-        }
+        },
     }
 
 
 @hookimpl
-def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+def zongzhi_fact_fields() -> dict[str, FactFieldSpec]:
     return {
         "payload.court": {"type": "string", "description": "`case.received` of a referral: the court"},
         "payload.case_number": {"type": "string", "description": "`case.received` of a referral: 案号"},
@@ -51,7 +59,7 @@ def zongzhi_rulesets() -> list[tuple[str, str]]:
 
 
 @hookimpl
-def zongzhi_routes() -> list[Any]:
+def zongzhi_routes() -> list[BaseRoute]:
     return webhooks.routes
 
 
@@ -81,20 +89,11 @@ def _payload(kind: str, event: CaseEvent, case: Case, record: PartnerRecord) -> 
 
 @hookimpl
 async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
-    kind = OUTBOUND.get(event.type)
-    if kind is None or case.channel != "court":
-        return
-    record = await PartnerRecord.get_or_none(case_id=case.id, plugin=PLUGIN)
-    if record is None or record.credential_id is None:
-        return
-    credential = await PartnerCredential.get(id=record.credential_id)
-    await partners.queue_delivery(
-        PLUGIN, credential, kind, _payload(kind, event, case, record), case=case, event=event
-    )
+    await deliver_case_event(PLUGIN, webhooks.CHANNEL, OUTBOUND, event, case, _payload)
 
 
 @hookimpl
-def zongzhi_docking_figures() -> dict[str, Any]:
+def zongzhi_docking_figures() -> dict[str, DockingFigures]:
     return {"court_docking": figures}
 
 

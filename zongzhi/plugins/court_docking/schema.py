@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import strawberry
 
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
-from zongzhi.platform.models import CaseEvent, PartnerRecord
-from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of
-from zongzhi.platform.services import cases as svc
+from zongzhi.platform.plugin_api import (
+    CaseEvent,
+    CaseStatus,
+    Forbidden,
+    Info,
+    InvalidTransition,
+    PartnerRecord,
+    Role,
+    ValidationFailed,
+    actor_of,
+    get_case,
+    note_event,
+    pk_of,
+    scoped_cases,
+)
 
 CONFIRMABLE = {CaseStatus.resolved, CaseStatus.closed, CaseStatus.followed_up}
 
@@ -76,12 +84,12 @@ class CourtMutation:
         if not actor.has(Role.staff, Role.leader, Role.mediator):
             raise Forbidden("requesting judicial confirmation needs center staff or the mediator")
         pk = pk_of(case_id, "Case", "caseId")
-        case = await svc.get_case(actor, pk)
+        case = await get_case(actor, pk)
         if case.channel != "court":
             raise ValidationFailed(
                 "only a court referral can go back for judicial confirmation", field="caseId"
             )
         if case.status not in CONFIRMABLE or not case.agreement:
             raise InvalidTransition("judicial confirmation needs a resolved case with an agreement")
-        await svc.note_event(actor, pk, "court.confirmation_requested", {"agreement": case.agreement})
+        await note_event(actor, pk, "court.confirmation_requested", {"agreement": case.agreement})
         return await _referral(pk)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zongzhi.platform.partners import PERSON_SCHEMA
+from zongzhi.platform.plugin_api import PERSON_SCHEMA
 
 #: 信访事项类型; only ``claim`` (申诉求决类) is taken for mediation.
 ITEM_TYPES: dict[str, str] = {

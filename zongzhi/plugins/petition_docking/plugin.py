@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib import resources
-from typing import Any
 
+from starlette.routing import BaseRoute
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform import partners
-from zongzhi.platform.hookspecs import hookimpl
-from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from zongzhi.platform.plugin_api import (
+    Case,
+    CaseEvent,
+    CodeContribution,
+    DockingFigures,
+    FactFieldSpec,
+    PartnerRecord,
+    deliver_case_event,
+    hookimpl,
+)
 from zongzhi.plugins.petition_docking import schema, webhooks
 from zongzhi.plugins.petition_docking.payloads import ITEM_TYPES
 
@@ -30,12 +37,15 @@ CONCLUDED = ["resolved", "failed", "closed", "followed_up"]
 
 
 @hookimpl
-def zongzhi_codes() -> dict[str, dict[str, str]]:
-    return {"event_types": {"petition.deadline_extended": "信访事项延期办理"}}
+def zongzhi_codes() -> CodeContribution:
+    return {
+        "channels": {webhooks.CHANNEL: "访调对接"},
+        "event_types": {"petition.deadline_extended": "信访事项延期办理"},
+    }
 
 
 @hookimpl
-def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+def zongzhi_fact_fields() -> dict[str, FactFieldSpec]:
     return {
         "payload.item_number": {"type": "string", "description": "`case.received` of an item: 信访件编号"},
         "payload.item_type": {
@@ -56,7 +66,7 @@ def zongzhi_rulesets() -> list[tuple[str, str]]:
 
 
 @hookimpl
-def zongzhi_routes() -> list[Any]:
+def zongzhi_routes() -> list[BaseRoute]:
     return webhooks.routes
 
 
@@ -99,20 +109,11 @@ def _payload(kind: str, event: CaseEvent, case: Case, record: PartnerRecord) -> 
 
 @hookimpl
 async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
-    kind = OUTBOUND.get(event.type)
-    if kind is None or case.channel != webhooks.CHANNEL:
-        return
-    record = await PartnerRecord.get_or_none(case_id=case.id, plugin=PLUGIN)
-    if record is None or record.credential_id is None:
-        return
-    credential = await PartnerCredential.get(id=record.credential_id)
-    await partners.queue_delivery(
-        PLUGIN, credential, kind, _payload(kind, event, case, record), case=case, event=event
-    )
+    await deliver_case_event(PLUGIN, webhooks.CHANNEL, OUTBOUND, event, case, _payload)
 
 
 @hookimpl
-def zongzhi_docking_figures() -> dict[str, Any]:
+def zongzhi_docking_figures() -> dict[str, DockingFigures]:
     return {"petition_docking": figures}
 
 

@@ -6,15 +6,25 @@ from datetime import datetime, timedelta
 
 import strawberry
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
-from zongzhi.platform.models import Case, CaseEvent, PartnerRecord
-from zongzhi.platform.outbox import change
-from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of
-from zongzhi.platform.services import cases as svc
+from zongzhi.platform.plugin_api import (
+    Actor,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Forbidden,
+    Info,
+    InvalidTransition,
+    PartnerRecord,
+    Role,
+    ValidationFailed,
+    actor_of,
+    change,
+    get_case,
+    note_event,
+    pk_of,
+    scoped_cases,
+    set_deadline,
+)
 from zongzhi.plugins.petition_docking.payloads import ITEM_TYPES
 
 PLUGIN = "petition_docking"
@@ -82,7 +92,7 @@ async def extend_deadline(actor: Actor, case_id: int, reason: str) -> Case:
         raise Forbidden("extending a petition's deadline needs center staff or a leader")
     if not reason or not reason.strip():
         raise ValidationFailed("an extension needs a reason (延期理由)", field="reason")
-    case = await svc.get_case(actor, case_id)
+    case = await get_case(actor, case_id)
     if case.channel != "petition" or not await PartnerRecord.exists(case_id=case.id, plugin=PLUGIN):
         raise ValidationFailed("only a petition item's deadline is extended this way", field="caseId")
     async with change():
@@ -92,8 +102,8 @@ async def extend_deadline(actor: Actor, case_id: int, reason: str) -> Case:
         if case.resolve_by is None:
             raise InvalidTransition("the item has no handling deadline to extend")
         new = case.resolve_by + EXTENSION
-        await svc.set_deadline(actor, case.id, resolve_by=new, note=f"延期30日：{reason.strip()}")
-        await svc.note_event(
+        await set_deadline(actor, case.id, resolve_by=new, note=f"延期30日：{reason.strip()}")
+        await note_event(
             actor,
             case.id,
             EXTENDED,

@@ -7,15 +7,20 @@ from datetime import date
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from tortoise.exceptions import BaseORMException
 
-from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES, CaseStatus
-from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.models import Case
-from zongzhi.platform.outbox import change
-from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.services import cases as svc
+from zongzhi.platform.plugin_api import (
+    CATEGORIES,
+    Case,
+    CaseInput,
+    CaseStatus,
+    ServiceError,
+    case_response,
+    invalid,
+    partner_case,
+    party_input,
+    read_payload,
+    receiving_center,
+)
 from zongzhi.plugins.petition_docking.payloads import ITEM, ITEM_TYPES
 
 PLUGIN = "petition_docking"
@@ -31,19 +36,11 @@ def refusal_reason(item_type: str) -> str:
 
 def _response(case: Case, created: bool) -> JSONResponse:
     refused = case.status == CaseStatus.rejected
-    body = {
-        "case_id": to_global_id("Case", case.id),
-        "number": case.number,
-        "status": str(case.status),
-        "created": created,
-        "refused": refused,
-        "reason": case.reject_reason if refused else "",
-    }
-    return JSONResponse(body, status_code=201 if created else 200)
+    return case_response(case, created, {"refused": refused, "reason": case.reject_reason if refused else ""})
 
 
 async def item(request: Request) -> Response:
-    verified = await partners.read_payload(request, PLUGIN, ITEM)
+    verified = await read_payload(request, PLUGIN, ITEM)
     if isinstance(verified, Response):
         return verified
     data = verified.json()
@@ -51,18 +48,18 @@ async def item(request: Request) -> Response:
     try:
         date.fromisoformat(data["received_date"])
     except ValueError:
-        return partners.invalid([{"field": "received_date", "message": "not a valid date"}])
+        return invalid([{"field": "received_date", "message": "not a valid date"}])
     category = data.get("category", "other")
     if category not in CATEGORIES:
-        return partners.invalid([{"field": "category", "message": f"unknown category {category!r}"}])
+        return invalid([{"field": "category", "message": f"unknown category {category!r}"}])
     office = data["office"]
-    center = await partners.receiving_center(credential, office["area_code"])
+    center = await receiving_center(credential, office["area_code"])
     if center is None:
-        return partners.invalid([{"field": "office.area_code", "message": "no center for this office"}])
-    parties = [partners.party_input(data["petitioner"], "applicant")]
+        return invalid([{"field": "office.area_code", "message": "no center for this office"}])
+    parties = [party_input(data["petitioner"], "applicant")]
     if data.get("respondent"):
-        parties.append(partners.party_input(data["respondent"], "respondent"))
-    case_input = svc.CaseInput(
+        parties.append(party_input(data["respondent"], "respondent"))
+    case_input = CaseInput(
         title=f"访调对接：{data['matter'][:60]}",
         description=data["matter"],
         category=category,
@@ -83,25 +80,15 @@ async def item(request: Request) -> Response:
         "office": office,
         "received_date": data["received_date"],
     }
+    refusal = refusal_reason(data["item_type"]) if data["item_type"] != "claim" else None
     try:
-        # One transaction: the case, the plugin's record and (for an item not taken) its refusal
-        # commit together, so the rules and deliveries after it see all three.
-        async with change():
-            case, created = await partners.partner_case(
-                credential, CHANNEL, data["item_number"], case_input, record
-            )
-            if created and data["item_type"] != "claim":
-                case = await svc.reject(
-                    partners.partner_actor(credential), case.id, refusal_reason(data["item_type"])
-                )
+        # The case, the plugin's record and (for an item not taken) its refusal commit together, so
+        # the rules and deliveries after it see all three.
+        case, created = await partner_case(
+            credential, CHANNEL, data["item_number"], case_input, record, refusal=refusal
+        )
     except ServiceError as exc:
-        return partners.invalid([{"field": exc.field or "(body)", "message": exc.message}])
-    except BaseORMException:
-        # The same item delivered twice at once: the loser's transaction failed on the unique key.
-        case = await partners.own_case(credential, CHANNEL, data["item_number"])
-        if case is None:
-            raise
-        created = False
+        return invalid([{"field": exc.field or "(body)", "message": exc.message}])
     return _response(case, created)
 
 

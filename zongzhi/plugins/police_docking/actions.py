@@ -7,13 +7,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, CenterLevel
-from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.models import Assignment, Case, Center, Department, Grid, PartnerRecord
-from zongzhi.platform.rule_actions import ActionContext
-from zongzhi.platform.rules import ActionSpec
-from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.org import ancestor_at
+from zongzhi.platform.plugin_api import (
+    ActionContext,
+    ActionSpec,
+    Assignment,
+    AssignmentMode,
+    Case,
+    CaseStatus,
+    Center,
+    CenterLevel,
+    Department,
+    Grid,
+    PartnerRecord,
+    UnitInput,
+    ValidationFailed,
+    add_assignment,
+    ancestor_at,
+    dispatch,
+    note_event,
+    route,
+)
 
 PLUGIN = "police_docking"
 
@@ -39,7 +52,7 @@ async def route_to_township(ctx: ActionContext, params: dict[str, Any]) -> dict:
     target = await ancestor_at(place, CenterLevel.township)
     if target is None or target.id == case.center_id:
         return {"center": (target or place).code, "moved": False}
-    await svc.route(ctx.actor, case.id, target.id, reason=params.get("reason", "警情属地流转"))
+    await route(ctx.actor, case.id, target.id, reason=params.get("reason", "警情属地流转"))
     return {"center": target.code, "moved": True}
 
 
@@ -52,11 +65,11 @@ async def joint_handling(ctx: ActionContext, params: dict[str, Any]) -> dict:
         raise ValidationFailed(f"no department {code!r}", field="police_station.code")
     case = await Case.get(id=ctx.case.id)
     if case.status in (CaseStatus.received, CaseStatus.assessed):
-        await svc.dispatch(
+        await dispatch(
             ctx.actor,
             case.id,
             AssignmentMode.joint,
-            [svc.UnitInput(center_id=case.center_id, lead=True), svc.UnitInput(department_id=station.id)],
+            [UnitInput(center_id=case.center_id, lead=True), UnitInput(department_id=station.id)],
             note=params.get("reason", "警调联办"),
         )
         return {"lead_center_id": case.center_id, "department": code, "dispatched": True}
@@ -64,9 +77,7 @@ async def joint_handling(ctx: ActionContext, params: dict[str, Any]) -> dict:
         case_id=case.id, department_id=station.id, returned_at=None, finished_at=None
     )
     if case.status in (CaseStatus.dispatched, CaseStatus.handling) and not already:
-        await svc.add_assignment(
-            ctx.actor, case.id, AssignmentMode.joint, svc.UnitInput(department_id=station.id)
-        )
+        await add_assignment(ctx.actor, case.id, AssignmentMode.joint, UnitInput(department_id=station.id))
         return {"department": code, "dispatched": False, "added": True}
     return {"department": code, "dispatched": False, "added": False}
 
@@ -75,7 +86,7 @@ async def notify_station(ctx: ActionContext, params: dict[str, Any]) -> dict:
     """Tell the station: a ``police.station_notified`` event, which the plugin sends as ``risk_alert``."""
     record = await _record(ctx.case.id)
     message = params.get("message") or "警情存在民转刑风险，请派出所关注"
-    await svc.note_event(
+    await note_event(
         ctx.actor,
         ctx.case.id,
         "police.station_notified",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zongzhi.platform.partners import PARTY_SCHEMA
+from zongzhi.platform.plugin_api import PARTY_SCHEMA
 
 #: 警情类型 the plugin takes, and the case category each becomes.
 INCIDENT_TYPES: dict[str, str] = {

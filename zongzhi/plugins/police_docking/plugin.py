@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib import resources
-from typing import Any
 
+from starlette.routing import BaseRoute
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
-from zongzhi.platform import partners
-from zongzhi.platform.hookspecs import hookimpl
-from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from zongzhi.platform.plugin_api import (
+    ActionSpec,
+    Case,
+    CaseEvent,
+    CodeContribution,
+    DockingFigures,
+    FactFieldSpec,
+    PartnerRecord,
+    deliver_case_event,
+    hookimpl,
+)
 from zongzhi.plugins.police_docking import actions, schema, webhooks
 
 PLUGIN = "police_docking"
@@ -27,17 +36,20 @@ RESOLVED = ["resolved", "closed", "followed_up"]
 
 
 @hookimpl
-def zongzhi_codes() -> dict[str, dict[str, str]]:
-    return {"event_types": {"police.station_notified": "通知派出所"}}
+def zongzhi_codes() -> CodeContribution:
+    return {
+        "channels": {webhooks.CHANNEL: "警调对接"},
+        "event_types": {"police.station_notified": "通知派出所"},
+    }
 
 
 @hookimpl
-def zongzhi_rule_actions() -> list[Any]:
+def zongzhi_rule_actions() -> list[ActionSpec]:
     return actions.action_specs()
 
 
 @hookimpl
-def zongzhi_fact_fields() -> dict[str, dict[str, Any]]:
+def zongzhi_fact_fields() -> dict[str, FactFieldSpec]:
     received = "`case.received` of an incident: "
     return {
         "payload.incident_number": {"type": "string", "description": received + "警情编号"},
@@ -60,7 +72,7 @@ def zongzhi_rulesets() -> list[tuple[str, str]]:
 
 
 @hookimpl
-def zongzhi_routes() -> list[Any]:
+def zongzhi_routes() -> list[BaseRoute]:
     return webhooks.routes
 
 
@@ -90,19 +102,10 @@ def _payload(kind: str, event: CaseEvent, case: Case, record: PartnerRecord) -> 
 
 @hookimpl
 async def zongzhi_case_event(event: CaseEvent, case: Case) -> None:
-    kind = OUTBOUND.get(event.type)
-    if kind is None or case.channel != webhooks.CHANNEL:
-        return
-    record = await PartnerRecord.get_or_none(case_id=case.id, plugin=PLUGIN)
-    if record is None or record.credential_id is None:
-        return
-    credential = await PartnerCredential.get(id=record.credential_id)
-    await partners.queue_delivery(
-        PLUGIN, credential, kind, _payload(kind, event, case, record), case=case, event=event
-    )
+    await deliver_case_event(PLUGIN, webhooks.CHANNEL, OUTBOUND, event, case, _payload)
 
 
-async def resolved_count(cases: Any) -> int:
+async def resolved_count(cases: QuerySet[Case]) -> int:
     """Cases now concluded whose last conclusion was an agreement (a closed case may have failed)."""
     concluded = Subquery(cases.filter(status__in=RESOLVED).values("id"))
     last: dict[int, str] = {}
@@ -116,7 +119,7 @@ async def resolved_count(cases: Any) -> int:
 
 
 @hookimpl
-def zongzhi_docking_figures() -> dict[str, Any]:
+def zongzhi_docking_figures() -> dict[str, DockingFigures]:
     return {"police_docking": figures}
 
 

@@ -7,14 +7,22 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from tortoise.exceptions import BaseORMException
 
-from zongzhi.platform import partners
-from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.geo import grid_at
-from zongzhi.platform.models import Case, Center, Department, Grid, PartnerCredential
-from zongzhi.platform.outbox import change
-from zongzhi.platform.services import cases as svc
+from zongzhi.platform.plugin_api import (
+    Case,
+    CaseInput,
+    Center,
+    Department,
+    Grid,
+    PartnerCredential,
+    ServiceError,
+    case_response,
+    grid_at,
+    invalid,
+    partner_case,
+    party_input,
+    read_payload,
+)
 from zongzhi.plugins.police_docking.payloads import INCIDENT, INCIDENT_TYPES
 
 PLUGIN = "police_docking"
@@ -79,7 +87,7 @@ async def earlier_calls(location: dict, now: datetime) -> int:
 
 
 async def incident(request: Request) -> Response:
-    verified = await partners.read_payload(request, PLUGIN, INCIDENT)
+    verified = await read_payload(request, PLUGIN, INCIDENT)
     if isinstance(verified, Response):
         return verified
     data = verified.json()
@@ -87,21 +95,21 @@ async def incident(request: Request) -> Response:
     try:
         datetime.fromisoformat(data["reported_at"].replace("Z", "+00:00"))
     except ValueError:
-        return partners.invalid([{"field": "reported_at", "message": "not a valid date and time"}])
+        return invalid([{"field": "reported_at", "message": "not a valid date and time"}])
     station = data["police_station"]
     if not await Department.exists(code=station["code"]):
-        return partners.invalid(
+        return invalid(
             [{"field": "police_station.code", "message": f"no department {station['code']!r} is registered"}]
         )
     location = data["location"]
     center, grid, located_by = await locate(location, credential)
     if center is None:
-        return partners.invalid([{"field": "location", "message": "no center for this place or station"}])
+        return invalid([{"field": "location", "message": "no center for this place or station"}])
     calls = await earlier_calls(location, datetime.now(UTC))
     label = INCIDENT_LABELS[data["incident_type"]]
     address = location.get("address", "").strip()
     violence = bool(data.get("violence", False))
-    case_input = svc.CaseInput(
+    case_input = CaseInput(
         title=f"110警情：{label}{('（' + address[:40] + '）') if address else ''}",
         description=data.get("officer_note", ""),
         category=INCIDENT_TYPES[data["incident_type"]],
@@ -111,7 +119,7 @@ async def incident(request: Request) -> Response:
         lng=location.get("lng"),
         address=address,
         tags=["110警情", *(["暴力苗头"] if violence else [])],
-        parties=[partners.party_input(p) for p in data["persons"]],
+        parties=[party_input(p) for p in data["persons"]],
         extra_payload={
             "incident_number": data["incident_number"],
             "police_station": station["code"],
@@ -132,21 +140,12 @@ async def incident(request: Request) -> Response:
         "address_calls_30d": calls,
     }
     try:
-        # One transaction for the case and the plugin's record, so the rules on case.received (and
-        # the deliveries they cause) already find the station the incident came from.
-        async with change():
-            case, created = await partners.partner_case(
-                credential, CHANNEL, data["incident_number"], case_input, record
-            )
+        # The case and the plugin's record commit together, so the rules on case.received (and the
+        # deliveries they cause) already find the station the incident came from.
+        case, created = await partner_case(credential, CHANNEL, data["incident_number"], case_input, record)
     except ServiceError as exc:
-        return partners.invalid([{"field": exc.field or "(body)", "message": exc.message}])
-    except BaseORMException:
-        # The same incident delivered twice at once: the loser's transaction failed on the unique key.
-        case = await partners.own_case(credential, CHANNEL, data["incident_number"])
-        if case is None:
-            raise
-        created = False
-    return partners.case_response(case, created)
+        return invalid([{"field": exc.field or "(body)", "message": exc.message}])
+    return case_response(case, created)
 
 
 routes = [Route(f"/partners/{PLUGIN}/incidents", incident, methods=["POST"])]

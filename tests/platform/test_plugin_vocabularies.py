@@ -1,0 +1,117 @@
+"""A plugin's channel, codes and event types come from its hooks: disabling the plugin takes them away.
+
+The platform knows no plugin by name: ``court`` is a channel because ``court_docking`` declares it.
+Each test starts the app with the settings it names, as start-up does; the fixture puts the
+default set of plugins back afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from tests.gql import gql
+from tests.world import World
+from zongzhi.platform import codes, plugins
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.event_types import EVENT_TYPES
+from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
+from zongzhi.platform.settings import Settings
+
+LISTENS_TO_THE_COURT = """
+ruleset: listens_to_the_court
+rules:
+  - id: confirmed
+    on: court.confirmed
+    then:
+      - tag: {add: [司法确认]}
+"""
+
+
+@pytest.fixture
+async def start(settings: Settings, world: World) -> AsyncIterator:
+    """``start(disabled=...)``: an app started with those plugins disabled, as an HTTP client."""
+    from zongzhi.platform.app import create_app
+
+    clients: list[httpx.AsyncClient] = []
+
+    def started(*disabled: str) -> httpx.AsyncClient:
+        app = create_app(replace(settings, disabled_plugins=disabled), manage_db=False)
+        clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test"))
+        return clients[-1]
+
+    try:
+        yield started
+    finally:
+        for client in clients:
+            await client.aclose()
+        plugins.load(settings)
+
+
+def _court_case(world: World, external_id: str) -> svc.CaseInput:
+    return svc.CaseInput(
+        title="诉前调解：装修款",
+        category="contract",
+        channel="court",
+        center_id=world.centers["ta"].id,
+        external_channel="court#test",
+        external_id=external_id,
+    )
+
+
+async def _channels(client: httpx.AsyncClient, world: World) -> list[str]:
+    data = await gql(client, world.tokens["a_staff"], "{ codeLists { channels { code label } } }")
+    return [c["code"] for c in data["codeLists"]["channels"]]
+
+
+async def test_a_disabled_plugins_channel_is_refused_at_intake(start, world):
+    start("court_docking")
+    with pytest.raises(ValidationFailed) as refused:
+        await svc.intake(_court_case(world, "1"), Actor.system_actor("示范县人民法院"))
+    assert (refused.value.code, refused.value.field) == ("VALIDATION", "channel")
+    assert "unknown channel 'court'" in refused.value.message
+
+
+async def test_an_enabled_plugins_channel_is_accepted_at_intake(start, world):
+    start()
+    case, created = await svc.intake(_court_case(world, "1"), Actor.system_actor("示范县人民法院"))
+    assert created and case.channel == "court"
+
+
+async def test_the_code_lists_show_only_the_loaded_plugins_channels(start, world):
+    client = start("court_docking", "petition_docking")
+    channels = await _channels(client, world)
+    assert "police" in channels and "court" not in channels and "petition" not in channels
+    assert {"window", "grid", "hotline", "online", "referral"} <= set(channels)
+    assert "police" in codes.PARTNER_CHANNELS and "court" not in codes.PARTNER_CHANNELS
+    client = start()
+    assert {"court", "police", "petition"} <= set(await _channels(client, world))
+    assert codes.CHANNELS.label("court") == "诉调对接"
+
+
+async def test_a_disabled_plugins_event_types_leave_the_rules(start, world):
+    start("court_docking")
+    assert "court.confirmed" not in EVENT_TYPES
+    with pytest.raises(RulesetRejected) as rejected:
+        compile_source(LISTENS_TO_THE_COURT)
+    assert "court.confirmed" in rejected.value.message
+    start()
+    assert EVENT_TYPES["court.confirmed"] == "司法确认"
+    assert compile_source(LISTENS_TO_THE_COURT)[0] == "listens_to_the_court"
+
+
+async def test_staff_may_not_register_a_case_on_a_loaded_plugins_channel(start, world):
+    """The channel is the partner's: only its webhook (a system actor) brings cases in on it."""
+    from tests.casework import actor
+
+    start()
+    data = _court_case(world, "2")
+    data.external_channel = data.external_id = None
+    with pytest.raises(ValidationFailed) as refused:
+        await svc.intake(data, await actor(world, "a_staff"))
+    assert refused.value.field == "channel" and "fed by its partner plugin" in refused.value.message
