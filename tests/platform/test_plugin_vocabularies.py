@@ -115,3 +115,18 @@ async def test_staff_may_not_register_a_case_on_a_loaded_plugins_channel(start, 
     with pytest.raises(ValidationFailed) as refused:
         await svc.intake(data, await actor(world, "a_staff"))
     assert refused.value.field == "channel" and "fed by its partner plugin" in refused.value.message
+
+
+async def test_no_partner_credential_for_a_plugin_not_loaded(start, world):
+    from tests.gql import GraphQLErrors
+
+    client = start("court_docking")
+    mutation = (
+        'mutation($p: String!) { createPartnerCredential(plugin: $p, name: "示范县人民法院") { secret } }'
+    )
+    with pytest.raises(GraphQLErrors) as refused:
+        await gql(client, world.tokens["admin"], mutation, {"p": "court_docking"})
+    assert refused.value.codes == ["VALIDATION"]
+    assert refused.value.errors[0]["extensions"]["field"] == "plugin"
+    issued = await gql(client, world.tokens["admin"], mutation, {"p": "police_docking"})
+    assert issued["createPartnerCredential"]["secret"]

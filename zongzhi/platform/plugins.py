@@ -56,7 +56,8 @@ class Plugins:
         self.added: dict[str, list[str]] = {"categories": [], "kinds": [], "channels": [], "event_types": []}
 
     @property
-    def hook(self) -> Any:
+    def hook(self) -> pluggy.HookRelay:
+        """The hooks, each called through pluggy: ``plugins.hook.zongzhi_routes()``."""
         return self.pm.hook
 
     def names(self) -> list[str]:
@@ -104,13 +105,13 @@ class Plugins:
                     if code not in code_list:
                         code_list.add(code, label)
                         self.added[key].append(code)
-            for code in contribution.get("channels", {}):
-                PARTNER_CHANNELS.add(code)
+                        if key == "channels":  # a plugin's own channel: fed by its webhooks only
+                            PARTNER_CHANNELS.add(code)
             for code, label in contribution.get("event_types", {}).items():
                 if code not in EVENT_TYPES:
                     EVENT_TYPES[code] = label
+                    EXTRA_EVENT_TYPES.add(code)
                     self.added["event_types"].append(code)
-                EXTRA_EVENT_TYPES.add(code)
         for plugin_name, fields in self._each("zongzhi_fact_fields"):
             add_plugin_fields(plugin_name, dict(fields))
         for specs in self.hook.zongzhi_rule_actions():
