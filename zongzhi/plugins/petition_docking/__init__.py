@@ -6,8 +6,8 @@ a partner's package would register its plugin.
 Decisions:
 
 - **Refusal.** Only 申诉求决类 items (``item_type: claim``) are taken for mediation. Any other item
-  is *received and refused*: the case is registered and at once rejected through
-  ``services.cases.reject`` with the reason, in one transaction, and the ``case.rejected`` event
+  is *received and refused*: the case is registered and at once rejected with the reason, in one
+  transaction (partner intake's ``refusal``), and the ``case.rejected`` event
   goes back to the office as a signed ``refused`` delivery. The webhook answers 201 (200 on a
   repeat) with ``"refused": true`` and the reason, so the office has the item on record, the refusal
   is on the timeline and counted in the figures, and a repeat gets the same answer.
