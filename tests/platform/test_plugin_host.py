@@ -6,6 +6,8 @@ import pytest
 
 from tests.casework import actor
 from zongzhi.platform import codes, plugins
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.services import cases as svc
 
@@ -21,7 +23,7 @@ async def test_a_plugin_channel_is_a_partner_channel(settings, world):
     loaded.pm.register(_Plugin(), name="test_partner_plugin")
     loaded.apply_vocabularies()
     assert "test_partner" in codes.CHANNELS and codes.CATEGORIES.label("test_cat") == "测试类别"
-    with pytest.raises(svc.ValidationFailed) as err:
+    with pytest.raises(ValidationFailed) as err:
         await svc.intake(
             svc.CaseInput(
                 title="x", category="test_cat", channel="test_partner", center_id=world.centers["ta"].id
@@ -38,6 +40,6 @@ async def test_a_plugin_channel_is_a_partner_channel(settings, world):
             external_channel="test_partner",
             external_id="1",
         ),
-        svc.Actor.system_actor("partner"),
+        Actor.system_actor("partner"),
     )
     assert created and case.channel == "test_partner"
