@@ -8,6 +8,8 @@ import pytest
 
 from tests.casework import actor
 from zongzhi.platform import codes, plugins
+from zongzhi.platform.actor import Actor
+from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.services import cases as svc
 
@@ -24,7 +26,7 @@ async def test_a_plugin_channel_is_a_partner_channel(request, settings, world):
     loaded.apply_vocabularies()
     request.addfinalizer(loaded.withdraw_vocabularies)
     assert "test_partner" in codes.CHANNELS and codes.CATEGORIES.label("test_cat") == "测试类别"
-    with pytest.raises(svc.ValidationFailed) as err:
+    with pytest.raises(ValidationFailed) as err:
         await svc.intake(
             svc.CaseInput(
                 title="x", category="test_cat", channel="test_partner", center_id=world.centers["ta"].id
@@ -41,7 +43,7 @@ async def test_a_plugin_channel_is_a_partner_channel(request, settings, world):
             external_channel="test_partner",
             external_id="1",
         ),
-        svc.Actor.system_actor("partner"),
+        Actor.system_actor("partner"),
     )
     assert created and case.channel == "test_partner"
 

@@ -17,8 +17,8 @@ from zongzhi.platform.errors import NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import resolve_ref
 from zongzhi.platform.models import Case, CaseParty, Person
 from zongzhi.platform.outbox import change, record_event
-from zongzhi.platform.services.cases import CENTER_STAFF, _load_for_change, _require, _save
-from zongzhi.platform.services.lifecycle import CONCLUDED
+from zongzhi.platform.services.case_access import load_for_step, save_case
+from zongzhi.platform.services.lifecycle import CONCLUDED, require_roles
 from zongzhi.platform.services.people import PersonInput, find_or_create_person
 
 #: Fields whose change needs a reason.
@@ -68,10 +68,10 @@ def _need_reason(reason: str, concluded: bool, why: str) -> None:
 
 async def update_case(actor: Actor, case_id: int, changes: CaseChanges) -> Case:
     """更正: correct the case's own fields; one ``case.updated`` event with each field's before and after."""
-    _require(actor, *CENTER_STAFF, what="correcting a case")
+    require_roles(actor, "update")
     _validate(changes)
     async with change():
-        case = await _load_for_change(actor, case_id, "update")
+        case = await load_for_step(actor, case_id, "update")
         diff: dict[str, dict] = {}
         new = {
             "title": changes.title.strip() if changes.title is not None else None,
@@ -95,7 +95,7 @@ async def update_case(actor: Actor, case_id: int, changes: CaseChanges) -> Case:
         concluded = case.status in CONCLUDED or case.concluded_at is not None
         if concluded or REASON_NEEDED & set(diff):
             _need_reason(changes.reason, concluded, "the category or kind")
-        await _save(case, *diff)
+        await save_case(case, *diff)
         await record_event(case, "case.updated", actor, {"changes": diff, "reason": changes.reason.strip()})
     return case
 
@@ -110,7 +110,7 @@ async def add_party(
     reason: str = "",
 ) -> Case:
     """Add a party (an existing person by ID, or a new one by name and ID number, as at intake)."""
-    _require(actor, *CENTER_STAFF, what="changing the parties")
+    require_roles(actor, "change_party")
     role = PartyRole(role)
     limits.check_note(reason, "reason")
     if (person_id is None) == (person is None):
@@ -118,7 +118,7 @@ async def add_party(
     if person_id is not None:
         await resolve_ref(actor, Person, person_id, "personId")
     async with change():
-        case = await _load_for_change(actor, case_id, "change_party")
+        case = await load_for_step(actor, case_id, "change_party")
         if case.status in CONCLUDED or case.concluded_at is not None:
             _need_reason(reason, True, "")
         blind = False
@@ -128,7 +128,7 @@ async def add_party(
         if await CaseParty.filter(case_id=case.id, person_id=person_id, role=role).exists():
             raise ValidationFailed("that person is already a party in that role", field="personId")
         await CaseParty.create(case=case, person_id=person_id, role=role, blind=blind)
-        await _save(case)
+        await save_case(case)
         await record_event(
             case,
             "case.party_added",
@@ -142,18 +142,18 @@ async def remove_party(
     actor: Actor, case_id: int, person_id: int, role: PartyRole | str, reason: str
 ) -> Case:
     """Remove a party entered by mistake; always with a reason, and the record of who it was stays."""
-    _require(actor, *CENTER_STAFF, what="changing the parties")
+    require_roles(actor, "change_party")
     role = PartyRole(role)
     limits.check_note(reason, "reason")
     if not reason or not reason.strip():
         raise ValidationFailed("removing a party needs a reason (更正理由)", field="reason")
     async with change():
-        case = await _load_for_change(actor, case_id, "change_party")
+        case = await load_for_step(actor, case_id, "change_party")
         party = await CaseParty.get_or_none(case_id=case.id, person_id=person_id, role=role)
         if party is None:
             raise NotFound("that person is not a party to this case in that role", field="personId")
         await party.delete()
-        await _save(case)
+        await save_case(case)
         await record_event(
             case,
             "case.party_removed",

@@ -39,7 +39,7 @@ from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import Case, Evidence, EvidenceAccess
 from zongzhi.platform.observability import metrics
 from zongzhi.platform.outbox import change, record_event
-from zongzhi.platform.services.cases import get_case
+from zongzhi.platform.services.case_access import get_case
 from zongzhi.platform.settings import Settings
 from zongzhi.storage import (
     EvidenceStore,

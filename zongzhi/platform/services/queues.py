@@ -12,11 +12,10 @@ import enum
 from tortoise.expressions import Q, Subquery
 
 from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, Role
+from zongzhi.platform.codes import CaseStatus
 from zongzhi.platform.jurisdiction import NOTHING
 from zongzhi.platform.models import Assignment, Whistle
-from zongzhi.platform.services.cases import CENTER_STAFF
-from zongzhi.platform.services.lifecycle import CONCLUDED, STEPS
+from zongzhi.platform.services.lifecycle import CENTER_STAFF, CONCLUDED, STEPS
 
 
 class WorkQueue(enum.Enum):
@@ -39,12 +38,15 @@ LABELS = {
     WorkQueue.TO_FOLLOW_UP: "待回访",
 }
 
-#: The decision queues: the lifecycle step each waits for, and the roles that take it.
+#: The decision queues: the lifecycle step each waits for, and the roles that take it (the table's).
 DECISIONS = {
-    WorkQueue.TO_ASSESS: ("assess", CENTER_STAFF),
-    WorkQueue.TO_DISPATCH: ("dispatch", CENTER_STAFF),
-    WorkQueue.TO_CLOSE: ("close", CENTER_STAFF),
-    WorkQueue.TO_FOLLOW_UP: ("follow_up", (*CENTER_STAFF, Role.grid_worker, Role.mediator)),
+    queue: (step, STEPS[step].roles)
+    for queue, step in {
+        WorkQueue.TO_ASSESS: "assess",
+        WorkQueue.TO_DISPATCH: "dispatch",
+        WorkQueue.TO_CLOSE: "close",
+        WorkQueue.TO_FOLLOW_UP: "follow_up",
+    }.items()
 }
 #: The status a decision queue holds (dispatch is also allowed from received, but waits after 研判).
 WAITING = {
