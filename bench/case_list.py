@@ -217,17 +217,17 @@ async def accounts() -> dict[str, str]:
 def scenarios(dispatcher: str, township: str, city: str) -> list[tuple[str, str, dict]]:
     return [
         ("county dispatcher, first page", dispatcher, {}),
-        ("county dispatcher, status handling", dispatcher, {"filter": {"status": ["handling"]}}),
+        ("county dispatcher, status handling", dispatcher, {"filter": {"status": ["HANDLING"]}}),
         (
             "county dispatcher, status received+assessed",
             dispatcher,
-            {"filter": {"status": ["received", "assessed"]}},
+            {"filter": {"status": ["RECEIVED", "ASSESSED"]}},
         ),
         ("county dispatcher, category labor", dispatcher, {"filter": {"category": ["labor"]}}),
-        ("county dispatcher, status withdrawn (2%)", dispatcher, {"filter": {"status": ["withdrawn"]}}),
+        ("county dispatcher, status withdrawn (2%)", dispatcher, {"filter": {"status": ["WITHDRAWN"]}}),
         ("county dispatcher, page 21 (after 20 cursors)", dispatcher, {"deep": 20}),
         ("township staff, first page", township, {}),
-        ("township staff, risk high (5%)", township, {"filter": {"risk": ["high"]}}),
+        ("township staff, risk high (5%)", township, {"filter": {"risk": ["HIGH"]}}),
         # Beyond DESIGN.md's scenarios: every case in one scope, so totalCount counts 1,000,000.
         ("city staff (all cases), first page", city, {}),
         # The other orders (issue 14): a 督办 board by deadline, the latest activity, the riskiest.

@@ -124,7 +124,7 @@ async def drive(base: str, token: str, n: int, concurrency: int) -> tuple[float,
                             "gridId": grids[i % len(grids)],
                             "clientRequestId": f"bench-{i}",
                             "complexity": ["simple", "complex", "difficult"][i % 3],
-                            "parties": [{"role": "applicant", "person": {"name": f"申请人{i}"}}],
+                            "parties": [{"role": "APPLICANT", "person": {"name": f"申请人{i}"}}],
                         }
                     },
                 }

@@ -31,7 +31,7 @@ def case_input(world: World) -> dict:
         "channel": "window",
         "centerId": to_global_id("Center", world.centers["ta"].id),
         "gridId": to_global_id("Grid", world.grids["a1g1"].id),
-        "parties": [{"role": "applicant", "person": {"name": PARTY_NAME, "idNumber": "11010519491231002X"}}],
+        "parties": [{"role": "APPLICANT", "person": {"name": PARTY_NAME, "idNumber": "11010519491231002X"}}],
     }
 
 

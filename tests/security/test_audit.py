@@ -244,7 +244,7 @@ async def test_an_auditor_can_do_nothing_an_admin_does(client, world):
             await gql(client, token, query, variables)
         assert refused.value.code == "FORBIDDEN", query
     me = await gql(client, token, "{ me { roles } }")
-    assert me["me"]["roles"] == ["auditor"]
+    assert me["me"]["roles"] == ["AUDITOR"]
 
 
 async def test_auditor_is_a_role_of_its_own(world):

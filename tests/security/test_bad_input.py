@@ -33,14 +33,14 @@ def _case_input(world, **overrides) -> dict:
         "category": "neighbor",
         "channel": "grid",
         "gridId": to_global_id("Grid", world.grids["a1g1"].id),
-        "parties": [{"role": "applicant", "person": {"name": "李四"}}],
+        "parties": [{"role": "APPLICANT", "person": {"name": "李四"}}],
     }
     base.update(overrides)
     return base
 
 
 def _person(**fields) -> dict:
-    return {"parties": [{"role": "applicant", "person": {"name": "李四", **fields}}]}
+    return {"parties": [{"role": "APPLICANT", "person": {"name": "李四", **fields}}]}
 
 
 NEXT_YEAR = datetime.now(UTC).year + 1
@@ -117,7 +117,7 @@ CASE_DOCS: list[tuple[str, CaseStatus | None, str, str, dict, str]] = [
         "year-9999 due",
         CaseStatus.assessed,
         "a_staff",
-        "mutation($c: ID!, $u: ID!) { dispatchCase(caseId: $c, mode: self, units: [{userId: $u}], "
+        "mutation($c: ID!, $u: ID!) { dispatchCase(caseId: $c, mode: SELF, units: [{userId: $u}], "
         'due: "9999-12-31T00:00:00+08:00") { id } }',
         {"u": "MEDIATOR"},
         "due",

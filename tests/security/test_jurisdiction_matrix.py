@@ -65,9 +65,9 @@ def p(document: str, *, expect: str = "refused", control: bool = False, upload: 
     return Probe(document, variables, expect, control, upload)
 
 
-UNIT = "mutation($c: ID!, $u: UnitInput!) { addCaseAssignment(caseId: $c, mode: joint, unit: $u) { id } }"
+UNIT = "mutation($c: ID!, $u: UnitInput!) { addCaseAssignment(caseId: $c, mode: JOINT, unit: $u) { id } }"
 DISPATCH = (
-    "mutation($c: ID!, $u: [UnitInput!]!) { dispatchCase(caseId: $c, mode: transfer, units: $u) { id } }"
+    "mutation($c: ID!, $u: [UnitInput!]!) { dispatchCase(caseId: $c, mode: TRANSFER, units: $u) { id } }"
 )
 CREATE = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { number } } }"
 CASE_OP = "mutation($c: ID!) {{ {0}(caseId: $c{1}) {{ {2} }} }}"
@@ -189,11 +189,11 @@ REGISTRY: dict[str, list[Probe]] = {
         p("query($c: ID!) { courtReferral(caseId: $c) { caseNumber } }", c="b_case", control=True)
     ],
     "mutation.createCase": [
-        create(parties=[{"role": "applicant", "personId": "b_person"}]),
+        create(parties=[{"role": "APPLICANT", "personId": "b_person"}]),
         create(gridId="b_grid"),
         create(centerId="b_center"),
         create(centerId="a_center", gridId="b_grid"),
-        create(parties=[{"role": "applicant", "person": {"name": "某", "gridId": "b_grid"}}]),
+        create(parties=[{"role": "APPLICANT", "person": {"name": "某", "gridId": "b_grid"}}]),
     ],
     "mutation.assessCase": [case_op("assessCase")],
     "mutation.rejectCase": [case_op("rejectCase", ', reason: "x"')],
@@ -229,7 +229,7 @@ REGISTRY: dict[str, list[Probe]] = {
             t="a_center",
         ),
     ],
-    "mutation.flagCaseRisk": [case_op("flagCaseRisk", ', level: high, reason: "x"')],
+    "mutation.flagCaseRisk": [case_op("flagCaseRisk", ', level: HIGH, reason: "x"')],
     "mutation.tagCase": [case_op("tagCase", ', add: ["x"]')],
     "mutation.setCaseDeadline": [case_op("setCaseDeadline", ', resolveBy: "2030-01-01T00:00:00+08:00"')],
     "mutation.requestEvidenceUpload": [
@@ -420,7 +420,7 @@ REGISTRY: dict[str, list[Probe]] = {
     # Master data (issue 13): a township admin manages its own tree only.
     "mutation.createCenter": [
         p(
-            'mutation($c: ID) { createCenter(code: "330110002099", name: "x", level: village, parentId: $c) '
+            'mutation($c: ID) { createCenter(code: "330110002099", name: "x", level: VILLAGE, parentId: $c) '
             "{ id } }",
             c="b_center",
         )
@@ -435,9 +435,9 @@ REGISTRY: dict[str, list[Probe]] = {
         p("mutation($c: ID!) { setCenterBoundary(centerId: $c, polygon: null) { id } }", c="b_center")
     ],
     "mutation.stationDepartment": [
-        p(STATION, c="b_center", d="b_department", r="rotating"),
+        p(STATION, c="b_center", d="b_department", r="ROTATING"),
         p(STATION, c="b_center", d="b_department", r=None),
-        p(STATION, c="a_center", d="b_department", r="resident"),
+        p(STATION, c="a_center", d="b_department", r="RESIDENT"),
     ],
     "mutation.createGrid": [
         p(CREATE_GRID, i={"code": "PROBE-1", "name": "x", "centerId": "b_village"}),
@@ -451,21 +451,21 @@ REGISTRY: dict[str, list[Probe]] = {
     "mutation.createUser": [
         p(
             CREATE_USER,
-            i={"username": "probe1", "displayName": "x", "roles": ["staff"], "centerId": "b_center"},
+            i={"username": "probe1", "displayName": "x", "roles": ["STAFF"], "centerId": "b_center"},
         ),
         p(
             CREATE_USER,
             i={
                 "username": "probe2",
                 "displayName": "x",
-                "roles": ["department"],
+                "roles": ["DEPARTMENT"],
                 "centerId": "a_center",
                 "departmentId": "b_department",
             },
         ),
     ],
     "mutation.setUserRoles": [
-        p("mutation($u: ID!) { setUserRoles(userId: $u, roles: [admin]) { id } }", u="b_user")
+        p("mutation($u: ID!) { setUserRoles(userId: $u, roles: [ADMIN]) { id } }", u="b_user")
     ],
     "mutation.moveUser": [
         p(MOVE_USER, u="b_user", c="a_center"),
@@ -501,23 +501,23 @@ REGISTRY: dict[str, list[Probe]] = {
     ],
     "mutation.addCaseParty": [
         p(
-            'mutation($c: ID!) { addCaseParty(caseId: $c, role: other, person: {name: "x"}) { id } }',
+            'mutation($c: ID!) { addCaseParty(caseId: $c, role: OTHER, person: {name: "x"}) { id } }',
             c="b_open",
         ),
         p(
-            "mutation($c: ID!, $p: ID) { addCaseParty(caseId: $c, role: other, personId: $p) { id } }",
+            "mutation($c: ID!, $p: ID) { addCaseParty(caseId: $c, role: OTHER, personId: $p) { id } }",
             c="a_assessed",
             p="b_person",
         ),
         p(
-            'mutation($c: ID!, $g: ID) { addCaseParty(caseId: $c, role: other, person: {name: "x", gridId: $g}) { id } }',
+            'mutation($c: ID!, $g: ID) { addCaseParty(caseId: $c, role: OTHER, person: {name: "x", gridId: $g}) { id } }',
             c="a_assessed",
             g="b_grid",
         ),
     ],
     "mutation.removeCaseParty": [
         p(
-            'mutation($c: ID!, $p: ID!) { removeCaseParty(caseId: $c, personId: $p, role: applicant, reason: "r") { id } }',
+            'mutation($c: ID!, $p: ID!) { removeCaseParty(caseId: $c, personId: $p, role: APPLICANT, reason: "r") { id } }',
             c="b_case",
             p="b_person",
         )
@@ -550,13 +550,13 @@ REGISTRY: dict[str, list[Probe]] = {
     ],
     "mutation.bulkDispatchCases": [
         p(
-            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: self, units: $u) { ok } }",
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: SELF, units: $u) { ok } }",
             c=["b_open"],
             u=[],
             expect="no_leak",
         ),
         p(
-            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: transfer, units: $u) { ok } }",
+            "mutation($c: [ID!]!, $u: [UnitInput!]!) { bulkDispatchCases(caseIds: $c, mode: TRANSFER, units: $u) { ok } }",
             c=["a_assessed"],
             u=[{"centerId": "b_center"}],
             expect="no_leak",

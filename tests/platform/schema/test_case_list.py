@@ -82,7 +82,7 @@ def _filters(world) -> list[tuple[dict | None, Q]]:
         (None, Q()),
         ({"category": ["labor"]}, Q(category__in=["labor"])),
         (
-            {"status": ["received"], "category": ["neighbor", "contract"]},
+            {"status": ["RECEIVED"], "category": ["neighbor", "contract"]},
             Q(status="received", category__in=["neighbor", "contract"]),
         ),
         ({"centerId": to_global_id("Center", ta.id)}, Q(center_path__startswith=ta.path)),
@@ -90,7 +90,7 @@ def _filters(world) -> list[tuple[dict | None, Q]]:
             {"centerId": to_global_id("Center", va1.id), "category": ["neighbor"]},
             Q(center_path__startswith=va1.path, category="neighbor"),
         ),
-        ({"status": ["closed"]}, Q(status="closed")),
+        ({"status": ["CLOSED"]}, Q(status="closed")),
     ]
 
 
@@ -194,11 +194,11 @@ def postgres_only():
 #: Every filter on a column the list's indexes carry (a text search reads the rows).
 INDEXED_FILTERS = [
     None,
-    {"status": ["received", "assessed"]},
+    {"status": ["RECEIVED", "ASSESSED"]},
     {"category": ["labor"]},
     {"channel": ["grid"]},
     {"kind": ["dispute"]},
-    {"risk": ["none", "high"]},
+    {"risk": ["NONE", "HIGH"]},
     {"overdue": True},
     {"overdue": False},
     {"createdFrom": "2026-01-01T00:00:00+08:00"},

@@ -20,7 +20,7 @@ def _input(world, **overrides):
         "gridId": to_global_id("Grid", world.grids["a1g1"].id),
         "parties": [
             {
-                "role": "applicant",
+                "role": "APPLICANT",
                 "person": {"name": "李四", "idNumber": "11010519491231002X", "phone": "13800138000"},
             }
         ],
@@ -55,16 +55,16 @@ async def test_same_client_request_id_gives_one_case(client, world):
         (
             {
                 "parties": [
-                    {"role": "applicant", "person": {"name": "王五", "idNumber": "110105194912310021"}}
+                    {"role": "APPLICANT", "person": {"name": "王五", "idNumber": "110105194912310021"}}
                 ]
             },
             "parties[0].person.idNumber",
         ),
         (
-            {"parties": [{"role": "applicant", "person": {"name": "王五", "phone": "12"}}]},
+            {"parties": [{"role": "APPLICANT", "person": {"name": "王五", "phone": "12"}}]},
             "parties[0].person.phone",
         ),
-        ({"parties": [{"role": "applicant"}]}, "parties[0]"),
+        ({"parties": [{"role": "APPLICANT"}]}, "parties[0]"),
         ({"gridId": "bm9wZQ"}, "gridId"),
     ],
 )
@@ -87,9 +87,9 @@ async def test_parties_are_one_person_per_id_number(client, world):
 async def test_a_person_named_twice_in_one_role_is_one_party(client, world):
     li_si = {"name": "李四", "idNumber": "11010519491231002X"}
     parties = [
-        {"role": "applicant", "person": li_si},
-        {"role": "applicant", "person": li_si},
-        {"role": "respondent", "person": li_si},
+        {"role": "APPLICANT", "person": li_si},
+        {"role": "APPLICANT", "person": li_si},
+        {"role": "RESPONDENT", "person": li_si},
     ]
     await gql(client, world.tokens["a_staff"], CREATE, {"i": _input(world, parties=parties)})
     case = await Case.get()

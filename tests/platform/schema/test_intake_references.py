@@ -48,7 +48,7 @@ async def test_a_known_id_number_links_the_record_blind(client, world):
         client,
         world.tokens["a_staff"],
         CREATE,
-        {"i": _input(parties=[{"role": "applicant", "person": supplied}])},
+        {"i": _input(parties=[{"role": "APPLICANT", "person": supplied}])},
     )
     (party,) = made["createCase"]["case"]["parties"]
     person = party["person"]
@@ -89,7 +89,7 @@ async def test_a_visible_person_is_linked_in_full(client, world):
         client,
         world.tokens["b_staff"],
         CREATE,
-        {"i": _input(parties=[{"role": "applicant", "person": supplied}])},
+        {"i": _input(parties=[{"role": "APPLICANT", "person": supplied}])},
     )
     person = made["createCase"]["case"]["parties"][0]["person"]
     assert person["phone"] == B_PERSON.phone and person["address"] == B_PERSON.address
@@ -104,7 +104,7 @@ async def test_person_ids_of_another_township_are_not_found(client, world):
             client,
             world.tokens["a_staff"],
             CREATE,
-            {"i": _input(parties=[{"role": "applicant", "personId": to_global_id("Person", resident.id)}])},
+            {"i": _input(parties=[{"role": "APPLICANT", "personId": to_global_id("Person", resident.id)}])},
         )
     assert (err.value.code, err.value.field) == ("NOT_FOUND", "parties[0].personId")
     assert "王" not in str(err.value.errors)
@@ -142,7 +142,7 @@ async def test_a_new_persons_grid_resolves_through_the_jurisdiction(client, worl
             client,
             world.tokens["a_staff"],
             CREATE,
-            {"i": _input(parties=[{"role": "applicant", "person": person}])},
+            {"i": _input(parties=[{"role": "APPLICANT", "person": person}])},
         )
     assert (err.value.code, err.value.field) == ("NOT_FOUND", "parties[0].person.gridId")
     assert await Person.all().count() == 0 and await Case.all().count() == 0

@@ -52,7 +52,7 @@ MUTATIONS = [
     ("rejectCase", 'mutation($id: ID!) { rejectCase(caseId: $id, reason: "x") { id } }'),
     ("withdrawCase", 'mutation($id: ID!) { withdrawCase(caseId: $id, reason: "x") { id } }'),
     ("escalateCase", "mutation($id: ID!) { escalateCase(caseId: $id) { id } }"),
-    ("flagCaseRisk", 'mutation($id: ID!) { flagCaseRisk(caseId: $id, level: high, reason: "x") { id } }'),
+    ("flagCaseRisk", 'mutation($id: ID!) { flagCaseRisk(caseId: $id, level: HIGH, reason: "x") { id } }'),
     ("tagCase", 'mutation($id: ID!) { tagCase(caseId: $id, add: ["x"]) { id } }'),
     ("superviseCase", 'mutation($id: ID!) { superviseCase(caseId: $id, note: "x") { id } }'),
 ]
@@ -87,7 +87,7 @@ async def test_department_sees_cases_assigned_to_it_and_only_then(client, world)
         "mutation($id: ID!) { acceptCase(caseId: $id) { status } }",
         {"id": to_global_id("Case", case.id)},
     )
-    assert data["acceptCase"]["status"] == "handling"
+    assert data["acceptCase"]["status"] == "HANDLING"
 
 
 @pytest.mark.parametrize(("grid", "code"), [("b1g1", "NOT_FOUND"), ("a1g2", "FORBIDDEN")])

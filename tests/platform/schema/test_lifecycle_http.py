@@ -46,7 +46,7 @@ async def test_walk_a_case_through_every_step(client, world):
     )
     await step(
         t["a_staff"],
-        "mutation($id: ID!, $u: ID!) { dispatchCase(caseId: $id, mode: transfer, units: [{departmentId: $u}]) { status } }",
+        "mutation($id: ID!, $u: ID!) { dispatchCase(caseId: $id, mode: TRANSFER, units: [{departmentId: $u}]) { status } }",
         u=labor,
     )
     with pytest.raises(GraphQLErrors) as err:
@@ -54,18 +54,18 @@ async def test_walk_a_case_through_every_step(client, world):
     assert err.value.code == "NOT_FOUND", "another department cannot even see it"
     await step(
         t["a_staff"],
-        "mutation($id: ID!, $u: ID!) { addCaseAssignment(caseId: $id, mode: joint, unit: {departmentId: $u}) { status } }",
+        "mutation($id: ID!, $u: ID!) { addCaseAssignment(caseId: $id, mode: JOINT, unit: {departmentId: $u}) { status } }",
         u=police,
     )
     await step(
         t["a_staff"],
-        "mutation($id: ID!, $m: ID!) { addCaseAssignment(caseId: $id, mode: self, unit: {userId: $m}) { status } }",
+        "mutation($id: ID!, $m: ID!) { addCaseAssignment(caseId: $id, mode: SELF, unit: {userId: $m}) { status } }",
         m=mediator,
     )
     accepted = await step(
         t["a_mediator"], 'mutation($id: ID!) { acceptCase(caseId: $id, note: "收到") { status } }'
     )
-    assert accepted["acceptCase"]["status"] == "handling"
+    assert accepted["acceptCase"]["status"] == "HANDLING"
     await step(
         t["a_mediator"],
         'mutation($id: ID!) { addCaseProgress(caseId: $id, note: "已约谈包工头") { status } }',
@@ -76,25 +76,25 @@ async def test_walk_a_case_through_every_step(client, world):
     )
     await step(
         t["a_staff"],
-        'mutation($id: ID!) { flagCaseRisk(caseId: $id, level: medium, reason: "人数较多") { risk } }',
+        'mutation($id: ID!) { flagCaseRisk(caseId: $id, level: MEDIUM, reason: "人数较多") { risk } }',
     )
     await step(t["a_staff"], 'mutation($id: ID!) { tagCase(caseId: $id, add: ["欠薪"]) { tags } }')
     resolved = await step(
         t["a_mediator"],
         'mutation($id: ID!) { resolveCase(caseId: $id, outcome: "达成还款协议", agreement: "分两期支付", amount: "36000.00") { status amount } }',
     )
-    assert resolved["resolveCase"] == {"status": "resolved", "amount": "36000.00"}
+    assert resolved["resolveCase"] == {"status": "RESOLVED", "amount": "36000.00"}
     await step(t["a_staff"], "mutation($id: ID!) { closeCase(caseId: $id) { status closedAt } }")
     await step(
         t["a1_grid"],
-        "mutation($id: ID!) { followUpCase(caseId: $id, satisfaction: 5, executed: true, method: visit) { status } }",
+        "mutation($id: ID!) { followUpCase(caseId: $id, satisfaction: 5, executed: true, method: VISIT) { status } }",
     )
 
     detail = (await gql(client, t["a_staff"], DETAIL, {"id": cid}))["case"]
-    assert detail["status"] == "followed_up" and detail["statusLabel"] == "已回访"
-    assert detail["risk"] == "medium" and detail["tags"] == ["欠薪"]
+    assert detail["status"] == "FOLLOWED_UP" and detail["statusLabel"] == "已回访"
+    assert detail["risk"] == "MEDIUM" and detail["tags"] == ["欠薪"]
     assert detail["satisfaction"] == 5 and detail["executed"] is True
-    assert [a["mode"] for a in detail["assignments"]] == ["transfer", "joint", "self"]
+    assert [a["mode"] for a in detail["assignments"]] == ["TRANSFER", "JOINT", "SELF"]
     assert all(a["acceptedAt"] is None for a in detail["assignments"][:2])
     assert [e["type"] for e in detail["timeline"]] == [
         "case.received",
@@ -118,7 +118,7 @@ async def test_walk_a_case_through_every_step(client, world):
         t["county_leader"],
         'mutation($id: ID!) { reopenCase(caseId: $id, reason: "当事人反映未履行") { status } }',
     )
-    assert reopened["reopenCase"]["status"] == "received"
+    assert reopened["reopenCase"]["status"] == "RECEIVED"
 
 
 async def test_return_and_redispatch(client, world):
@@ -140,7 +140,7 @@ async def test_return_and_redispatch(client, world):
     await gql(
         client,
         t["a_staff"],
-        "mutation($id: ID!, $u: ID!) { dispatchCase(caseId: $id, mode: transfer, units: [{departmentId: $u}]) { status } }",
+        "mutation($id: ID!, $u: ID!) { dispatchCase(caseId: $id, mode: TRANSFER, units: [{departmentId: $u}]) { status } }",
         {"id": cid, "u": housing},
     )
     with pytest.raises(GraphQLErrors) as err:
@@ -157,14 +157,14 @@ async def test_return_and_redispatch(client, world):
         'mutation($id: ID!) { returnCase(caseId: $id, reason: "属物业管理范畴") { status } }',
         {"id": cid},
     )
-    assert returned["returnCase"]["status"] == "assessed"
+    assert returned["returnCase"]["status"] == "ASSESSED"
     again = await gql(
         client,
         t["a_staff"],
-        "mutation($id: ID!) { dispatchCase(caseId: $id, mode: self, units: []) { status } }",
+        "mutation($id: ID!) { dispatchCase(caseId: $id, mode: SELF, units: []) { status } }",
         {"id": cid},
     )
-    assert again["dispatchCase"]["status"] == "dispatched"
+    assert again["dispatchCase"]["status"] == "DISPATCHED"
 
 
 async def test_invalid_step_is_refused_with_a_code_and_no_change(client, world):

@@ -19,5 +19,5 @@ def test_schema_graphql_matches_the_code():
 
 def test_enum_values_carry_chinese_labels():
     sdl = SDL_FILE.read_text(encoding="utf-8")
-    assert '"""已受理"""\n  received' in sdl
-    assert '"""联办"""\n  joint' in sdl
+    assert '"""已受理"""\n  RECEIVED' in sdl
+    assert '"""联办"""\n  JOINT' in sdl

@@ -17,7 +17,7 @@ async def test_create_and_list_case(client, world):
                 ),
                 "clientRequestId": "req-1",
                 "parties": [
-                    {"role": "applicant", "person": {"name": "张三", "idNumber": "11010519491231002X"}}
+                    {"role": "APPLICANT", "person": {"name": "张三", "idNumber": "11010519491231002X"}}
                 ],
             }
         },

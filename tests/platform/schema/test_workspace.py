@@ -175,7 +175,7 @@ async def test_bulk_close_reports_each_case(client, world):
         {"ids": [to_global_id("Case", done.id), to_global_id("Case", open_.id)]},
     )
     first, second = result["bulkCloseCases"]
-    assert first["ok"] and first["case"]["status"] == "closed"
+    assert first["ok"] and first["case"]["status"] == "CLOSED"
     assert (second["ok"], second["code"], second["case"]) == (False, "INVALID_TRANSITION", None)
     outside = await new_case(world, grid="b1g1", filer="b1_grid")
     result = await gql(
@@ -188,7 +188,7 @@ async def test_bulk_close_reports_each_case(client, world):
     dispatched = await gql(
         client,
         world.tokens["a_staff"],
-        "mutation($ids: [ID!]!) { bulkDispatchCases(caseIds: $ids, mode: self, units: []) { ok } }",
+        "mutation($ids: [ID!]!) { bulkDispatchCases(caseIds: $ids, mode: SELF, units: []) { ok } }",
         {"ids": [to_global_id("Case", open_.id)]},
     )
     assert dispatched["bulkDispatchCases"] == [{"ok": True}]
@@ -270,22 +270,22 @@ async def test_corrections_are_events_with_before_and_after(client, world):
     added = await gql(
         client,
         token,
-        'mutation($id: ID!) { addCaseParty(caseId: $id, role: respondent, person: {name: "李四"}) '
+        'mutation($id: ID!) { addCaseParty(caseId: $id, role: RESPONDENT, person: {name: "李四"}) '
         "{ parties { role person { id name } } } }",
         {"id": cid},
     )
     parties = added["addCaseParty"]["parties"]
     assert {(p["role"], p["person"]["name"]) for p in parties} == {
-        ("applicant", "张三"),
-        ("respondent", "李四"),
+        ("APPLICANT", "张三"),
+        ("RESPONDENT", "李四"),
     }
     li = next(p["person"]["id"] for p in parties if p["person"]["name"] == "李四")
-    remove = "mutation($id: ID!, $p: ID!, $r: String!) { removeCaseParty(caseId: $id, personId: $p, role: respondent, reason: $r) { parties { role } } }"
+    remove = "mutation($id: ID!, $p: ID!, $r: String!) { removeCaseParty(caseId: $id, personId: $p, role: RESPONDENT, reason: $r) { parties { role } } }"
     with pytest.raises(GraphQLErrors) as err:
         await gql(client, token, remove, {"id": cid, "p": li, "r": " "})
     assert (err.value.code, err.value.field) == ("VALIDATION", "reason")
     removed = await gql(client, token, remove, {"id": cid, "p": li, "r": "误录"})
-    assert removed["removeCaseParty"]["parties"] == [{"role": "applicant"}]
+    assert removed["removeCaseParty"]["parties"] == [{"role": "APPLICANT"}]
     types = [e.type for e in await CaseEvent.filter(case_id=case.id).order_by("id")]
     assert types[-2:] == ["case.party_added", "case.party_removed"]
 
@@ -363,7 +363,7 @@ async def test_bulk_follow_up_each_case_its_own_transaction(client, world):
         client,
         world.tokens["a_staff"],
         "mutation($ids: [ID!]!) { bulkFollowUpCases(caseIds: $ids, satisfaction: 4, executed: true, "
-        'method: visit, note: "入户回访") { ok code case { status satisfaction } } }',
+        'method: VISIT, note: "入户回访") { ok code case { status satisfaction } } }',
         {"ids": ids},
     )
     assert [(r["ok"], r["code"]) for r in result["bulkFollowUpCases"]] == [
@@ -371,7 +371,7 @@ async def test_bulk_follow_up_each_case_its_own_transaction(client, world):
         (True, None),
         (False, "INVALID_TRANSITION"),
     ]
-    assert result["bulkFollowUpCases"][0]["case"] == {"status": "followed_up", "satisfaction": 4}
+    assert result["bulkFollowUpCases"][0]["case"] == {"status": "FOLLOWED_UP", "satisfaction": 4}
     with pytest.raises(GraphQLErrors) as err:
         await gql(
             client,

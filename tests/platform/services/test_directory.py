@@ -12,8 +12,8 @@ from zongzhi.platform.schema.ids import to_global_id
 async def test_users_by_role_center_and_specialty_within_your_tree(client, world):
     q = "query($r: Role, $s: String, $c: ID) { directory(role: $r, specialty: $s, centerId: $c) { username } }"
     names = lambda d: [u["username"] for u in d["directory"]]  # noqa: E731
-    assert names(await gql(client, world.tokens["a_staff"], q, {"r": "mediator"})) == ["a_mediator"]
-    assert names(await gql(client, world.tokens["b_staff"], q, {"r": "mediator"})) == []
+    assert names(await gql(client, world.tokens["a_staff"], q, {"r": "MEDIATOR"})) == ["a_mediator"]
+    assert names(await gql(client, world.tokens["b_staff"], q, {"r": "MEDIATOR"})) == []
     assert names(await gql(client, world.tokens["county_staff"], q, {"s": "neighbor"})) == ["a_mediator"]
     assert names(await gql(client, world.tokens["county_staff"], q, {"s": "labor"})) == []
     va1 = to_global_id("Center", world.centers["va1"].id)
@@ -48,11 +48,11 @@ async def test_departments_with_where_they_are_stationed(client, world):
     assert seen == [
         {
             "department": {"code": "ga-a"},
-            "stationed": [{"center": {"code": "330110001000"}, "residence": "resident"}],
+            "stationed": [{"center": {"code": "330110001000"}, "residence": "RESIDENT"}],
         },
         {
             "department": {"code": "zj"},
-            "stationed": [{"center": {"code": "330110000000"}, "residence": "rotating"}],
+            "stationed": [{"center": {"code": "330110000000"}, "residence": "ROTATING"}],
         },
     ]
     seen = (await gql(client, world.tokens["b_staff"], q))["departmentDirectory"]

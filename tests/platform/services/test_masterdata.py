@@ -26,7 +26,7 @@ async def township_admin(world, key: str = "ta") -> str:
 
 
 CREATE_CENTER = """mutation($code: String!, $name: String!, $parent: ID) {
-  createCenter(code: $code, name: $name, level: village, parentId: $parent) { id name code active }
+  createCenter(code: $code, name: $name, level: VILLAGE, parentId: $parent) { id name code active }
 }"""
 CREATE_GRID = """mutation($input: NewGridInput!) { createGrid(input: $input) { id code level polygon } }"""
 
@@ -80,7 +80,7 @@ async def test_a_township_admin_manages_its_own_tree_and_nothing_else(client, wo
             "NOT_FOUND",
         ),
         (
-            "mutation($u: ID!) { setUserRoles(userId: $u, roles: [admin]) { id } }",
+            "mutation($u: ID!) { setUserRoles(userId: $u, roles: [ADMIN]) { id } }",
             {"u": gid("User", world.users["b_staff"].id)},
             "NOT_FOUND",
         ),
@@ -218,11 +218,11 @@ async def test_departments_stationing_users_and_grid_workers(client, world):
     data = await gql(
         client,
         token,
-        "mutation($c: ID!, $d: ID!) { stationDepartment(centerId: $c, departmentId: $d, residence: on_call) "
+        "mutation($c: ID!, $d: ID!) { stationDepartment(centerId: $c, departmentId: $d, residence: ON_CALL) "
         "{ departments { department { code } residence } } }",
         {"c": ta, "d": dept["id"]},
     )
-    assert {"department": {"code": "mz"}, "residence": "on_call"} in data["stationDepartment"]["departments"]
+    assert {"department": {"code": "mz"}, "residence": "ON_CALL"} in data["stationDepartment"]["departments"]
     with pytest.raises(GraphQLErrors) as refused:  # a township admin does not list county departments
         await gql(client, token, 'mutation { createDepartment(code: "x", name: "x", kind: "x") { id } }')
     assert refused.value.code == "FORBIDDEN"
@@ -235,7 +235,7 @@ async def test_departments_stationing_users_and_grid_workers(client, world):
                 "i": {
                     "username": "a1_grid2",
                     "displayName": "新网格员",
-                    "roles": ["grid_worker"],
+                    "roles": ["GRID_WORKER"],
                     "centerId": gid("Center", world.centers["va1"].id),
                 }
             },
@@ -260,15 +260,15 @@ async def test_departments_stationing_users_and_grid_workers(client, world):
     data = await gql(
         client,
         token,
-        "mutation($u: ID!) { setUserRoles(userId: $u, roles: [staff]) { roles } }",
+        "mutation($u: ID!) { setUserRoles(userId: $u, roles: [STAFF]) { roles } }",
         {"u": user["id"]},
     )
-    assert data["setUserRoles"]["roles"] == ["staff"]
+    assert data["setUserRoles"]["roles"] == ["STAFF"]
     with pytest.raises(GraphQLErrors) as refused:
         await gql(
             client,
             token,
-            "mutation($u: ID!) { setUserRoles(userId: $u, roles: [auditor]) { roles } }",
+            "mutation($u: ID!) { setUserRoles(userId: $u, roles: [AUDITOR]) { roles } }",
             {"u": user["id"]},
         )
     assert refused.value.code == "FORBIDDEN"

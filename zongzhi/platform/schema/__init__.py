@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from zongzhi.platform.schema import types
@@ -15,6 +16,7 @@ from zongzhi.platform.schema.citizens import CitizensMutation, CitizensQuery
 from zongzhi.platform.schema.cost import Limits, cost_rule
 from zongzhi.platform.schema.directory import DirectoryQuery
 from zongzhi.platform.schema.document_cache import DOCUMENT_CACHE_SIZE, ParsedDocuments
+from zongzhi.platform.schema.enum_names import UpperCaseEnumValues, note_convention
 from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.glossary import describe
@@ -110,6 +112,7 @@ def build_schema(
         mutation=mutation,
         subscription=Subscription,
         types=[*NODE_IMPLEMENTATIONS, *extra_types],
+        config=StrawberryConfig(name_converter=UpperCaseEnumValues()),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.query_tokens_max),
             lambda: AddValidationRules(limits),
@@ -122,4 +125,5 @@ def build_schema(
         ],
     )
     describe(schema._schema)
+    note_convention(schema._schema)
     return schema

@@ -146,7 +146,7 @@ Amount = Annotated[Decimal, strawberry.argument(description=limits.AMOUNT_DOC)]
 Tags = Annotated[list[str], strawberry.argument(description=limits.TAGS_DOC)]
 SuperviseLevel = Annotated[
     str,
-    strawberry.argument(description="The supervising level: province, city, county, township or village."),
+    strawberry.argument(description="The supervising level: PROVINCE, CITY, COUNTY, TOWNSHIP or VILLAGE."),
 ]
 
 
