@@ -22,6 +22,8 @@ Every ID an actor sends (in an argument or nested in an input) is resolved by ``
 - users: the actor; for center staff, leaders and admins also the users of visible centers and of
   their department (a township admin manages the accounts of its tree);
 - deliveries: admins only (an admin of a center: those of the cases they can see);
+- notifications: the user's inbox (to them, or to their role at their center), about no case or a
+  case they can see; sweep tasks: those of the actor's center subtree and of their own grids;
 - the registry (houses, units, visits): the rows in the actor's registry grids (``grid_scope``: the
   grids of their center's subtree and their own grids, for the roles that keep the registry; a
   center-less admin: all); a house member through its house; a person's key-group tag also needs a
@@ -60,9 +62,11 @@ from zongzhi.platform.models import (
     Grid,
     House,
     HouseMember,
+    Notification,
     OrgUnit,
     Person,
     PersonTag,
+    SweepTask,
     User,
     Visit,
     Whistle,
@@ -278,10 +282,36 @@ def _through_case(actor: Actor) -> Q | None:
     return None if actor.system else Q(case_id__in=_visible_cases_ids(actor))
 
 
+def _notifications_q(actor: Actor) -> Q:
+    """An inbox: to the user or their role at their center, about no case or a case they can see."""
+    if actor.user_id is None:
+        return NOTHING
+    parts = [Q(user_id=actor.user_id)]
+    if actor.center_id and actor.roles:
+        parts.append(Q(center_id=actor.center_id, role__in=sorted(actor.roles)))
+    return Q(*parts, join_type=Q.OR) & (Q(case_id=None) | Q(case_id__in=_visible_cases_ids(actor)))
+
+
+def _sweep_tasks_q(actor: Actor) -> Q | None:
+    """Sweep tasks of the actor's center subtree, and of a grid worker's grids."""
+    if actor.system:
+        return None
+    parts = []
+    if actor.center_path:
+        parts.append(Q(center_path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(grid_id__in=list(actor.grid_ids)))
+    return Q(*parts, join_type=Q.OR) if parts else NOTHING
+
+
 def _scope_q(actor: Actor, model: type[Model]) -> Q | None:
     """The filter on ``model`` for what ``actor`` may see; ``None`` when it sees every row."""
     if model is Case:
         return case_scope(actor)
+    if model is Notification:
+        return _notifications_q(actor)
+    if model is SweepTask:
+        return _sweep_tasks_q(actor)
     if model is Person:
         return people_q(actor)
     if model is Whistle and actor.department_id and not actor.system:

@@ -45,6 +45,7 @@ NODE_IMPLEMENTATIONS = [
     types.Case,
     types.CaseEvent,
     types.Assignment,
+    types.Whistle,
 ]
 
 
