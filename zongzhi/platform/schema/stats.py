@@ -315,13 +315,7 @@ class EarlyWarning:
 
 
 def _whistle(w: models.Whistle) -> types.Whistle:
-    return types.Whistle(
-        id=strawberry.ID(to_global_id("Whistle", w.id)),
-        due=w.due,
-        answered_at=w.answered_at,
-        answer=w.answer,
-        department_id=w.department_id,
-    )
+    return types.Whistle.of(w)
 
 
 async def early_warning_for(scope: Scope, window_days: int, min_cases: int, limit: int) -> EarlyWarning:
