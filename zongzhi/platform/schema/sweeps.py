@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from zongzhi.platform import models
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.from_dataclass import dataclass_type
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services import sweeps as svc
@@ -129,16 +130,26 @@ class SweepFindingInput:
     category: str = strawberry.field(default="other", description="Category code")
 
 
-@strawberry.type(description="Completion of sweeps at one center in one period.")
-class SweepCompletion:
-    center_id: strawberry.ID = strawberry.field(description="The center")
-    center_name: str = strawberry.field(description="Its name")
-    period: str = strawberry.field(description="The sweep period")
-    tasks: int = strawberry.field(description="Tasks created")
-    done: int = strawberry.field(description="Tasks recorded")
-    done_on_time: int = strawberry.field(description="Recorded by the due time")
-    overdue_open: int = strawberry.field(description="Still open past the due time")
-    rate: float | None = strawberry.field(description="done / tasks; null without tasks")
+def _completion_center(self: svc.Completion) -> strawberry.ID:
+    return strawberry.ID(to_global_id("Center", self.center_id))
+
+
+SweepCompletion = dataclass_type(
+    svc.Completion,
+    name="SweepCompletion",
+    description="Completion of sweeps at one center in one period.",
+    properties={"rate": float | None},
+    replace={"center_id": strawberry.field(resolver=_completion_center, description="The center")},
+    docs={
+        "center_name": "Its name",
+        "period": "The sweep period",
+        "tasks": "Tasks created",
+        "done": "Tasks recorded",
+        "done_on_time": "Recorded by the due time",
+        "overdue_open": "Still open past the due time",
+        "rate": "done / tasks; null without tasks",
+    },
+)
 
 
 def _task_pk(task_id: strawberry.ID) -> int:
@@ -217,20 +228,7 @@ class SweepsQuery:
         from zongzhi.platform.stats.scope import scope_for
 
         scope = await scope_for(actor_of(info), pk_of(center_id, "Center", "centerId") if center_id else None)
-        rows = await svc.completion(scope.paths, start, end)
-        return [
-            SweepCompletion(
-                center_id=strawberry.ID(to_global_id("Center", r.center_id)),
-                center_name=r.center_name,
-                period=r.period,
-                tasks=r.tasks,
-                done=r.done,
-                done_on_time=r.done_on_time,
-                overdue_open=r.overdue_open,
-                rate=r.rate,
-            )
-            for r in rows
-        ]
+        return await svc.completion(scope.paths, start, end)
 
 
 @strawberry.type
