@@ -13,7 +13,7 @@ from zongzhi.platform.errors import Forbidden, ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
-from zongzhi.platform.schema.nodes import ModelNode
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services.evidence import (
     INLINE_MAX_BYTES,
     UNCONFIRMED,
@@ -82,15 +82,11 @@ class EvidenceUploadTicket:
 
     @classmethod
     def of(cls, t: UploadTicket) -> EvidenceUploadTicket:
-        return cls(
+        return copy_of(
+            cls,
+            t,
             evidence=EvidenceFile.of(t.evidence),
-            method=t.method,
-            expires_at=t.expires_at,
-            url=t.url,
             headers=[HttpHeader(name=k, value=v) for k, v in t.headers.items()],
-            upload_id=t.upload_id,
-            part_size=t.part_size,
-            part_urls=t.part_urls,
         )
 
 

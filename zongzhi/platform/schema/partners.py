@@ -15,7 +15,7 @@ from zongzhi.platform.models import DeliveryAttempt, PartnerCredential
 from zongzhi.platform.plugins import current
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
-from zongzhi.platform.schema.nodes import ModelNode
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 
 
 @strawberry.type(
@@ -33,16 +33,7 @@ class PartnerCredentialInfo:
 
     @classmethod
     def of(cls, c: PartnerCredential) -> PartnerCredentialInfo:
-        return cls(
-            key_id=c.key_id,
-            plugin=c.plugin,
-            name=c.name,
-            callback_url=c.callback_url,
-            active=c.active,
-            created_at=c.created_at,
-            rotated_at=c.rotated_at,
-            revoked_at=c.revoked_at,
-        )
+        return copy_of(cls, c)
 
 
 @strawberry.type

@@ -21,6 +21,7 @@ from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.from_dataclass import dataclass_type
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import copy_of
 from zongzhi.platform.schema.practice_figures import PracticeFigures
 from zongzhi.platform.stats import definitions as d
 from zongzhi.platform.stats import docking, figures, hotspots, warnings
@@ -201,15 +202,7 @@ class HotSpot:
 
     @classmethod
     def of(cls, h: hotspots.HotSpot) -> HotSpot:
-        return cls(
-            key=h.key,
-            label=h.label,
-            count=h.count,
-            previous=h.previous,
-            change=h.change,
-            growth=h.growth,
-            grid=types.Grid.of(h.grid) if h.grid else None,
-        )
+        return copy_of(cls, h, grid=types.Grid.of(h.grid) if h.grid else None)
 
 
 @strawberry.type(description="热点问题: cases per grid and per category against the previous period.")
