@@ -45,7 +45,6 @@ NODE_IMPLEMENTATIONS = [
     types.Case,
     types.CaseEvent,
     types.Assignment,
-    types.Whistle,
 ]
 
 

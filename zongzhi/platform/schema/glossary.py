@@ -336,7 +336,7 @@ def _pick(type_name: str, name: str, arg: str | None = None) -> str | None:
 
 #: Strawberry's own texts for its Relay ``Node`` interface, counted as undescribed so that the
 #: glossary's words stand (the published schema read so before the types used ``relay.Node``).
-LIBRARY_TEXTS = {"An object with a Globally Unique ID", "The Globally Unique ID of this object"}
+LIBRARY_TEXTS = frozenset({"An object with a Globally Unique ID", "The Globally Unique ID of this object"})
 
 
 def describe(schema: GraphQLSchema) -> None:

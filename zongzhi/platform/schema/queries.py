@@ -394,8 +394,9 @@ class Query:
 
     @strawberry.field(description="Fetch any object by its global ID, within your jurisdiction.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
-        actor_of(info)
+        actor_of(info)  # a request without a token is refused, not answered with null
         type_name, pk = from_global_id(id)
+        # Each node type reads its rows through jurisdiction.visible (ModelNode.resolve_nodes).
         node_type = nodes.node_type(info, type_name)
         if node_type is None:
             return None
