@@ -39,7 +39,7 @@ async def add_practice_targets(world: Any, targets: Any, mark: str) -> None:
     b_staff = await actor_for_user(world.users["b_staff"])
     await sweeps.record_result(b_staff, task.id, {"ok": False}, [{"description": f"发现：{mark}"}])
     b_case = await Case.filter(center_path__startswith=tb.path).order_by("id").first()
-    await sweeps.record_meeting(
+    meeting = await sweeps.record_meeting(
         b_staff,
         center_id=tb.id,
         held_on=date.today(),
@@ -66,6 +66,7 @@ async def add_practice_targets(world: Any, targets: Any, mark: str) -> None:
         b_sweep_task=to_global_id("SweepTask", task.id),
         b_mediator=to_global_id("User", b_mediator.id),
         b_report=to_global_id("CitizenReport", report.id),
+        b_meeting=to_global_id("AnalysisMeeting", meeting.id),
     )
     if choice is not None:
         targets.ids["b_choice"] = to_global_id("MediatorChoice", choice.id)

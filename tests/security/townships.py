@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from tests.casework import actor, new_case, take_to
 from tests.security.practices_matrix import add_practice_targets
 from tests.world import World
-from zongzhi.platform import pii
+from zongzhi.platform import audit, pii
 from zongzhi.platform.actor import Actor, actor_for_user
 from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
 from zongzhi.platform.models import (
@@ -249,6 +249,7 @@ async def build_targets(world: World) -> Targets:
     await save_draft(None, "core", ruleset_source("core"))
 
     registry = await _b_registry(world, person_id)
+    b_audit = await audit.record("case.read", B_MARK, actor_id=world.users["b_staff"].id)
 
     # Township A's own cases, the vehicles for probes whose ID inside an input points into B.
     a_assessed = await take_to(world, await new_case(world), CaseStatus.assessed)
@@ -275,6 +276,7 @@ async def build_targets(world: World) -> Targets:
         "b_visit": _gid("Visit", registry["visit"]),
         "b_grid_worker": _gid("User", world.users["b1_grid"].id),
         "b_notification": _gid("Notification", b_note.id),
+        "b_audit": _gid("AuditLog", b_audit.id),
         "a_center": _gid("Center", world.centers["ta"].id),
         "a_village": _gid("Center", world.centers["va1"].id),
         "a_grid": _gid("Grid", world.grids["a1g1"].id),

@@ -22,6 +22,12 @@ Every ID an actor sends (in an argument or nested in an input) is resolved by ``
 - users: the actor; for center staff, leaders and admins also the users of visible centers and of
   their department (a township admin manages the accounts of its tree);
 - deliveries: admins only (an admin of a center: those of the cases they can see);
+- notifications: the user's inbox (to them, or to their role at their center), about no case or a
+  case they can see; sweep tasks: those of the actor's center subtree and of their own grids;
+- sweep schedules: their county's subtree and the centers below the county; analysis meetings and
+  (for staff, leaders and admins) citizens' reports: the actor's center subtree; mediator requests:
+  their case's, and the mediator asked; API tokens: an admin's, of the accounts they may see; the
+  audit log: auditors only (an auditor of a center: the rows of its subtree's users);
 - the registry (houses, units, visits): the rows in the actor's registry grids (``grid_scope``: the
   grids of their center's subtree and their own grids, for the roles that keep the registry; a
   center-less admin: all); a house member through its house; a person's key-group tag also needs a
@@ -47,12 +53,16 @@ from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import NotFound
 from zongzhi.platform.models import (
+    AnalysisMeeting,
+    ApiToken,
     Assignment,
+    AuditLog,
     Case,
     CaseEvent,
     CaseParty,
     Center,
     CenterDepartment,
+    CitizenReport,
     Decision,
     Delivery,
     Department,
@@ -60,9 +70,13 @@ from zongzhi.platform.models import (
     Grid,
     House,
     HouseMember,
+    MediatorChoice,
+    Notification,
     OrgUnit,
     Person,
     PersonTag,
+    SweepSchedule,
+    SweepTask,
     User,
     Visit,
     Whistle,
@@ -278,10 +292,80 @@ def _through_case(actor: Actor) -> Q | None:
     return None if actor.system else Q(case_id__in=_visible_cases_ids(actor))
 
 
+def _notifications_q(actor: Actor) -> Q:
+    """An inbox: to the user or their role at their center, about no case or a case they can see."""
+    if actor.user_id is None:
+        return NOTHING
+    parts = [Q(user_id=actor.user_id)]
+    if actor.center_id and actor.roles:
+        parts.append(Q(center_id=actor.center_id, role__in=sorted(actor.roles)))
+    return Q(*parts, join_type=Q.OR) & (Q(case_id=None) | Q(case_id__in=_visible_cases_ids(actor)))
+
+
+def _sweep_tasks_q(actor: Actor) -> Q | None:
+    """Sweep tasks of the actor's center subtree, and of a grid worker's grids."""
+    if actor.system:
+        return None
+    parts = []
+    if actor.center_path:
+        parts.append(Q(center_path__startswith=actor.center_path))
+    if actor.grid_ids:
+        parts.append(Q(grid_id__in=list(actor.grid_ids)))
+    return Q(*parts, join_type=Q.OR) if parts else NOTHING
+
+
+def _audit_q(actor: Actor) -> Q | None:
+    """Auditors only: all rows for an auditor of no center, else the rows of their subtree's users."""
+    if actor.system:
+        return None
+    if not actor.has(Role.auditor):
+        return NOTHING
+    if not actor.center_path:
+        return None
+    centers = Subquery(Center.filter(path__startswith=actor.center_path).values("id"))
+    return Q(actor_id__in=Subquery(User.filter(center_id__in=centers).values("id")))
+
+
+#: Roles that review citizens' reports (the same as ``services.citizens.REVIEW_ROLES``).
+REPORT_REVIEW_ROLES = (Role.staff, Role.leader, Role.admin)
+
+
+def _practices_q(actor: Actor, model: type[Model]) -> Q | None:
+    """Sweep schedules: their county's subtree and those below the county (who do the sweeps);
+    analysis meetings: the actor's center subtree; citizens' reports: the subtree, for reviewers."""
+    if actor.system:
+        return None
+    path = actor.center_path
+    if not path or is_partner(actor):
+        return NOTHING
+    if model is SweepSchedule:
+        return Q(county__path__startswith=path) | Q(county_id__in=_ancestor_ids(path))
+    if model is CitizenReport and not actor.has(*REPORT_REVIEW_ROLES):
+        return NOTHING
+    return Q(center__path__startswith=path)
+
+
 def _scope_q(actor: Actor, model: type[Model]) -> Q | None:
     """The filter on ``model`` for what ``actor`` may see; ``None`` when it sees every row."""
     if model is Case:
         return case_scope(actor)
+    if model is Notification:
+        return _notifications_q(actor)
+    if model is SweepTask:
+        return _sweep_tasks_q(actor)
+    if model in (SweepSchedule, AnalysisMeeting, CitizenReport):
+        return _practices_q(actor, model)
+    if model is AuditLog:
+        return _audit_q(actor)
+    if model is ApiToken:  # an admin's: the tokens of the accounts they manage
+        if actor.system:
+            return None
+        if not actor.has(Role.admin) or is_partner(actor):
+            return NOTHING
+        return Q(user_id__in=Subquery(visible(actor, User).values("id")))
+    if model is MediatorChoice:  # through its case, and the mediator asked sees the request
+        through = _through_case(actor)
+        return through | Q(mediator_id=actor.user_id) if through is not None and actor.user_id else through
     if model is Person:
         return people_q(actor)
     if model is Whistle and actor.department_id and not actor.system:

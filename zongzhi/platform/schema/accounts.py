@@ -9,13 +9,15 @@ import strawberry
 from zongzhi.platform.models import ApiToken
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services import accounts
 
 
 @strawberry.type(description="An API token, without its secret (only a hash of it is stored).")
-class ApiTokenInfo:
-    id: strawberry.ID = strawberry.field(description="The token's global ID (for revokeApiToken).")
+class ApiTokenInfo(ModelNode):
+    model = ApiToken
+    node_name = "ApiToken"
     name: str = strawberry.field(description="The label it was created with.")
     prefix: str = strawberry.field(
         description="Its first characters, to recognise it (not enough to use it)."
@@ -30,16 +32,7 @@ class ApiTokenInfo:
 
     @classmethod
     def of(cls, t: ApiToken) -> ApiTokenInfo:
-        return cls(
-            id=strawberry.ID(to_global_id("ApiToken", t.id)),
-            name=t.name,
-            prefix=t.prefix,
-            created_at=t.created_at,
-            expires_at=t.expires_at,
-            last_used_at=t.last_used_at,
-            revoked_at=t.revoked_at,
-            revoked=t.revoked_at is not None,
-        )
+        return copy_of(cls, t, revoked=t.revoked_at is not None)
 
 
 @strawberry.type

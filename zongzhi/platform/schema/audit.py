@@ -26,6 +26,7 @@ from zongzhi.platform.models import AuditLog, AuditSubject, Center, Evidence, Ev
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 
 
 def require_auditor(info: Info) -> Actor:
@@ -102,8 +103,9 @@ class AuditLogFilter:
 
 
 @strawberry.type(description="One audit-log row: an administrative act or a sensitive read.")
-class AuditEntry:
-    id: strawberry.ID = strawberry.field(description="The row's global ID.")
+class AuditEntry(ModelNode):
+    model = AuditLog
+    node_name = "AuditLog"
     seq: int | None = strawberry.field(description="Its place in the hash chain (null: before the chain).")
     at: datetime = strawberry.field(description="When it was written.")
     action: str = strawberry.field(description="What was done, e.g. pii.read or user.disable.")
@@ -121,16 +123,14 @@ class AuditEntry:
 
     @classmethod
     def of(cls, r: AuditLog) -> AuditEntry:
-        return cls(
-            id=strawberry.ID(to_global_id("AuditLog", r.id)),
-            seq=r.seq,
-            at=r.at,
-            action=r.action,
-            target=r.target,
-            details=r.details,
-            hash=r.hash,
-            actor_pk=r.actor_id,
-        )
+        return copy_of(cls, r, actor_pk=r.actor_id)
+
+    @classmethod
+    async def from_visible(cls, r: AuditLog, info: Info) -> AuditEntry:
+        """A row fetched by ``node``: that read is audited like a page of the log."""
+        actor = require_auditor(info)
+        await audit.record("audit.read", "audit_log", actor_id=actor.user_id, details={"rows": 1})
+        return cls.of(r)
 
 
 @strawberry.type(description="One audit row in a page.")

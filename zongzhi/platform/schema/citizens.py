@@ -10,12 +10,13 @@ import strawberry
 from zongzhi.platform import models
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services import citizens as svc
 
 
 @strawberry.type(description="A citizen's report (群众上报), held for review before it becomes a case.")
-class CitizenReport:
-    id: strawberry.ID = strawberry.field(description="Global ID")
+class CitizenReport(ModelNode):
+    model = models.CitizenReport
     tracking: str = strawberry.field(description="The tracking number the citizen holds")
     center_id: strawberry.ID = strawberry.field(description="The center it was sent to")
     category: str = strawberry.field(description="Category code")
@@ -34,21 +35,12 @@ class CitizenReport:
 
     @classmethod
     def of(cls, m: models.CitizenReport) -> CitizenReport:
-        return cls(
-            id=strawberry.ID(to_global_id("CitizenReport", m.id)),
-            tracking=m.tracking,
+        return copy_of(
+            cls,
+            m,
             center_id=strawberry.ID(to_global_id("Center", m.center_id)),
-            category=m.category,
-            description=m.description,
-            address=m.address,
-            lat=m.lat,
-            lng=m.lng,
             photos=len(m.photos),
-            status=m.status,
-            reject_reason=m.reject_reason,
             case_id=strawberry.ID(to_global_id("Case", m.case_id)) if m.case_id else None,
-            rating=m.rating,
-            created_at=m.created_at,
         )
 
 

@@ -12,8 +12,14 @@ from zongzhi.platform import models
 from zongzhi.platform.errors import Forbidden, ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of, to_global_id
-from zongzhi.platform.services.evidence import INLINE_MAX_BYTES, EvidenceService, UploadTicket
+from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
+from zongzhi.platform.services.evidence import (
+    INLINE_MAX_BYTES,
+    UNCONFIRMED,
+    EvidenceService,
+    UploadTicket,
+)
 
 #: Content types a browser may send cross-site without a CORS preflight.
 SIMPLE_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
@@ -22,8 +28,8 @@ PREFLIGHT_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
 @strawberry.type(name="Evidence", description="证据: a file attached to a case, immutable once stored.")
-class EvidenceFile:
-    id: strawberry.ID
+class EvidenceFile(ModelNode):
+    model = models.Evidence
     filename: str
     content_type: str
     size: int = strawberry.field(description="Bytes")
@@ -36,18 +42,12 @@ class EvidenceFile:
     m: Private[models.Evidence]
 
     @classmethod
-    def of(cls, m: models.Evidence) -> EvidenceFile:
-        return cls(
-            id=strawberry.ID(to_global_id("Evidence", m.id)),
-            filename=m.filename,
-            content_type=m.content_type,
-            size=m.size,
-            sha256=m.sha256,
-            status=m.status,
-            created_at=m.created_at,
-            stored_at=m.stored_at,
-            m=m,
-        )
+    async def from_visible(cls, m: models.Evidence, info: Info) -> EvidenceFile | None:
+        """As the ``evidence`` query (``EvidenceService.get``): pending uploads only to their uploader."""
+        actor = actor_of(info)
+        if m.status in UNCONFIRMED and not actor.system and m.uploaded_by_id != actor.user_id:
+            return None
+        return cls.of(m)
 
     @strawberry.field
     async def uploaded_by(self, info: Info) -> types.User | None:
@@ -82,15 +82,11 @@ class EvidenceUploadTicket:
 
     @classmethod
     def of(cls, t: UploadTicket) -> EvidenceUploadTicket:
-        return cls(
+        return copy_of(
+            cls,
+            t,
             evidence=EvidenceFile.of(t.evidence),
-            method=t.method,
-            expires_at=t.expires_at,
-            url=t.url,
             headers=[HttpHeader(name=k, value=v) for k, v in t.headers.items()],
-            upload_id=t.upload_id,
-            part_size=t.part_size,
-            part_urls=t.part_urls,
         )
 
 

@@ -1,4 +1,10 @@
-"""Relay global IDs: ``base64("Case:42")``, so any object can be fetched with ``node(id:)``."""
+"""How this API spells a Relay global ID: unpadded base64url of ``Type:pk`` (``Case:42`` → ``Q2FzZTo0Mg``).
+
+The node types are Strawberry's ``relay.Node`` (``schema.nodes``), but Relay's ``GlobalID`` prints
+padded standard base64 (``Q2FzZTo0Mg==``) and cannot parse the unpadded form, so the IDs clients
+have stored since the first release are encoded and checked here: a malformed ID, a number out of
+range or an ID of another type is a ``VALIDATION`` error naming the argument.
+"""
 
 from __future__ import annotations
 

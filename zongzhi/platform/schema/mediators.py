@@ -13,6 +13,7 @@ from zongzhi.platform.codes import Role
 from zongzhi.platform.errors import Forbidden
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services import mediators as svc
 from zongzhi.platform.services.cases import get_case
 
@@ -68,8 +69,8 @@ async def cards(pairs: list[tuple[models.User, models.MediatorProfile | None]]) 
 
 
 @strawberry.type(description="点单: a case's request for a mediator and the answer.")
-class MediatorChoice:
-    id: strawberry.ID = strawberry.field(description="Global ID")
+class MediatorChoice(ModelNode):
+    model = models.MediatorChoice
     case_id: strawberry.ID = strawberry.field(description="The case")
     mediator_id: strawberry.ID = strawberry.field(description="The mediator asked")
     source: str = strawberry.field(description="window or citizen")
@@ -80,15 +81,11 @@ class MediatorChoice:
 
     @classmethod
     def of(cls, m: models.MediatorChoice) -> MediatorChoice:
-        return cls(
-            id=strawberry.ID(to_global_id("MediatorChoice", m.id)),
+        return copy_of(
+            cls,
+            m,
             case_id=strawberry.ID(to_global_id("Case", m.case_id)),
             mediator_id=strawberry.ID(to_global_id("User", m.mediator_id)),
-            source=m.source,
-            status=m.status,
-            reason=m.reason,
-            created_at=m.created_at,
-            decided_at=m.decided_at,
         )
 
 

@@ -14,7 +14,8 @@ from zongzhi.platform.models import Delivery as DeliveryRow
 from zongzhi.platform.models import DeliveryAttempt, PartnerCredential
 from zongzhi.platform.plugins import current
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 
 
 @strawberry.type(
@@ -32,16 +33,7 @@ class PartnerCredentialInfo:
 
     @classmethod
     def of(cls, c: PartnerCredential) -> PartnerCredentialInfo:
-        return cls(
-            key_id=c.key_id,
-            plugin=c.plugin,
-            name=c.name,
-            callback_url=c.callback_url,
-            active=c.active,
-            created_at=c.created_at,
-            rotated_at=c.rotated_at,
-            revoked_at=c.revoked_at,
-        )
+        return copy_of(cls, c)
 
 
 @strawberry.type
@@ -59,8 +51,8 @@ class DeliveryAttemptInfo:
 
 
 @strawberry.type(description="One outbound message to a partner, with every attempt at sending it.")
-class Delivery:
-    id: strawberry.ID
+class Delivery(ModelNode):
+    model = DeliveryRow
     plugin: str
     kind: str
     status: str = strawberry.field(description="pending | sent | failed")
@@ -70,7 +62,6 @@ class Delivery:
     created_at: datetime
     delivered_at: datetime | None
     payload: strawberry.scalars.JSON
-    pk: strawberry.Private[int]
 
     @strawberry.field
     async def attempt_log(self) -> list[DeliveryAttemptInfo]:
@@ -80,21 +71,6 @@ class Delivery:
             for r in rows
         ]
 
-    @classmethod
-    def of(cls, d: DeliveryRow) -> Delivery:
-        return cls(
-            id=strawberry.ID(to_global_id("Delivery", d.id)),
-            plugin=d.plugin,
-            kind=d.kind,
-            status=d.status,
-            attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at,
-            last_error=d.last_error,
-            created_at=d.created_at,
-            delivered_at=d.delivered_at,
-            payload=d.payload,
-            pk=d.id,
-        )
 
 
 @strawberry.type

@@ -39,19 +39,7 @@ class PracticeFigures:
         return cls(
             sweep_tasks=p.sweep_tasks,
             sweep_done=p.sweep_done,
-            sweep_completion=[
-                SweepCompletion(
-                    center_id=strawberry.ID(to_global_id("Center", c.center_id)),
-                    center_name=c.center_name,
-                    period=c.period,
-                    tasks=c.tasks,
-                    done=c.done,
-                    done_on_time=c.done_on_time,
-                    overdue_open=c.overdue_open,
-                    rate=c.rate,
-                )
-                for c in p.sweeps
-            ],
+            sweep_completion=p.sweeps,
             top_people=_scores(p.people),
             top_units=_scores(p.units),
             mediators=[

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from tortoise import Tortoise
 from tortoise.expressions import Q, RawSQL, Subquery
 
@@ -25,7 +26,7 @@ from zongzhi.platform.jurisdiction import (
     subtree_paths,
     visible,
 )
-from zongzhi.platform.schema import enums, types
+from zongzhi.platform.schema import enums, nodes, types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import PK_MAX, from_global_id, pk_of
 from zongzhi.platform.services import queues
@@ -382,19 +383,6 @@ class _Reversed:
         return isinstance(other, _Reversed) and self.v == other.v
 
 
-#: What ``node`` can fetch: each kind read through the actor's jurisdiction (``jurisdiction.visible``).
-NODE_TYPES = {
-    "Case": (models.Case, types.Case),
-    "Person": (models.Person, types.Person),
-    "CaseEvent": (models.CaseEvent, types.CaseEvent),
-    "Assignment": (models.Assignment, types.Assignment),
-    "Center": (models.Center, types.Center),
-    "Department": (models.Department, types.Department),
-    "Grid": (models.Grid, types.Grid),
-    "User": (models.User, types.User),
-}
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in account.")
@@ -405,16 +393,14 @@ class Query:
         return types.User.of(await models.User.get(id=actor.user_id))
 
     @strawberry.field(description="Fetch any object by its global ID, within your jurisdiction.")
-    async def node(self, info: Info, id: strawberry.ID) -> types.Node | None:
-        actor = actor_of(info)
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        actor_of(info)  # a request without a token is refused, not answered with null
         type_name, pk = from_global_id(id)
-        if type_name not in NODE_TYPES:
+        # Each node type reads its rows through jurisdiction.visible (ModelNode.resolve_nodes).
+        node_type = nodes.node_type(info, type_name)
+        if node_type is None:
             return None
-        model, gql = NODE_TYPES[type_name]
-        row = await visible(actor, model).get_or_none(id=pk)
-        if row is None:
-            return None
-        return types.Person.of(row, sighted=True) if model is models.Person else gql.of(row)
+        return await node_type.resolve_node(str(pk), info=info, required=False)
 
     @strawberry.field(description="The center tree from your own center down (all roots for admins).")
     async def centers(self, info: Info) -> list[types.Center]:

@@ -19,7 +19,8 @@ from zongzhi.platform.jurisdiction_registry import visible_houses, visible_units
 from zongzhi.platform.registry_codes import HOUSE_ROLES, HOUSE_USES, KEY_GROUPS, UNIT_KINDS, may_see_tag
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.nodes import ModelNode
 from zongzhi.platform.services import registry as svc
 
 CASES_MAX = 100
@@ -52,8 +53,8 @@ class HouseMember:
 
 
 @strawberry.type(description="房屋: a house or flat in a grid, with its owners and occupants.")
-class House:
-    id: strawberry.ID = strawberry.field(description="The house's global ID.")
+class House(ModelNode):
+    model = models.House
     code: str = strawberry.field(description="The county's house code.")
     address: str = strawberry.field(description="Street address.")
     building: str = strawberry.field(description="楼栋 (building).")
@@ -61,19 +62,6 @@ class House:
     room: str = strawberry.field(description="Room number.")
     use: str = strawberry.field(description="residential, rental, business, vacant or other.")
     m: strawberry.Private[models.House]
-
-    @classmethod
-    def of(cls, m: models.House) -> House:
-        return cls(
-            id=strawberry.ID(to_global_id("House", m.id)),
-            code=m.code,
-            address=m.address,
-            building=m.building,
-            entrance=m.entrance,
-            room=m.room,
-            use=m.use,
-            m=m,
-        )
 
     @strawberry.field(description="The use's Chinese label.")
     def use_label(self) -> str:
@@ -97,26 +85,14 @@ class House:
 
 
 @strawberry.type(description="单位: an enterprise, shop, school or organisation in a grid.")
-class OrgUnit:
-    id: strawberry.ID = strawberry.field(description="The unit's global ID.")
+class OrgUnit(ModelNode):
+    model = models.OrgUnit
     name: str = strawberry.field(description="Its name.")
     kind: str = strawberry.field(description="enterprise, shop, school, organisation or other.")
     credit_code: str = strawberry.field(description="统一社会信用代码 (unified social credit code).")
     address: str = strawberry.field(description="Its address.")
     contact_name: str = strawberry.field(description="Its contact person.")
     m: strawberry.Private[models.OrgUnit]
-
-    @classmethod
-    def of(cls, m: models.OrgUnit) -> OrgUnit:
-        return cls(
-            id=strawberry.ID(to_global_id("OrgUnit", m.id)),
-            name=m.name,
-            kind=m.kind,
-            credit_code=m.credit_code,
-            address=m.address,
-            contact_name=m.contact_name,
-            m=m,
-        )
 
     @strawberry.field(description="The kind's Chinese label.")
     def kind_label(self) -> str:

@@ -19,10 +19,12 @@ from zongzhi.platform import models, reports
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.from_dataclass import dataclass_type
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import copy_of
 from zongzhi.platform.schema.practice_figures import PracticeFigures
 from zongzhi.platform.stats import definitions as d
-from zongzhi.platform.stats import figures, hotspots, warnings
+from zongzhi.platform.stats import docking, figures, hotspots, warnings
 from zongzhi.platform.stats.period import Period, between, parse_period
 from zongzhi.platform.stats.scope import Scope, scope_for
 
@@ -40,62 +42,51 @@ class Definition:
     text: str
 
 
-@strawberry.type(description="A count under a code (or a center) with its label.")
-class CountItem:
-    key: str
-    label: str
-    count: int
-
-    @classmethod
-    def list_of(cls, items: list[figures.Count]) -> list[CountItem]:
-        return [cls(key=i.key, label=i.label, count=i.count) for i in items]
-
-
-@strawberry.type(description="numerator / denominator; value is null when the denominator is 0.")
-class Rate:
-    numerator: int
-    denominator: int
-    value: float | None = strawberry.field(description="Between 0 and 1; null when the denominator is 0.")
-
-    @classmethod
-    def of(cls, r: figures.Rate) -> Rate:
-        return cls(numerator=r.numerator, denominator=r.denominator, value=r.value)
-
-
-@strawberry.type(
-    description="Elapsed times in hours: how many were measured, their average and 90th percentile."
+CountItem = dataclass_type(
+    figures.Count, name="CountItem", description="A count under a code (or a center) with its label."
 )
-class Durations:
-    count: int
-    average_hours: float | None
-    p90_hours: float | None = strawberry.field(description="90th percentile, continuous (percentile_cont).")
 
-    @classmethod
-    def of(cls, x: figures.Durations) -> Durations:
-        return cls(count=x.count, average_hours=x.average_hours, p90_hours=x.p90_hours)
+Rate = dataclass_type(
+    figures.Rate,
+    name="Rate",
+    description="numerator / denominator; value is null when the denominator is 0.",
+    properties={"value": float | None},
+    docs={"value": "Between 0 and 1; null when the denominator is 0."},
+)
+
+Durations = dataclass_type(
+    figures.Durations,
+    name="Durations",
+    description="Elapsed times in hours: how many were measured, their average and 90th percentile.",
+    docs={"p90_hours": "90th percentile, continuous (percentile_cont)."},
+)
+
+SatisfactionFigures = dataclass_type(
+    figures.Satisfaction,
+    name="SatisfactionFigures",
+    description=d.SATISFACTION,
+    types={figures.Count: CountItem, figures.Rate: Rate},
+    docs={
+        "count": "Follow-ups in the period.",
+        "distribution": "How many of each rating, 5 down to 1.",
+        "execution_rate": d.EXECUTION_RATE,
+    },
+)
 
 
-@strawberry.type(description=d.SATISFACTION)
-class SatisfactionFigures:
-    count: int = strawberry.field(description="Follow-ups in the period.")
-    average: float | None
-    distribution: list[CountItem] = strawberry.field(description="How many of each rating, 5 down to 1.")
-    execution_rate: Rate = strawberry.field(description=d.EXECUTION_RATE)
+def _department_id(self: figures.DepartmentCount) -> strawberry.ID | None:
+    return strawberry.ID(to_global_id("Department", self.department_id)) if self.department_id else None
 
 
-@strawberry.type
-class DepartmentCount:
-    department_id: strawberry.ID | None
-    name: str
-    count: int
+DepartmentCount = dataclass_type(
+    figures.DepartmentCount,
+    name="DepartmentCount",
+    replace={"department_id": strawberry.field(resolver=_department_id)},
+)
 
-
-@strawberry.type
-class TrendPoint:
-    start: date = strawberry.field(description="First day of the bucket (China time).")
-    received: int
-    resolved: int
-    failed: int
+TrendPoint = dataclass_type(
+    figures.TrendPoint, name="TrendPoint", docs={"start": "First day of the bucket (China time)."}
+)
 
 
 @strawberry.type(description="A figure contributed by a docking plugin.")
@@ -106,11 +97,16 @@ class DockingFigure:
     )
 
 
-@strawberry.type(description=d.DOCKING)
-class DockingFigures:
-    source: str
-    figures: list[DockingFigure]
-    error: str | None
+def _docking_figures(self: docking.DockingFigures) -> list[DockingFigure]:
+    return [DockingFigure(key=k, value=v) for k, v in self.figures.items()]
+
+
+DockingFigures = dataclass_type(
+    docking.DockingFigures,
+    name="DockingFigures",
+    description=d.DOCKING,
+    replace={"figures": strawberry.field(resolver=_docking_figures)},
+)
 
 
 @strawberry.type
@@ -126,98 +122,72 @@ class StatsPeriod:
         return cls(label=p.label, start=p.start, end=p.end - timedelta(days=1))
 
 
-@strawberry.type(description="Statistics of a center and its subtree over a period (分析研判).")
-class Statistics:
-    center: types.Center
-    period: StatsPeriod
-    received: int = strawberry.field(description=d.RECEIVED)
-    by_status: list[CountItem] = strawberry.field(description="Received in the period, by current status.")
-    by_channel: list[CountItem] = strawberry.field(description="Received in the period, by channel.")
-    by_category: list[CountItem] = strawberry.field(description="Received in the period, by category.")
-    by_kind: list[CountItem] = strawberry.field(description="Received in the period, by kind.")
-    by_risk: list[CountItem] = strawberry.field(description="Received in the period, by current risk.")
-    by_center: list[CountItem] = strawberry.field(description=d.BY_CENTER)
-    concluded: int = strawberry.field(description=d.CONCLUDED)
-    resolved: int = strawberry.field(description="case.resolved events in the period.")
-    failed: int = strawberry.field(description="case.failed events in the period.")
-    resolution_rate: Rate = strawberry.field(description=d.RESOLUTION_RATE)
-    closure_rate: Rate = strawberry.field(description=d.CLOSURE_RATE)
-    on_time_rate: Rate = strawberry.field(description=d.ON_TIME_RATE)
-    time_to_accept: Durations = strawberry.field(description=d.TIME_TO_ACCEPT)
-    time_to_conclude: Durations = strawberry.field(description=d.TIME_TO_CONCLUDE)
-    satisfaction: SatisfactionFigures
-    returns: list[DepartmentCount] = strawberry.field(description=d.RETURNS)
-    escalations: int = strawberry.field(description=d.ESCALATIONS)
-    open_now: int = strawberry.field(description="Open cases now, whatever the period.")
-    overdue_now: int = strawberry.field(description=d.OVERDUE_NOW)
-    high_risk_open: int = strawberry.field(description=d.HIGH_RISK_OPEN)
-    trend_unit: TrendUnit
-    trend: list[TrendPoint] = strawberry.field(description=d.TREND)
-    docking: list[DockingFigures]
-    source: strawberry.Private[figures.Statistics | None] = None
+def _center(self: figures.Statistics) -> types.Center:
+    return types.Center.of(self.scope.center)
 
-    @strawberry.field(description="Sweep completion, assessment ranking and mediators' figures.")
-    async def practices(self) -> PracticeFigures:
-        from zongzhi.platform.stats.practices import practice_figures
 
-        return PracticeFigures.of(await practice_figures(self.source.scope, self.source.period))
+def _period(self: figures.Statistics) -> StatsPeriod:
+    return StatsPeriod.of(self.period)
 
-    @classmethod
-    def of(cls, s: figures.Statistics) -> Statistics:
-        sat = s.satisfaction
-        return cls(
-            center=types.Center.of(s.scope.center),
-            period=StatsPeriod.of(s.period),
-            received=s.received,
-            by_status=CountItem.list_of(s.by_status),
-            by_channel=CountItem.list_of(s.by_channel),
-            by_category=CountItem.list_of(s.by_category),
-            by_kind=CountItem.list_of(s.by_kind),
-            by_risk=CountItem.list_of(s.by_risk),
-            by_center=CountItem.list_of(s.by_center),
-            concluded=s.concluded,
-            resolved=s.resolved,
-            failed=s.failed,
-            resolution_rate=Rate.of(s.resolution_rate),
-            closure_rate=Rate.of(s.closure_rate),
-            on_time_rate=Rate.of(s.on_time_rate),
-            time_to_accept=Durations.of(s.time_to_accept),
-            time_to_conclude=Durations.of(s.time_to_conclude),
-            satisfaction=SatisfactionFigures(
-                count=sat.count,
-                average=sat.average,
-                distribution=CountItem.list_of(sat.distribution),
-                execution_rate=Rate.of(sat.execution_rate),
-            ),
-            returns=[
-                DepartmentCount(
-                    department_id=strawberry.ID(to_global_id("Department", r.department_id))
-                    if r.department_id
-                    else None,
-                    name=r.name,
-                    count=r.count,
-                )
-                for r in s.returns
-            ],
-            escalations=s.escalations,
-            open_now=s.open_now,
-            overdue_now=s.overdue_now,
-            high_risk_open=s.high_risk_open,
-            trend_unit=TrendUnit(s.trend_unit),
-            trend=[
-                TrendPoint(start=p.start, received=p.received, resolved=p.resolved, failed=p.failed)
-                for p in s.trend
-            ],
-            docking=[
-                DockingFigures(
-                    source=x.source,
-                    figures=[DockingFigure(key=k, value=v) for k, v in x.figures.items()],
-                    error=x.error,
-                )
-                for x in s.docking
-            ],
-            source=s,
+
+def _trend_unit(self: figures.Statistics) -> TrendUnit:
+    return TrendUnit(self.trend_unit)
+
+
+async def _practices(self: figures.Statistics) -> PracticeFigures:
+    from zongzhi.platform.stats.practices import practice_figures
+
+    return PracticeFigures.of(await practice_figures(self.scope, self.period))
+
+
+#: 分析研判: the GraphQL view of ``stats.figures.Statistics``; its answers are those dataclasses.
+Statistics = dataclass_type(
+    figures.Statistics,
+    name="Statistics",
+    description="Statistics of a center and its subtree over a period (分析研判).",
+    types={
+        figures.Count: CountItem,
+        figures.Rate: Rate,
+        figures.Durations: Durations,
+        figures.Satisfaction: SatisfactionFigures,
+        figures.DepartmentCount: DepartmentCount,
+        figures.TrendPoint: TrendPoint,
+        docking.DockingFigures: DockingFigures,
+    },
+    replace={
+        "scope": strawberry.field(name="center", resolver=_center),
+        "period": strawberry.field(resolver=_period),
+        "trend_unit": strawberry.field(resolver=_trend_unit),
+    },
+    docs={
+        "received": d.RECEIVED,
+        "by_status": "Received in the period, by current status.",
+        "by_channel": "Received in the period, by channel.",
+        "by_category": "Received in the period, by category.",
+        "by_kind": "Received in the period, by kind.",
+        "by_risk": "Received in the period, by current risk.",
+        "by_center": d.BY_CENTER,
+        "concluded": d.CONCLUDED,
+        "resolved": "case.resolved events in the period.",
+        "failed": "case.failed events in the period.",
+        "resolution_rate": d.RESOLUTION_RATE,
+        "closure_rate": d.CLOSURE_RATE,
+        "on_time_rate": d.ON_TIME_RATE,
+        "time_to_accept": d.TIME_TO_ACCEPT,
+        "time_to_conclude": d.TIME_TO_CONCLUDE,
+        "returns": d.RETURNS,
+        "escalations": d.ESCALATIONS,
+        "open_now": "Open cases now, whatever the period.",
+        "overdue_now": d.OVERDUE_NOW,
+        "high_risk_open": d.HIGH_RISK_OPEN,
+        "trend": d.TREND,
+    },
+    extra={
+        "practices": strawberry.field(
+            resolver=_practices, description="Sweep completion, assessment ranking and mediators' figures."
         )
+    },
+)
 
 
 @strawberry.type(description=d.HOT_SPOTS)
@@ -232,15 +202,7 @@ class HotSpot:
 
     @classmethod
     def of(cls, h: hotspots.HotSpot) -> HotSpot:
-        return cls(
-            key=h.key,
-            label=h.label,
-            count=h.count,
-            previous=h.previous,
-            change=h.change,
-            growth=h.growth,
-            grid=types.Grid.of(h.grid) if h.grid else None,
-        )
+        return copy_of(cls, h, grid=types.Grid.of(h.grid) if h.grid else None)
 
 
 @strawberry.type(description="热点问题: cases per grid and per category against the previous period.")
@@ -315,13 +277,7 @@ class EarlyWarning:
 
 
 def _whistle(w: models.Whistle) -> types.Whistle:
-    return types.Whistle(
-        id=strawberry.ID(to_global_id("Whistle", w.id)),
-        due=w.due,
-        answered_at=w.answered_at,
-        answer=w.answer,
-        department_id=w.department_id,
-    )
+    return types.Whistle.of(w)
 
 
 async def early_warning_for(scope: Scope, window_days: int, min_cases: int, limit: int) -> EarlyWarning:
@@ -393,7 +349,7 @@ class FiguresQuery:
         scope = await scope_of(info, center_id)
         p = period_of(period, from_, to)
         unit = trend_unit.value if trend_unit else None
-        return Statistics.of(await figures.statistics(scope, p, unit=unit))
+        return await figures.statistics(scope, p, unit=unit)
 
     @strawberry.field(description=d.HOT_SPOTS)
     async def hot_spots(
@@ -471,7 +427,7 @@ class Report:
         return cls(
             title=r.title,
             generated_at=r.generated_at,
-            statistics=Statistics.of(r.stats),
+            statistics=r.stats,
             hot_spots=HotSpots.of(r.spots),
             overdue=lines(r.overdue),
             high_risk=lines(r.high_risk),

@@ -12,7 +12,9 @@ from strawberry.scalars import JSON
 from zongzhi.platform import models
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
+from zongzhi.platform.schema.from_dataclass import dataclass_type
 from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services import sweeps as svc
 
 
@@ -39,8 +41,8 @@ class SweepItem:
 @strawberry.type(
     description="A county's sweep cycle for one center level (村组一周一排查 ... 县级一季一调度研判)."
 )
-class SweepSchedule:
-    id: strawberry.ID = strawberry.field(description="Global ID")
+class SweepSchedule(ModelNode):
+    model = models.SweepSchedule
     name: str = strawberry.field(description="Name of the cycle")
     kind: str = strawberry.field(description="sweep (排查) or analysis (研判)")
     level: str = strawberry.field(description="Center level it covers")
@@ -54,17 +56,7 @@ class SweepSchedule:
 
     @classmethod
     def of(cls, m: models.SweepSchedule) -> SweepSchedule:
-        return cls(
-            id=strawberry.ID(to_global_id("SweepSchedule", m.id)),
-            name=m.name,
-            kind=m.kind,
-            level=m.level,
-            covers=m.covers,
-            cadence=m.cadence,
-            due_working_days=m.due_working_days,
-            active=m.active,
-            form=[SweepItem(**i) for i in m.form],
-        )
+        return copy_of(cls, m, form=[SweepItem(**i) for i in m.form])
 
 
 @strawberry.type(description="Something a sweep found; it may become a case in one step.")
@@ -76,8 +68,8 @@ class SweepFinding:
 
 
 @strawberry.type(description="One center's or grid's sweep for one period.")
-class SweepTask:
-    id: strawberry.ID = strawberry.field(description="Global ID")
+class SweepTask(ModelNode):
+    model = models.SweepTask
     schedule: SweepSchedule = strawberry.field(description="Its schedule and form")
     center_id: strawberry.ID = strawberry.field(description="The center that does the sweep")
     center_name: str = strawberry.field(description="Its name")
@@ -94,17 +86,14 @@ class SweepTask:
     async def of(cls, m: models.SweepTask) -> SweepTask:
         schedule = m.schedule if isinstance(m.schedule, models.SweepSchedule) else await m.schedule
         center = m.center if isinstance(m.center, models.Center) else await m.center
-        return cls(
-            id=strawberry.ID(to_global_id("SweepTask", m.id)),
+        return copy_of(
+            cls,
+            m,
             schedule=SweepSchedule.of(schedule),
             center_id=strawberry.ID(to_global_id("Center", m.center_id)),
             center_name=center.name,
             grid_id=strawberry.ID(to_global_id("Grid", m.grid_id)) if m.grid_id else None,
-            period=m.period,
-            due_at=m.due_at,
-            status=m.status,
             overdue=m.status == "open" and m.due_at < svc.now(),
-            answers=m.answers,
             findings=[
                 SweepFinding(
                     index=i,
@@ -114,13 +103,16 @@ class SweepTask:
                 )
                 for i, f in enumerate(m.findings)
             ],
-            done_at=m.done_at,
         )
+
+    @classmethod
+    async def from_visible(cls, m: models.SweepTask, info: Info) -> SweepTask:
+        return await cls.of(m)
 
 
 @strawberry.type(description="研判会: an analysis meeting's conclusions and what it discussed.")
-class AnalysisMeeting:
-    id: strawberry.ID = strawberry.field(description="Global ID")
+class AnalysisMeeting(ModelNode):
+    model = models.AnalysisMeeting
     held_on: date = strawberry.field(description="Day of the meeting")
     title: str = strawberry.field(description="Title")
     conclusions: str = strawberry.field(description="Conclusions")
@@ -129,14 +121,7 @@ class AnalysisMeeting:
 
     @classmethod
     def of(cls, m: models.AnalysisMeeting) -> AnalysisMeeting:
-        return cls(
-            id=strawberry.ID(to_global_id("AnalysisMeeting", m.id)),
-            held_on=m.held_on,
-            title=m.title,
-            conclusions=m.conclusions,
-            case_ids=[strawberry.ID(to_global_id("Case", c)) for c in m.case_ids],
-            risks=m.risks,
-        )
+        return copy_of(cls, m, case_ids=[strawberry.ID(to_global_id("Case", c)) for c in m.case_ids])
 
 
 @strawberry.input(description="Something found during a sweep.")
@@ -145,16 +130,26 @@ class SweepFindingInput:
     category: str = strawberry.field(default="other", description="Category code")
 
 
-@strawberry.type(description="Completion of sweeps at one center in one period.")
-class SweepCompletion:
-    center_id: strawberry.ID = strawberry.field(description="The center")
-    center_name: str = strawberry.field(description="Its name")
-    period: str = strawberry.field(description="The sweep period")
-    tasks: int = strawberry.field(description="Tasks created")
-    done: int = strawberry.field(description="Tasks recorded")
-    done_on_time: int = strawberry.field(description="Recorded by the due time")
-    overdue_open: int = strawberry.field(description="Still open past the due time")
-    rate: float | None = strawberry.field(description="done / tasks; null without tasks")
+def _completion_center(self: svc.Completion) -> strawberry.ID:
+    return strawberry.ID(to_global_id("Center", self.center_id))
+
+
+SweepCompletion = dataclass_type(
+    svc.Completion,
+    name="SweepCompletion",
+    description="Completion of sweeps at one center in one period.",
+    properties={"rate": float | None},
+    replace={"center_id": strawberry.field(resolver=_completion_center, description="The center")},
+    docs={
+        "center_name": "Its name",
+        "period": "The sweep period",
+        "tasks": "Tasks created",
+        "done": "Tasks recorded",
+        "done_on_time": "Recorded by the due time",
+        "overdue_open": "Still open past the due time",
+        "rate": "done / tasks; null without tasks",
+    },
+)
 
 
 def _task_pk(task_id: strawberry.ID) -> int:
@@ -233,20 +228,7 @@ class SweepsQuery:
         from zongzhi.platform.stats.scope import scope_for
 
         scope = await scope_for(actor_of(info), pk_of(center_id, "Center", "centerId") if center_id else None)
-        rows = await svc.completion(scope.paths, start, end)
-        return [
-            SweepCompletion(
-                center_id=strawberry.ID(to_global_id("Center", r.center_id)),
-                center_name=r.center_name,
-                period=r.period,
-                tasks=r.tasks,
-                done=r.done,
-                done_on_time=r.done_on_time,
-                overdue_open=r.overdue_open,
-                rate=r.rate,
-            )
-            for r in rows
-        ]
+        return await svc.completion(scope.paths, start, end)
 
 
 @strawberry.type

@@ -13,17 +13,12 @@ from strawberry import Private
 from zongzhi.platform import codes, models, pii
 from zongzhi.platform.schema import enums
 from zongzhi.platform.schema.context import Info
-from zongzhi.platform.schema.ids import to_global_id
+from zongzhi.platform.schema.nodes import ModelNode, copy_of
 from zongzhi.platform.services.people import id_number_of, phone_of
 
 if TYPE_CHECKING:
     from zongzhi.platform.schema.evidence import EvidenceFile
     from zongzhi.platform.schema.registry import House, KeyGroupTag, OrgUnit
-
-
-@strawberry.interface(description="An object with a global ID (Relay).")
-class Node:
-    id: strawberry.ID
 
 
 @strawberry.type(description="A code from an extendable list, with its Chinese label.")
@@ -44,25 +39,13 @@ class CodeLists:
 
 
 @strawberry.type(description="综治中心: a governance center at one of five levels.")
-class Center(Node):
+class Center(ModelNode):
+    model = models.Center
     code: str = strawberry.field(description="12-digit statistical area code (统计用区划代码)")
     name: str
     level: enums.CenterLevel
     active: bool
-    pk: Private[int]
     parent_id: Private[int | None]
-
-    @classmethod
-    def of(cls, m: models.Center) -> Center:
-        return cls(
-            id=strawberry.ID(to_global_id("Center", m.id)),
-            code=m.code,
-            name=m.name,
-            level=m.level,
-            active=m.active,
-            pk=m.id,
-            parent_id=m.parent_id,
-        )
 
     @strawberry.field
     def level_label(self) -> str:
@@ -95,14 +78,11 @@ class Center(Node):
 
 
 @strawberry.type(description="部门: an agency taking part in centers' work.")
-class Department(Node):
+class Department(ModelNode):
+    model = models.Department
     code: str
     name: str
     kind: str
-
-    @classmethod
-    def of(cls, m: models.Department) -> Department:
-        return cls(id=strawberry.ID(to_global_id("Department", m.id)), code=m.code, name=m.name, kind=m.kind)
 
 
 @strawberry.type
@@ -116,7 +96,8 @@ class CenterDepartment:
 
 
 @strawberry.type(description="网格: the smallest management area.")
-class Grid(Node):
+class Grid(ModelNode):
+    model = models.Grid
     code: str
     name: str
     level: int
@@ -124,23 +105,8 @@ class Grid(Node):
     datum: str = strawberry.field(
         description="Datum the boundary arrived in (wgs84, gcj02, cgcs2000); it is stored as WGS-84"
     )
-    pk: Private[int]
     center_id: Private[int]
     parent_id: Private[int | None]
-
-    @classmethod
-    def of(cls, m: models.Grid) -> Grid:
-        return cls(
-            id=strawberry.ID(to_global_id("Grid", m.id)),
-            code=m.code,
-            name=m.name,
-            level=m.level,
-            polygon=m.polygon,
-            datum=m.datum,
-            pk=m.id,
-            center_id=m.center_id,
-            parent_id=m.parent_id,
-        )
 
     @strawberry.field
     async def center(self, info: Info) -> Center:
@@ -162,14 +128,19 @@ UNSEEN_NAME = "***"
     description="人员: a resident. ID and phone numbers are masked unless your role may see them; "
     "a person you cannot see (linked to your case by an ID number you gave) is masked throughout."
 )
-class Person(Node):
+class Person(ModelNode):
+    model = models.Person
     m: Private[models.Person]
     sighted: Private[bool]  # known to be visible to the asker (read through their jurisdiction)
 
     @classmethod
     def of(cls, m: models.Person, *, sighted: bool = False) -> Person:
         """``sighted``: the row was read through the asker's jurisdiction; otherwise it is checked."""
-        return cls(id=strawberry.ID(to_global_id("Person", m.id)), m=m, sighted=sighted)
+        return copy_of(cls, m, sighted=sighted)
+
+    @classmethod
+    async def from_visible(cls, m: models.Person, info: Info) -> Person:
+        return cls.of(m, sighted=True)
 
     async def _seen(self, info: Info) -> bool:
         return self.sighted or await info.context.sees_person(self.m.id)
@@ -241,7 +212,8 @@ class Person(Node):
 
 
 @strawberry.type(description="用户: an account.")
-class User(Node):
+class User(ModelNode):
+    model = models.User
     username: str
     display_name: str
     roles: list[enums.Role]
@@ -251,15 +223,7 @@ class User(Node):
 
     @classmethod
     def of(cls, m: models.User) -> User:
-        return cls(
-            id=strawberry.ID(to_global_id("User", m.id)),
-            username=m.username,
-            display_name=m.display_name,
-            roles=[codes.Role(r) for r in m.roles],
-            specialties=m.specialties,
-            title=m.title,
-            m=m,
-        )
+        return copy_of(cls, m, roles=[codes.Role(r) for r in m.roles])
 
     @strawberry.field
     async def center(self, info: Info) -> Center | None:
@@ -310,7 +274,8 @@ class EventDetail:
 
 
 @strawberry.type(description="事件流水: one fact on a case's timeline.")
-class CaseEvent(Node):
+class CaseEvent(ModelNode):
+    model = models.CaseEvent
     type: str = strawberry.field(description="Stable event type, e.g. case.dispatched.")
     label: str = strawberry.field(description="The event type's Chinese label, e.g. 分流转办.")
     at: datetime = strawberry.field(description="When it happened.")
@@ -331,19 +296,12 @@ class CaseEvent(Node):
     def of(cls, m: models.CaseEvent) -> CaseEvent:
         from zongzhi.platform.event_types import EVENT_TYPES
 
-        return cls(
-            id=strawberry.ID(to_global_id("CaseEvent", m.id)),
-            type=m.type,
-            label=EVENT_TYPES.get(m.type, m.type),
-            at=m.at,
-            actor_label=m.actor_label,
-            payload=m.payload,
-            depth=m.depth,
-        )
+        return copy_of(cls, m, label=EVENT_TYPES.get(m.type, m.type))
 
 
 @strawberry.type(description="分派: a unit given the case.")
-class Assignment(Node):
+class Assignment(ModelNode):
+    model = models.Assignment
     unit_kind: enums.UnitKind
     mode: enums.AssignmentMode
     lead: bool
@@ -354,22 +312,6 @@ class Assignment(Node):
     return_reason: str
     finished_at: datetime | None
     m: Private[models.Assignment]
-
-    @classmethod
-    def of(cls, m: models.Assignment) -> Assignment:
-        return cls(
-            id=strawberry.ID(to_global_id("Assignment", m.id)),
-            unit_kind=m.unit_kind,
-            mode=m.mode,
-            lead=m.lead,
-            due=m.due,
-            created_at=m.created_at,
-            accepted_at=m.accepted_at,
-            returned_at=m.returned_at,
-            return_reason=m.return_reason,
-            finished_at=m.finished_at,
-            m=m,
-        )
 
     @strawberry.field
     def mode_label(self) -> str:
@@ -416,7 +358,8 @@ class Deadlines:
 
 
 @strawberry.type(description="案件: one dispute, complaint or hazard.")
-class Case(Node):
+class Case(ModelNode):
+    model = models.Case
     number: str
     title: str
     description: str
@@ -437,32 +380,6 @@ class Case(Node):
     concluded_at: datetime | None
     closed_at: datetime | None
     m: Private[models.Case]
-
-    @classmethod
-    def of(cls, m: models.Case) -> Case:
-        return cls(
-            id=strawberry.ID(to_global_id("Case", m.id)),
-            number=m.number,
-            title=m.title,
-            description=m.description,
-            severity=m.severity,
-            complexity=m.complexity,
-            risk=m.risk,
-            status=m.status,
-            tags=m.tags,
-            outcome=m.outcome,
-            agreement=m.agreement,
-            amount=m.amount,
-            satisfaction=m.satisfaction,
-            executed=m.executed,
-            reject_reason=m.reject_reason,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
-            accepted_at=m.accepted_at,
-            concluded_at=m.concluded_at,
-            closed_at=m.closed_at,
-            m=m,
-        )
 
     @strawberry.field
     def status_label(self) -> str:
@@ -486,7 +403,7 @@ class Case(Node):
 
     @strawberry.field
     def location(self) -> Location:
-        return Location(lat=self.m.lat, lng=self.m.lng, address=self.m.address)
+        return copy_of(Location, self.m)
 
     @strawberry.field
     def deadlines(self) -> Deadlines:
@@ -497,7 +414,7 @@ class Case(Node):
             and self.m.status in OPEN
             and self.m.resolve_by < datetime.now(self.m.resolve_by.tzinfo)
         )
-        return Deadlines(respond_by=self.m.respond_by, resolve_by=self.m.resolve_by, overdue=overdue)
+        return copy_of(Deadlines, self.m, overdue=overdue)
 
     @strawberry.field(description="The partner's own reference, for cases that came from a docking channel.")
     def external_id(self) -> str | None:
@@ -569,17 +486,7 @@ class Case(Node):
 
     @strawberry.field(description="Departments summoned to the case (吹哨报到).")
     async def whistles(self, info: Info) -> list[Whistle]:
-        rows = await info.context.loaders.whistles.load(self.m.id)
-        return [
-            Whistle(
-                id=strawberry.ID(to_global_id("Whistle", w.id)),
-                due=w.due,
-                answered_at=w.answered_at,
-                answer=w.answer,
-                department_id=w.department_id,
-            )
-            for w in rows
-        ]
+        return [Whistle.of(w) for w in await info.context.loaders.whistles.load(self.m.id)]
 
     @strawberry.field(description="When the case must have had its follow-up visit, if a rule asked for one.")
     def followup_due(self) -> datetime | None:
@@ -622,11 +529,7 @@ class Case(Node):
 
     @strawberry.field
     async def followups(self, info: Info) -> list[FollowUp]:
-        rows = await info.context.loaders.followups.load(self.m.id)
-        return [
-            FollowUp(method=f.method, satisfaction=f.satisfaction, executed=f.executed, note=f.note, at=f.at)
-            for f in rows
-        ]
+        return [copy_of(FollowUp, f) for f in await info.context.loaders.followups.load(self.m.id)]
 
 
 @strawberry.type(description="One lifecycle step on a case: whether you may take it now, and why not.")
@@ -639,7 +542,8 @@ class AllowedAction:
 
 
 @strawberry.type(description="吹哨报到: a department summoned to the case and whether it reported in.")
-class Whistle(Node):
+class Whistle(ModelNode):
+    model = models.Whistle
     due: datetime
     answered_at: datetime | None
     answer: str

@@ -13,7 +13,8 @@ from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.evidence import require_preflight, service
-from zongzhi.platform.schema.ids import pk_of, to_global_id
+from zongzhi.platform.schema.ids import pk_of
+from zongzhi.platform.schema.nodes import ModelNode
 from zongzhi.platform.schema.stats import period_of, scope_of
 from zongzhi.platform.services import visits as svc
 from zongzhi.platform.services.evidence import HEAD_BYTES, INLINE_MAX_BYTES
@@ -23,15 +24,11 @@ MAX_PHOTOS = 6
 
 
 @strawberry.type(description="民情日记: a grid worker's visit and what they found.")
-class Visit:
-    id: strawberry.ID = strawberry.field(description="The visit's global ID.")
+class Visit(ModelNode):
+    model = models.Visit
     at: datetime = strawberry.field(description="When the visit was made.")
     findings: str = strawberry.field(description="What was found.")
     m: strawberry.Private[models.Visit]
-
-    @classmethod
-    def of(cls, m: models.Visit) -> Visit:
-        return cls(id=strawberry.ID(to_global_id("Visit", m.id)), at=m.at, findings=m.findings, m=m)
 
     @strawberry.field(description="Who made the visit.")
     async def worker(self, info: Info) -> types.User:

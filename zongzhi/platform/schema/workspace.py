@@ -20,8 +20,9 @@ from zongzhi.platform.errors import ServiceError, ValidationFailed
 from zongzhi.platform.jurisdiction import scoped_cases
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
-from zongzhi.platform.schema.ids import PK_MAX, pk_of, to_global_id
+from zongzhi.platform.schema.ids import PK_MAX, pk_of
 from zongzhi.platform.schema.mutations import LocationInput, NewPersonInput, UnitInput, _units
+from zongzhi.platform.schema.nodes import ModelNode
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services import corrections, inbox, queues
 from zongzhi.platform.services.people import PersonInput
@@ -33,7 +34,8 @@ BULK_MAX = 100
 
 
 @strawberry.type(description="通知: one message in the signed-in user's inbox.")
-class Notification(types.Node):
+class Notification(ModelNode):
+    model = models.Notification
     kind: str = strawberry.field(
         description="Stable code: rule, overdue, supervision, whistle or returned (see kindLabel)."
     )
@@ -45,6 +47,10 @@ class Notification(types.Node):
         description="The role it was sent to at your center; null when sent to you by name."
     )
     case: types.Case | None = strawberry.field(description="The case it is about, if any.")
+
+    @classmethod
+    async def from_visible(cls, m: models.Notification, info: Info) -> Notification:
+        return (await _notifications(info, [m]))[0]
 
 
 @strawberry.type(description="One notification and its cursor.")
@@ -108,7 +114,7 @@ async def _notifications(info: Info, rows: list[models.Notification]) -> list[No
         )
     return [
         Notification(
-            id=strawberry.ID(to_global_id("Notification", r.id)),
+            pk=r.id,
             kind=r.kind,
             kind_label=inbox.KINDS.get(r.kind, r.kind),
             message=r.message,

@@ -24,7 +24,7 @@ from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import CATEGORIES, CaseStatus, PartyRole, Role
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.jurisdiction import REPORT_REVIEW_ROLES, center_in_scope
 from zongzhi.platform.models import Case, CaseEvent, Center, CitizenCode, CitizenReport, User
 from zongzhi.platform.pii import normalise_phone
 from zongzhi.platform.services.practice_files import put_checked, read_back
@@ -37,7 +37,7 @@ SESSION_SECONDS = 2 * 3600
 DESCRIPTION_MAX = 2000
 PHOTOS_MAX = 3
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-REVIEW_ROLES = (Role.staff, Role.leader, Role.admin)
+REVIEW_ROLES = REPORT_REVIEW_ROLES
 _MOBILE = "0123456789"
 
 
@@ -339,11 +339,10 @@ async def rate(session: str | None, tracking: str, stars: int, note: str = "") -
 
 
 def reviewable(actor: Actor):
-    if actor.system:
-        return CitizenReport.all()
-    if not actor.center_path or not actor.has(*REVIEW_ROLES):
-        return CitizenReport.filter(id__in=[])
-    return CitizenReport.filter(center__path__startswith=actor.center_path)
+    """The reports the actor may review: their center subtree's, for staff, leaders and admins."""
+    from zongzhi.platform.jurisdiction import visible
+
+    return visible(actor, CitizenReport)
 
 
 async def review(

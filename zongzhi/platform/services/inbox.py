@@ -29,21 +29,11 @@ KINDS = {
 }
 
 
-def _addressed_to(actor: Actor) -> Q:
-    parts = [Q(user_id=actor.user_id)] if actor.user_id else []
-    if actor.center_id and actor.roles:
-        parts.append(Q(center_id=actor.center_id, role__in=sorted(actor.roles)))
-    return Q(*parts, join_type=Q.OR) if parts else Q(id__in=[])
-
-
 def inbox_of(actor: Actor) -> QuerySet:
     """The actor's notifications: to them or their role at their center, about cases they can see."""
-    from zongzhi.platform.jurisdiction import scoped_cases
+    from zongzhi.platform.jurisdiction import visible
 
-    if actor.user_id is None:
-        return Notification.filter(id__in=[])
-    seen = Subquery(scoped_cases(actor).values("id"))
-    return Notification.filter(_addressed_to(actor)).filter(Q(case_id=None) | Q(case_id__in=seen))
+    return visible(actor, Notification)
 
 
 def unread(query: QuerySet, actor: Actor) -> QuerySet:

@@ -296,19 +296,10 @@ def _task_visible(actor: Actor, task: SweepTask) -> bool:
 
 
 def visible_tasks(actor: Actor):
-    """Tasks of the actor's center subtree, and of a grid worker's grids."""
-    from tortoise.expressions import Q
+    """Tasks of the actor's center subtree, and of a grid worker's grids (``jurisdiction.visible``)."""
+    from zongzhi.platform.jurisdiction import visible
 
-    if actor.system:
-        return SweepTask.all()
-    parts = []
-    if actor.center_path:
-        parts.append(Q(center_path__startswith=actor.center_path))
-    if actor.grid_ids:
-        parts.append(Q(grid_id__in=list(actor.grid_ids)))
-    if not parts:
-        return SweepTask.filter(id__in=[])
-    return SweepTask.filter(Q(*parts, join_type=Q.OR))
+    return visible(actor, SweepTask)
 
 
 async def get_task(actor: Actor, task_id: int) -> SweepTask:

@@ -78,6 +78,8 @@ class TrendPoint:
 
 @dataclass
 class Statistics:
+    """The figures of a scope over a period, in the order the API shows them (``schema.stats``)."""
+
     scope: Scope
     period: Period
     received: int = 0
@@ -87,6 +89,7 @@ class Statistics:
     by_kind: list[Count] = field(default_factory=list)
     by_risk: list[Count] = field(default_factory=list)
     by_center: list[Count] = field(default_factory=list)
+    concluded: int = 0  # resolved + failed
     resolved: int = 0
     failed: int = 0
     resolution_rate: Rate = Rate(0, 0)
@@ -97,16 +100,12 @@ class Statistics:
     satisfaction: Satisfaction = Satisfaction(0, None, [], Rate(0, 0))
     returns: list[DepartmentCount] = field(default_factory=list)
     escalations: int = 0
+    open_now: int = 0
     overdue_now: int = 0
     high_risk_open: int = 0
-    open_now: int = 0
-    trend: list[TrendPoint] = field(default_factory=list)
     trend_unit: str = "day"
+    trend: list[TrendPoint] = field(default_factory=list)
     docking: list[docking.DockingFigures] = field(default_factory=list)
-
-    @property
-    def concluded(self) -> int:
-        return self.resolved + self.failed
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -345,6 +344,7 @@ async def statistics(
     by_type, stats.time_to_conclude = await _conclusions(scope, period)
     stats.resolved = int(by_type.get("case.resolved", {}).get("n") or 0)
     stats.failed = int(by_type.get("case.failed", {}).get("n") or 0)
+    stats.concluded = stats.resolved + stats.failed
     stats.resolution_rate = Rate(stats.resolved, stats.concluded)
     stats.on_time_rate = Rate(
         sum(int(r["on_time"] or 0) for r in by_type.values()),
