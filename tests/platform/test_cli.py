@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -13,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
-from zongzhi.platform.cli import build_parser
+from zongzhi.platform.cli import build_cli, main
 from zongzhi.platform.progress import Progress
 from zongzhi.storage.testing import free_port
 
@@ -56,10 +56,8 @@ def _zongzhi(tmp: Path, *args: str, check: bool = True, **env_vars: str) -> subp
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
 def test_every_command_has_help(command, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        build_parser().parse_args([*command, "--help"])
-    assert exit_.value.code == 0
-    assert "usage: zongzhi" in capsys.readouterr().out
+    assert main([*command, "--help"]) == 0
+    assert f"Usage: zongzhi {' '.join(command)}" in capsys.readouterr().out
 
 
 def test_users_and_tokens(tmp_path):
@@ -141,25 +139,26 @@ def test_version():
     assert result.returncode == 0 and re.fullmatch(r"zongzhi \d+\.\d+\.\d+\S*\n", result.stdout)
 
 
-def _parsers(parser: argparse.ArgumentParser, path: str = "zongzhi"):
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, child in action.choices.items():
-                yield from _parsers(child, f"{path} {name}")
+def _commands(command: click.Command, path: str = "zongzhi"):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, child in command.commands.items():
+            yield from _commands(child, f"{path} {name}")
 
 
-def test_every_option_has_help_and_shows_its_default():
+def test_every_option_has_help_and_shows_its_default(capsys):
     undocumented = [
-        f"{path} {action.dest}"
-        for path, parser in _parsers(build_parser())
-        for action in parser._actions
-        if not isinstance(action, argparse._SubParsersAction) and not action.help
+        f"{path} {param.name}"
+        for path, command in _commands(build_cli())
+        for param in command.params
+        if not param.help
     ]
     assert not undocumented, undocumented
-    text = " ".join(build_parser()._subparsers._group_actions[0].choices["serve"].format_help().split())
-    assert "(default: 8000)" in text and "(default: 127.0.0.1)" in text
-    restore = build_parser()._subparsers._group_actions[0].choices["restore"].format_help()
+    assert main(["serve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "[default: 8000]" in text and "[default: 127.0.0.1]" in text
+    assert main(["restore", "--help"]) == 0
+    restore = capsys.readouterr().out
     assert "default: False" not in restore and "default: None" not in restore
 
 
@@ -266,7 +265,9 @@ def test_demo_serves_on_its_port_with_tokens_per_township_role(tmp_path):
         headers = {"Authorization": f"Bearer {tokens['county_dispatcher']}"}
         _wait_for(url)
         cases = httpx.post(
-            url, json={"query": "{ cases(first: 100) { edges { node { evidence { id } } } } }"}, headers=headers
+            url,
+            json={"query": "{ cases(first: 100) { edges { node { evidence { id } } } } }"},
+            headers=headers,
         ).json()["data"]["cases"]["edges"]
         evidence_id = next(e["id"] for c in cases for e in c["node"]["evidence"])
         link = httpx.post(
@@ -326,9 +327,7 @@ def test_readme_command_line_block_lists_every_command():
         )
 
     leaves = [
-        path.split()
-        for path, parser in _parsers(build_parser())
-        if path != "zongzhi" and not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+        path.split() for path, command in _commands(build_cli()) if not isinstance(command, click.Group)
     ]
     missing = [" ".join(words) for words in leaves if not shown(words)]
     assert not missing, f"README.md's Command line block does not show: {missing}"
