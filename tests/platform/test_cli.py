@@ -331,3 +331,64 @@ def test_readme_command_line_block_lists_every_command():
     ]
     missing = [" ".join(words) for words in leaves if not shown(words)]
     assert not missing, f"README.md's Command line block does not show: {missing}"
+
+
+def test_parse_reads_a_command_line_without_running_it():
+    from zongzhi.platform.cli import parse
+
+    ctx = parse(["users", "create", "ops", "--roles", "admin"])
+    assert ctx.command_path == "zongzhi users create"
+    assert ctx.params["username"] == "ops" and ctx.params["roles"] == "admin" and ctx.params["grids"] is None
+    assert parse(["serve"]).params == {"host": "127.0.0.1", "port": 8000, "workers": 1}
+    for refused in (
+        ["serve", "--bogus"],
+        ["users", "nobody"],
+        ["users", "create", "ops"],
+        ["report", "--format", "doc"],
+    ):
+        with pytest.raises(click.UsageError):
+            parse(refused)
+
+
+def test_a_refused_command_line_exits_2_with_click_usage(tmp_path):
+    result = _zongzhi(tmp_path, "users", "create", "ops", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Usage: zongzhi users create" in result.stderr and "Missing option '--roles'" in result.stderr
+    assert not (tmp_path / "zongzhi.sqlite3").exists(), "nothing started"
+
+
+def test_rules_impact_takes_one_of_file_and_version_before_any_start_up(tmp_path):
+    neither = _zongzhi(tmp_path, "rules", "impact", "core", "--since", "2026-01-01", check=False)
+    assert (
+        _one_line_mistake(neither, "rules impact")
+        == "zongzhi rules impact: one of the options --file and --version is required"
+    )
+    both = _zongzhi(
+        tmp_path,
+        "rules",
+        "impact",
+        "core",
+        "--since",
+        "2026-01-01",
+        "--file",
+        "x.yaml",
+        "--version",
+        "2",
+        check=False,
+    )
+    assert "exclude each other" in _one_line_mistake(both, "rules impact")
+    assert not (tmp_path / "zongzhi.sqlite3").exists(), "no migration ran"
+
+
+def test_the_commands_start_the_platform_in_one_place():
+    """Only cli/context.py opens, migrates and closes the database or starts the runtime."""
+    package = Path(__file__).parents[2] / "zongzhi" / "platform" / "cli"
+    start_up = re.compile(r"\b(db\.(init|close|migrate)|runtime\.(startup|shutdown)|plugins\.load)\(")
+    elsewhere = [
+        f"{path.name}: {match.group(0)}"
+        for path in sorted(package.glob("*.py"))
+        if path.name != "context.py"
+        for match in start_up.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not elsewhere, elsewhere
+    assert start_up.search((package / "context.py").read_text(encoding="utf-8"))
