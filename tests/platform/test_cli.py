@@ -392,3 +392,24 @@ def test_the_commands_start_the_platform_in_one_place():
     ]
     assert not elsewhere, elsewhere
     assert start_up.search((package / "context.py").read_text(encoding="utf-8"))
+
+
+def test_partner_credentials_from_create_to_revoke(tmp_path):
+    created = _zongzhi(
+        tmp_path, "partners", "create", "court_docking", "示范县人民法院", "--callback", "http://x/cb"
+    )
+    key_id = re.search(r"^key id: (\S+)$", created.stdout, re.M)[1]
+    assert re.search(r"^secret: \S{20,}$", created.stdout, re.M) and "shown only now" in created.stdout
+    listed = _zongzhi(tmp_path, "partners", "list").stdout.split()
+    assert listed[:4] == [key_id, "court_docking", "active", "示范县人民法院"]
+    rotated = _zongzhi(tmp_path, "partners", "rotate", key_id).stdout
+    assert rotated.startswith("secret: ") and rotated.split()[1] not in created.stdout
+    assert _zongzhi(tmp_path, "partners", "revoke", key_id).stdout == f"revoked {key_id}\n"
+    assert _zongzhi(tmp_path, "partners", "list").stdout.split()[2] == "revoked"
+    unknown = _zongzhi(tmp_path, "partners", "create", "no_such_plugin", "X", check=False)
+    assert (
+        _one_line_mistake(unknown, "partners create")
+        == "zongzhi partners create: no plugin 'no_such_plugin' is loaded (plugin)"
+    )
+    no_version = _zongzhi(tmp_path, "rules", "diff", "core", "1", "2", check=False)
+    assert _one_line_mistake(no_version, "rules diff").startswith("zongzhi rules diff: no version")

@@ -124,7 +124,9 @@ async def impact(
     return 0
 
 
-@command("diff", help="rules added, removed and changed between two stored versions", plugins=True)
+@command(
+    "diff", help="rules added, removed and changed between two stored versions", plugins=True, database=True
+)
 @click.argument("name", help="the ruleset, e.g. core")
 @click.argument("old", type=int, help="the version to compare from")
 @click.argument("new", type=int, help="the version to compare to")
@@ -132,9 +134,8 @@ async def diff(run: Run, name: str, old: int, new: int) -> int:
     from zongzhi.platform.services import rule_impact
     from zongzhi.platform.services.rulesets import get_version
 
-    async with run.database():
-        old_source = (await get_version(name, old)).source
-        new_source = (await get_version(name, new)).source
+    old_source = (await get_version(name, old)).source
+    new_source = (await get_version(name, new)).source
     changes = rule_impact.diff_sources(old_source, new_source)
     print(f"added: {', '.join(changes.added) or '-'}")
     print(f"removed: {', '.join(changes.removed) or '-'}")
