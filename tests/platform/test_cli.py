@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -13,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
-from zongzhi.platform.cli import build_parser
+from zongzhi.platform.cli import build_cli, main
 from zongzhi.platform.progress import Progress
 from zongzhi.storage.testing import free_port
 
@@ -56,10 +56,8 @@ def _zongzhi(tmp: Path, *args: str, check: bool = True, **env_vars: str) -> subp
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
 def test_every_command_has_help(command, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        build_parser().parse_args([*command, "--help"])
-    assert exit_.value.code == 0
-    assert "usage: zongzhi" in capsys.readouterr().out
+    assert main([*command, "--help"]) == 0
+    assert f"Usage: zongzhi {' '.join(command)}" in capsys.readouterr().out
 
 
 def test_users_and_tokens(tmp_path):
@@ -141,25 +139,26 @@ def test_version():
     assert result.returncode == 0 and re.fullmatch(r"zongzhi \d+\.\d+\.\d+\S*\n", result.stdout)
 
 
-def _parsers(parser: argparse.ArgumentParser, path: str = "zongzhi"):
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, child in action.choices.items():
-                yield from _parsers(child, f"{path} {name}")
+def _commands(command: click.Command, path: str = "zongzhi"):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, child in command.commands.items():
+            yield from _commands(child, f"{path} {name}")
 
 
-def test_every_option_has_help_and_shows_its_default():
+def test_every_option_has_help_and_shows_its_default(capsys):
     undocumented = [
-        f"{path} {action.dest}"
-        for path, parser in _parsers(build_parser())
-        for action in parser._actions
-        if not isinstance(action, argparse._SubParsersAction) and not action.help
+        f"{path} {param.name}"
+        for path, command in _commands(build_cli())
+        for param in command.params
+        if not param.help
     ]
     assert not undocumented, undocumented
-    text = " ".join(build_parser()._subparsers._group_actions[0].choices["serve"].format_help().split())
-    assert "(default: 8000)" in text and "(default: 127.0.0.1)" in text
-    restore = build_parser()._subparsers._group_actions[0].choices["restore"].format_help()
+    assert main(["serve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "[default: 8000]" in text and "[default: 127.0.0.1]" in text
+    assert main(["restore", "--help"]) == 0
+    restore = capsys.readouterr().out
     assert "default: False" not in restore and "default: None" not in restore
 
 
@@ -266,7 +265,9 @@ def test_demo_serves_on_its_port_with_tokens_per_township_role(tmp_path):
         headers = {"Authorization": f"Bearer {tokens['county_dispatcher']}"}
         _wait_for(url)
         cases = httpx.post(
-            url, json={"query": "{ cases(first: 100) { edges { node { evidence { id } } } } }"}, headers=headers
+            url,
+            json={"query": "{ cases(first: 100) { edges { node { evidence { id } } } } }"},
+            headers=headers,
         ).json()["data"]["cases"]["edges"]
         evidence_id = next(e["id"] for c in cases for e in c["node"]["evidence"])
         link = httpx.post(
@@ -326,9 +327,89 @@ def test_readme_command_line_block_lists_every_command():
         )
 
     leaves = [
-        path.split()
-        for path, parser in _parsers(build_parser())
-        if path != "zongzhi" and not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+        path.split() for path, command in _commands(build_cli()) if not isinstance(command, click.Group)
     ]
     missing = [" ".join(words) for words in leaves if not shown(words)]
     assert not missing, f"README.md's Command line block does not show: {missing}"
+
+
+def test_parse_reads_a_command_line_without_running_it():
+    from zongzhi.platform.cli import parse
+
+    ctx = parse(["users", "create", "ops", "--roles", "admin"])
+    assert ctx.command_path == "zongzhi users create"
+    assert ctx.params["username"] == "ops" and ctx.params["roles"] == "admin" and ctx.params["grids"] is None
+    assert parse(["serve"]).params == {"host": "127.0.0.1", "port": 8000, "workers": 1}
+    for refused in (
+        ["serve", "--bogus"],
+        ["users", "nobody"],
+        ["users", "create", "ops"],
+        ["report", "--format", "doc"],
+    ):
+        with pytest.raises(click.UsageError):
+            parse(refused)
+
+
+def test_a_refused_command_line_exits_2_with_click_usage(tmp_path):
+    result = _zongzhi(tmp_path, "users", "create", "ops", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Usage: zongzhi users create" in result.stderr and "Missing option '--roles'" in result.stderr
+    assert not (tmp_path / "zongzhi.sqlite3").exists(), "nothing started"
+
+
+def test_rules_impact_takes_one_of_file_and_version_before_any_start_up(tmp_path):
+    neither = _zongzhi(tmp_path, "rules", "impact", "core", "--since", "2026-01-01", check=False)
+    assert (
+        _one_line_mistake(neither, "rules impact")
+        == "zongzhi rules impact: one of the options --file and --version is required"
+    )
+    both = _zongzhi(
+        tmp_path,
+        "rules",
+        "impact",
+        "core",
+        "--since",
+        "2026-01-01",
+        "--file",
+        "x.yaml",
+        "--version",
+        "2",
+        check=False,
+    )
+    assert "exclude each other" in _one_line_mistake(both, "rules impact")
+    assert not (tmp_path / "zongzhi.sqlite3").exists(), "no migration ran"
+
+
+def test_the_commands_start_the_platform_in_one_place():
+    """Only cli/context.py opens, migrates and closes the database or starts the runtime."""
+    package = Path(__file__).parents[2] / "zongzhi" / "platform" / "cli"
+    start_up = re.compile(r"\b(db\.(init|close|migrate)|runtime\.(startup|shutdown)|plugins\.load)\(")
+    elsewhere = [
+        f"{path.name}: {match.group(0)}"
+        for path in sorted(package.glob("*.py"))
+        if path.name != "context.py"
+        for match in start_up.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not elsewhere, elsewhere
+    assert start_up.search((package / "context.py").read_text(encoding="utf-8"))
+
+
+def test_partner_credentials_from_create_to_revoke(tmp_path):
+    created = _zongzhi(
+        tmp_path, "partners", "create", "court_docking", "示范县人民法院", "--callback", "http://x/cb"
+    )
+    key_id = re.search(r"^key id: (\S+)$", created.stdout, re.M)[1]
+    assert re.search(r"^secret: \S{20,}$", created.stdout, re.M) and "shown only now" in created.stdout
+    listed = _zongzhi(tmp_path, "partners", "list").stdout.split()
+    assert listed[:4] == [key_id, "court_docking", "active", "示范县人民法院"]
+    rotated = _zongzhi(tmp_path, "partners", "rotate", key_id).stdout
+    assert rotated.startswith("secret: ") and rotated.split()[1] not in created.stdout
+    assert _zongzhi(tmp_path, "partners", "revoke", key_id).stdout == f"revoked {key_id}\n"
+    assert _zongzhi(tmp_path, "partners", "list").stdout.split()[2] == "revoked"
+    unknown = _zongzhi(tmp_path, "partners", "create", "no_such_plugin", "X", check=False)
+    assert (
+        _one_line_mistake(unknown, "partners create")
+        == "zongzhi partners create: no plugin 'no_such_plugin' is loaded (plugin)"
+    )
+    no_version = _zongzhi(tmp_path, "rules", "diff", "core", "1", "2", check=False)
+    assert _one_line_mistake(no_version, "rules diff").startswith("zongzhi rules diff: no version")
