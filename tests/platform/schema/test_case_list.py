@@ -231,7 +231,8 @@ async def test_a_page_is_read_in_order_from_an_index_alone(client, world, postgr
     """Each part's newest, whatever the filter: in order without a sort, and tested in the index
     (created_at, id and the filtered columns), not by reading every case until enough match."""
     await _cases_everywhere(world)
-    sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter})
     pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
     assert len(pages) == 3, sent  # one per part: its center's subtree, assigned, filed
     await _vacuumed()
@@ -245,7 +246,8 @@ async def test_a_later_page_starts_at_its_cursor(client, world, postgres_only):
     await _cases_everywhere(world)
     token = world.tokens["county_staff"]
     after = (await gql(client, token, PAGE, {"first": 2}))["cases"]["pageInfo"]["endCursor"]
-    sent = await _statements(client, token, PAGE, {"first": 2, "after": after})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(client, token, PAGE, {"first": 2, "after": after})
     pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
     assert len(pages) == 3, sent
     for sql, values in pages:

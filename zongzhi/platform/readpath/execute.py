@@ -102,9 +102,16 @@ def _json(value: Any) -> Any:
 # --- statements --------------------------------------------------------------------------------
 
 
-def case_object_sql(plan: ObjectPlan, dialect: str, alias: str, sort_ref: str | None) -> str:
-    extra = (("_sv", sort_ref),) if sort_ref else ()
-    return ObjectSQL(dialect).object(plan, alias, extra)
+def case_object_sql(root: RootPlan, dialect: str, alias: str, sort_ref: str | None) -> str:
+    """The JSON object of a case row as the root's selection needs it; built once per document."""
+    key = (dialect, sort_ref)
+    sql = root.object_sql.get(key)
+    if sql is None:
+        plan = root.case or ObjectPlan("Case")
+        plan.need(("id",))
+        extra = (("_sv", sort_ref),) if sort_ref else ()
+        sql = root.object_sql[key] = ObjectSQL(dialect).object(plan, alias, extra)
+    return sql
 
 
 class Runner:
@@ -139,11 +146,8 @@ class Runner:
             type_name, pk = from_global_id(args["id"])
             if type_name != "Case":
                 raise NotCompilable("node of another type")
-        assert root.case is not None
-        plan = root.case
-        plan.need(("id",))
         p = Params(self.dialect)
-        obj = case_object_sql(plan, self.dialect, "c", None)
+        obj = case_object_sql(root, self.dialect, "c", None)
         where = f'c."id" = {p.add(pk)} AND {scope_predicate(self.actor, p, "c")}'
         row = await self.fetch(f'SELECT {obj} AS "row" FROM "case" c WHERE {where}', p.values)
         return None if row is None else _json(row["row"])
@@ -254,17 +258,15 @@ class Runner:
             page += f"ORDER BY {ordering} LIMIT {p.add(size)}) "
         else:
             page = 'WITH page AS (SELECT c."id", c."created_at" AS "sv" FROM "case" c WHERE 1 = 0) '
-        plan = root.case or ObjectPlan("Case")
-        plan.need(("id",))
         ordering = order_by('p."sv"', 'p."id"')
         if d == POSTGRES:
-            obj = case_object_sql(plan, d, "c", 'p."sv"')
+            obj = case_object_sql(root, d, "c", 'p."sv"')
             rows = (
                 f"(SELECT coalesce(json_agg({obj} ORDER BY {ordering}), '[]'::json) "
                 f'FROM page p JOIN "case" c ON c."id" = p."id")'
             )
         else:
-            obj = case_object_sql(plan, d, "c", 'c."_sv_"')
+            obj = case_object_sql(root, d, "c", 'c."_sv_"')
             rows = (
                 f'json((SELECT json_group_array({obj}) FROM (SELECT cc.*, p."sv" AS "_sv_" FROM page p '
                 f'JOIN "case" cc ON cc."id" = p."id" ORDER BY {ordering}) c))'

@@ -63,6 +63,8 @@ class RootPlan:
     case: ObjectPlan | None = None  # for ``case``/``node``; for ``cases`` the edges' node
     connection: list[tuple] | None = None  # for ``cases``: the connection's entries
     total: bool = False
+    #: The case object's SQL per (dialect, sort key reference), made on first use.
+    object_sql: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
 
 class Planner:
