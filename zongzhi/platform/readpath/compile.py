@@ -121,6 +121,16 @@ class ObjectSQL:
 Part = Callable[[Params, str], str]
 
 
+def subtree(p: Params, c: str, prefix: str) -> str:
+    """The cases of the centers whose path starts with ``prefix``. On PostgreSQL the paths are
+    one array computed once (an InitPlan), so each part is still an ordered scan of one index, as
+    the resolvers' list of paths is; a join with ``center`` would read and sort the whole subtree."""
+    paths = f'SELECT "path" FROM "center" WHERE "path" LIKE {p.add(prefix)}'
+    if p.dialect == POSTGRES:
+        return f'{c}."center_path" = ANY(ARRAY({paths}))'
+    return f'{c}."center_path" IN ({paths})'
+
+
 def scope_parts(actor: Actor) -> list[Part] | None:
     """``jurisdiction._parts`` as SQL builders on a case alias; ``None``: every case (system).
 
@@ -132,11 +142,7 @@ def scope_parts(actor: Actor) -> list[Part] | None:
         return parts
     if actor.center_path:
         prefix = actor.center_path + "%"
-        parts.append(
-            lambda p, c: (
-                f'{c}."center_path" IN (SELECT "path" FROM "center" WHERE "path" LIKE {p.add(prefix)})'
-            )
-        )
+        parts.append(lambda p, c: subtree(p, c, prefix))
     if (department := actor.department_id) is not None:
         parts.append(
             lambda p, c: (
@@ -198,8 +204,7 @@ def filter_predicates(f: dict | None, resolved: Resolved, p: Params, c: str) -> 
     if f.get("risk"):
         out.append(p.any_of(f'{c}."risk"', [codes.Risk(r).value for r in f["risk"]]))
     if resolved.center_path is not None:
-        prefix = p.add(resolved.center_path + "%")
-        out.append(f'{c}."center_path" IN (SELECT "path" FROM "center" WHERE "path" LIKE {prefix})')
+        out.append(subtree(p, c, resolved.center_path + "%"))
     if resolved.grid_id is not None:
         out.append(f'{c}."grid_id" = {p.add(resolved.grid_id)}')
     for key, column, op in (
