@@ -360,8 +360,8 @@ async def explain_slowest(captured: list[tuple[str, str, list]], top: int) -> No
 
 def start_bench_server(url: str, workers: int, compiled: bool = True) -> tuple[subprocess.Popen, str]:
     env = {
-        "ZONGZHI_COMPILED_READS": "true" if compiled else "false",
         **os.environ,
+        "ZONGZHI_COMPILED_READS": "true" if compiled else "false",
         "ZONGZHI_DATABASE_URL": url,
         "ZONGZHI_SECRET_KEY": SECRET_KEY,
         "ZONGZHI_DATA_DIR": tempfile.mkdtemp(),
@@ -369,7 +369,8 @@ def start_bench_server(url: str, workers: int, compiled: bool = True) -> tuple[s
         # No embedded beat: its deadline sweep would act on the generated cases.
         "ZONGZHI_EVENT_MODE": "celery",
     }
-    return start_server(env, workers)
+    # Liveness: in celery mode readiness also checks a broker, which the benchmark does not start.
+    return start_server(env, workers, probe="/livez")
 
 
 async def time_concurrent(base: str, plan: list[tuple[str, str, dict]], total: int, concurrency: int) -> None:

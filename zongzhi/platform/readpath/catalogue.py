@@ -168,6 +168,32 @@ TYPES: dict[str, TypeSpec] = {
             "assignments": Relation(
                 "Assignment", "assignment", '{i}."case_id" = {o}."id"', ("id",), many=True
             ),
+            "timeline": Relation("CaseEvent", "case_event", '{i}."case_id" = {o}."id"', ("id",), many=True),
+            "followups": Relation("FollowUp", "follow_up", '{i}."case_id" = {o}."id"', ("id",), many=True),
+            "whistles": Relation("Whistle", "whistle", '{i}."case_id" = {o}."id"', ("id",), many=True),
+        },
+    ),
+    "FollowUp": TypeSpec(
+        "follow_up",
+        models.FollowUp,
+        _columns(
+            models.FollowUp,
+            method="method",
+            satisfaction="satisfaction",
+            executed="executed",
+            note="note",
+            at="at",
+        ),
+    ),
+    "Whistle": TypeSpec(
+        "whistle",
+        models.Whistle,
+        {
+            "id": global_id("Whistle"),
+            **_columns(models.Whistle, due="due", answeredAt="answered_at", answer="answer"),
+            "department": Relation(
+                "Department", "department", '{i}."id" = {o}."department_id"', ("department_id",)
+            ),
         },
     ),
     "Center": TypeSpec(
@@ -177,6 +203,7 @@ TYPES: dict[str, TypeSpec] = {
             "id": global_id("Center"),
             **_columns(models.Center, code="code", name="name", level="level", active="active"),
             "levelLabel": label(models.Center, "level", codes.CenterLevel),
+            "parent": Relation("Center", "center", '{i}."id" = {o}."parent_id"', ("parent_id",)),
         },
     ),
     "Grid": TypeSpec(
@@ -187,6 +214,8 @@ TYPES: dict[str, TypeSpec] = {
             **_columns(
                 models.Grid, code="code", name="name", level="level", polygon="polygon", datum="datum"
             ),
+            "center": Relation("Center", "center", '{i}."id" = {o}."center_id"', ("center_id",)),
+            "parent": Relation("Grid", "grid", '{i}."id" = {o}."parent_id"', ("parent_id",)),
         },
     ),
     "Department": TypeSpec(

@@ -66,14 +66,14 @@ def phone(row: dict, sight: Sight) -> str | None:
 
 
 def blind_people(raw: object) -> set[int]:
-    """The ids of the blind-linked people anywhere in a statement's answer."""
+    """The ids of the people of the blind-linked parties anywhere in a statement's answer."""
     found: set[int] = set()
     stack = [raw]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("_blind"):
-                found.add(item["id"])
+            if item.get("blind"):  # a party row linked blind: its person (read with it) is checked
+                found.update(v["id"] for k, v in item.items() if k.startswith("_") and isinstance(v, dict))
             stack.extend(v for k, v in item.items() if k.startswith("_") and isinstance(v, dict | list))
         elif isinstance(item, list | tuple):
             stack.extend(item)
