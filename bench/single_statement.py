@@ -14,7 +14,9 @@ and measures both on the same data in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import asyncpg
 import uvicorn
@@ -29,16 +31,16 @@ WITH page AS (
     SELECT id, created_at FROM (
       SELECT c.id, c.created_at FROM "case" c
       WHERE c.center_path IN (SELECT path FROM center WHERE path LIKE $1 || '%')
-      ORDER BY c.created_at DESC, c.id DESC LIMIT $3) a
+      ORDER BY c.created_at DESC, c.id DESC LIMIT $3 + 1) a
     UNION
     SELECT id, created_at FROM (
       SELECT c.id, c.created_at FROM "case" c
       WHERE c.id IN (SELECT case_id FROM assignment WHERE user_id = $2)
-      ORDER BY c.created_at DESC, c.id DESC LIMIT $3) b
+      ORDER BY c.created_at DESC, c.id DESC LIMIT $3 + 1) b
     UNION
     SELECT id, created_at FROM (
       SELECT c.id, c.created_at FROM "case" c WHERE c.created_by_id = $2
-      ORDER BY c.created_at DESC, c.id DESC LIMIT $3) f
+      ORDER BY c.created_at DESC, c.id DESC LIMIT $3 + 1) f
   ) k ORDER BY k.created_at DESC, k.id DESC LIMIT $3 + 1
 ), edges AS (
   SELECT p.id, p.created_at,
@@ -70,11 +72,13 @@ SELECT json_build_object('data', json_build_object('cases', json_build_object(
 def make_app(url: str) -> Starlette:
     state: dict[str, asyncpg.Pool] = {}
 
-    async def startup() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         state["pool"] = await asyncpg.create_pool(url, min_size=1, max_size=5)
-
-    async def shutdown() -> None:
-        await state["pool"].close()
+        try:
+            yield
+        finally:
+            await state["pool"].close()
 
     async def page(request: Request) -> Response:
         body = json.loads(await request.body())
@@ -87,8 +91,7 @@ def make_app(url: str) -> Starlette:
 
     return Starlette(
         routes=[Route("/page", page, methods=["POST"]), Route("/healthz", health)],
-        on_startup=[startup],
-        on_shutdown=[shutdown],
+        lifespan=lifespan,
     )
 
 

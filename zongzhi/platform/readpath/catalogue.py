@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
+from tortoise.timezone import get_default_timezone, get_use_tz
 
 from zongzhi.platform import codes, models
 from zongzhi.platform.readpath import masking
@@ -61,7 +63,27 @@ class TypeSpec:
 
 def _converter(model: type[Model], column: str) -> Callable[[Any], Any]:
     field = model._meta.fields_map[column]
+    if isinstance(field, DatetimeField):
+        return _datetime_of(field.to_python_value)
     return field.to_python_value
+
+
+def _datetime_of(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``DatetimeField.to_python_value`` for the ISO texts the statement returns, by the standard
+    library's C parser (tortoise's took a tenth of a page's time); any other form goes to tortoise."""
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return slow(value)
+        if parsed.tzinfo is None or not get_use_tz():
+            return slow(value)
+        return parsed.astimezone(get_default_timezone())
+
+    return convert
 
 
 def col(model: type[Model], column: str) -> Leaf:

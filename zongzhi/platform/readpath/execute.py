@@ -310,10 +310,14 @@ class Runner:
                 fetched.append(await self.case_list(root))
             else:
                 fetched.append(await self.one_case(root))
-        if any(not isinstance(r, tuple) and r.case is not None and r.case.has_person for r in roots):
-            blind = masking.blind_people(fetched)
-            if blind:
-                self.sight.blind_seen = await visible_ids(self.actor, models.Person, sorted(blind))
+        blind: set[int] = set()
+        for root, got in zip(roots, fetched, strict=True):
+            if isinstance(root, tuple) or root.case is None or not root.case.has_person or got is None:
+                continue
+            for raw in [edge for edge, _cursor in got[0]] if root.name == "cases" else [got]:
+                masking.blind_people(root.case, raw, blind)
+        if blind:
+            self.sight.blind_seen = await visible_ids(self.actor, models.Person, sorted(blind))
         data: dict[str, Any] = {}
         for root, got in zip(roots, fetched, strict=True):
             if isinstance(root, tuple):

@@ -10,6 +10,7 @@ person shown in full is noted for the one audit row the answer writes, else they
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from zongzhi.platform import pii
 from zongzhi.platform.actor import Actor
@@ -65,16 +66,13 @@ def phone(row: dict, sight: Sight) -> str | None:
     return value if sight.reveal(row) else pii.mask_phone(value)
 
 
-def blind_people(raw: object) -> set[int]:
-    """The ids of the people of the blind-linked parties anywhere in a statement's answer."""
-    found: set[int] = set()
-    stack = [raw]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("blind"):  # a party row linked blind: its person (read with it) is checked
-                found.update(v["id"] for k, v in item.items() if k.startswith("_") and isinstance(v, dict))
-            stack.extend(v for k, v in item.items() if k.startswith("_") and isinstance(v, dict | list))
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return found
+def blind_people(plan: Any, raw: dict, found: set[int]) -> None:
+    """Add the ids of the people of the parties linked blind in ``raw`` (a row read for ``plan``)."""
+    for key, relation, child in plan.relations:
+        if not child.has_person or raw.get(key) is None:
+            continue
+        rows = raw[key] if relation.many else [raw[key]]
+        for row in rows:
+            if row.get("blind"):  # a party linked blind: the person read with it is checked
+                found.update(row[k]["id"] for k, _r, c in child.relations if c.type_name == "Person")
+            blind_people(child, row, found)
