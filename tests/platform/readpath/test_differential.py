@@ -241,7 +241,8 @@ def case_selection(rng: random.Random) -> tuple[str, str]:
     return " ".join(parts), fragments
 
 
-def filter_value(rng: random.Random, world) -> dict:
+def filter_value(rng: random.Random, world, numbers: list[str]) -> dict:
+    """A filter; ``numbers`` are case numbers for the text search (an exact number matches)."""
     now = datetime.now(UTC)
     options = {
         "status": lambda: rng.sample(
@@ -255,7 +256,7 @@ def filter_value(rng: random.Random, world) -> dict:
         "createdTo": lambda: (now + timedelta(days=1)).isoformat(),
         "overdue": lambda: rng.random() < 0.5,
         "tag": lambda: "重点",
-        "text": lambda: rng.choice(["漏水", "_拖欠%", "ZZ", "案件3"]),
+        "text": lambda: rng.choice(["漏水", "_拖欠%", "ZZ", "案件3", *numbers]),
         "resolveByFrom": lambda: (now - timedelta(days=3)).isoformat(),
         "resolveByTo": lambda: (now + timedelta(days=10)).isoformat(),
         "concludedFrom": lambda: (now - timedelta(days=1)).isoformat(),
@@ -288,10 +289,10 @@ def _literal(value, bare: bool = False) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def cases_document(rng: random.Random, world) -> tuple[str, dict, bool]:
+def cases_document(rng: random.Random, world, numbers: list[str]) -> tuple[str, dict, bool]:
     """A ``cases`` query, its variables, and whether it asks for the next page's cursor."""
     selection, fragments = case_selection(rng)
-    f = filter_value(rng, world)
+    f = filter_value(rng, world, numbers)
     order = None
     if rng.random() < 0.5:
         order = {"field": rng.choice(["RECEIVED", "LAST_ACTIVITY", "RESOLVE_BY", "SEVERITY", "RISK"])}
@@ -372,6 +373,7 @@ async def test_generated_documents_answer_the_same_on_both_paths(client, world):
         to_global_id("Center", world.centers["ta"].id),
         to_global_id("Case", 999999),
     ]
+    numbers = [c.number for c in cases]
     counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
     rng = random.Random(17)
     answered = compiled_before = 0
@@ -380,7 +382,7 @@ async def test_generated_documents_answer_the_same_on_both_paths(client, world):
         token = world.tokens[user]
         compiled_before = counts["compiled"]
         if rng.random() < 0.75:
-            query, variables, paged = cases_document(rng, world)
+            query, variables, paged = cases_document(rng, world, numbers)
             r = await both(client, token, query, variables)
             body = r.json()
             if "errors" in body:

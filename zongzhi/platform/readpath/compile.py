@@ -250,11 +250,11 @@ def filter_predicates(f: dict | None, resolved: Resolved, p: Params, c: str) -> 
     if f.get("text"):
         t = limits.check_text(f["text"], "filter.text", limits.SEARCH_MAX).strip()
         pattern = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        like = [
+        # In the order of the text: SQLite's parameters are positional.
+        like = [f'{c}."number" = {p.add(t)}'] if len(t) <= limits.CASE_NUMBER_MAX else []
+        like += [
             f"UPPER(CAST({c}.\"{col}\" AS VARCHAR)) LIKE UPPER({p.add(pattern)}) ESCAPE '\\'"
             for col in ("title", "description")
         ]
-        if len(t) <= limits.CASE_NUMBER_MAX:
-            like.insert(0, f'{c}."number" = {p.add(t)}')
         out.append("(" + " OR ".join(like) + ")")
     return out
