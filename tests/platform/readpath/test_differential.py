@@ -480,3 +480,19 @@ async def test_a_page_is_one_statement(client, world):
     page = [sql for sql, _ in sent if any(t in sql for t in ('"case"', '"case_party"', '"case_event"'))]
     assert page[0].startswith("WITH page AS") and "count(*)" in page[0] and 'JOIN "person"' in page[0], sent
     assert all(sql.startswith('SELECT "person"."id"') for sql in page[1:]) and len(page) <= 2, sent
+
+
+async def test_the_setting_turns_compiled_reads_off(settings, world):
+    from dataclasses import replace
+
+    from zongzhi.platform.app import create_app
+
+    app = create_app(replace(settings, compiled_reads=False), manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as off:
+        off.app = app  # type: ignore[attr-defined]
+        assert endpoint(off).compiled is None
+        await new_case(world)
+        with sql_sent() as sent:
+            r = await raw(off, world.tokens["a_staff"], "{ cases(first: 5) { edges { node { number } } } }")
+        assert len(r.json()["data"]["cases"]["edges"]) == 1
+        assert not [sql for sql, _ in sent if sql.startswith("WITH page AS")], sent
