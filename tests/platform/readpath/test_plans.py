@@ -57,6 +57,19 @@ async def test_each_part_of_a_page_is_read_in_order_from_an_index(client, world,
     assert len(re.findall(r'Scan Backward using \S+ on "case"', parts)) >= 3, plan
 
 
+@pytest.mark.parametrize("case_filter", INDEXED_FILTERS, ids=str)
+async def test_the_total_is_counted_from_indexes_alone(client, world, postgres_only, case_filter):
+    """The count of a large center's subtree: with no sequential or bitmap scan, indexes answer the
+    statement (its count and its page) without a heap or sequential scan."""
+    await _cases_everywhere(world)
+    sql, values = await _compiled_statement(
+        client, world.tokens["county_staff"], {"first": 5, "filter": case_filter}
+    )
+    assert "count(*)" in sql
+    plan = await _plan(sql, values)
+    assert "Index Only Scan" in plan and "Heap Scan" not in plan and "Seq Scan" not in plan, plan
+
+
 async def test_a_later_page_starts_at_its_cursor(client, world, postgres_only):
     await _cases_everywhere(world)
     token = world.tokens["county_staff"]

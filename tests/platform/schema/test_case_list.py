@@ -218,7 +218,10 @@ async def test_a_subtree_is_counted_from_an_index_alone(client, world, postgres_
     """The count of a large center's subtree, the costly statement: with no sequential or bitmap
     scan, an index must answer it alone, whatever the filter, not an index scan reading each case."""
     await _cases_everywhere(world)
-    sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 5, "filter": case_filter})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(
+            client, world.tokens["county_staff"], PAGE, {"first": 5, "filter": case_filter}
+        )
     subtree = [(sql, v) for sql, v in sent if "COUNT(" in sql.upper() and '"center_path" IN (' in sql]
     assert len(subtree) == 1, sent
     await _vacuumed()
@@ -232,7 +235,9 @@ async def test_a_page_is_read_in_order_from_an_index_alone(client, world, postgr
     (created_at, id and the filtered columns), not by reading every case until enough match."""
     await _cases_everywhere(world)
     with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
-        sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter})
+        sent = await _statements(
+            client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter}
+        )
     pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
     assert len(pages) == 3, sent  # one per part: its center's subtree, assigned, filed
     await _vacuumed()
