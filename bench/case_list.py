@@ -446,16 +446,19 @@ async def compare_with_baseline(
     url: str, people: dict[str, tuple[str, str, int]], requests: int, rounds: int, concurrency: int
 ) -> None:
     """zongzhi (compiled reads on and off) beside the single-statement endpoint, interleaved."""
-    on, on_base = start_bench_server(url, 1, compiled=True)
-    off, off_base = start_bench_server(url, 1, compiled=False)
-    baseline, baseline_base = start_baseline(url)
-    servers = {
-        "single statement": baseline_base,
-        "zongzhi, compiled": on_base,
-        "zongzhi, resolvers": off_base,
-    }
+    servers: dict[str, str] = {}
+    started: list[subprocess.Popen] = []
     limits = httpx.Limits(max_connections=concurrency)
-    try:
+    try:  # every server started is stopped, also when a later one fails to start
+        for name, start in (
+            ("single statement", lambda: start_baseline(url)),
+            ("zongzhi, compiled", lambda: start_bench_server(url, 1, compiled=True)),
+            ("zongzhi, resolvers", lambda: start_bench_server(url, 1, compiled=False)),
+        ):
+            process, base = start()
+            started.append(process)
+            servers[name] = base
+        baseline_base = servers["single statement"]
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
 
             def caller(name: str, token: str, center_path: str, user_id: int):
@@ -513,7 +516,7 @@ async def compare_with_baseline(
                         f"{rate / raw:7.3f}   [{scenario}]"
                     )
     finally:
-        for server in (on, off, baseline):
+        for server in started:
             server.terminate()
             server.wait(timeout=30)
 
