@@ -22,7 +22,19 @@ per scenario, one request at a time: the county dispatcher's first page; filtere
 (common and rare ones); by category; a deep page (the 21st, reached by following ``endCursor``); the
 township staff's first page, and filtered by a rare risk; and, beyond DESIGN.md's scenarios, the
 city staff's first page (a total of 1,000,000).
-Prints p50/p95/mean and the load average around each scenario. Then ``--concurrency`` clients at
+Prints p50/p95/mean and the load average around each scenario.
+
+Then the comparison issue 17 asks for: the same page (``BASELINE_PAGE``: number, status, center
+and grid names, parties' role and name, last event type and time, cursors, ``hasNextPage``) from
+``zongzhi serve`` with compiled reads on, with them off (``ZONGZHI_COMPILED_READS=false``), and from
+``bench/single_statement.py`` (a bare Starlette endpoint running one hand-written SQL statement
+that builds the page's JSON, asyncpg, on the same database), each with ``--concurrency`` clients
+at once, in ``--compare-rounds`` interleaved rounds, for the county dispatcher and the township
+staff: pages/s, p50 and p95 for each, and each zongzhi's ratio to the baseline.
+
+``--demo N`` runs all of it on the demo county instead (``zongzhi demo --no-serve --cases N`` into
+the database ``zz_bench_demo``; its ``county_dispatcher`` and ``township1_staff``), and skips the
+statement counts and plans. Then ``--concurrency`` clients at
 once take the county and township scenarios in turn (many dispatchers on one server: a request
 holds a pooled connection per part of its jurisdiction and one for its count), and it prints
 pages/s and the latencies under that load. Then runs each scenario once
@@ -72,6 +84,12 @@ PAGE = """query($first: Int!, $after: String, $filter: CaseFilter, $orderBy: Cas
     totalCount edges { node { number status
     center { name } grid { name } parties { role person { name idNumber } } lastEvent { type at } } }
     pageInfo { hasNextPage endCursor } } }"""
+
+#: The page of issue 17's comparison: what the single-statement baseline builds too.
+BASELINE_PAGE = """query($first: Int!) { cases(first: $first) { edges { cursor node { number status
+    center { name } grid { name } parties { role person { name } } lastEvent { type at } } }
+    pageInfo { hasNextPage endCursor } } }"""
+DEMO_DB = "zz_bench_demo"
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -340,9 +358,10 @@ async def explain_slowest(captured: list[tuple[str, str, list]], top: int) -> No
             print(line)
 
 
-def start_bench_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def start_bench_server(url: str, workers: int, compiled: bool = True) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
+        "ZONGZHI_COMPILED_READS": "true" if compiled else "false",
         "ZONGZHI_DATABASE_URL": url,
         "ZONGZHI_SECRET_KEY": SECRET_KEY,
         "ZONGZHI_DATA_DIR": tempfile.mkdtemp(),
@@ -350,7 +369,8 @@ def start_bench_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
         # No embedded beat: its deadline sweep would act on the generated cases.
         "ZONGZHI_EVENT_MODE": "celery",
     }
-    return start_server(env, workers)
+    # Liveness: in celery mode readiness also checks a broker, which the benchmark does not start.
+    return start_server(env, workers, probe="/livez")
 
 
 async def time_concurrent(base: str, plan: list[tuple[str, str, dict]], total: int, concurrency: int) -> None:
@@ -378,6 +398,171 @@ async def time_concurrent(base: str, plan: list[tuple[str, str, dict]], total: i
     )
 
 
+def start_baseline(url: str) -> tuple[subprocess.Popen, str]:
+    from bench.serving import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("single_statement.py")),
+            "--url",
+            url,
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the baseline server did not start")
+
+
+async def _load(call, total: int, concurrency: int) -> tuple[float, list[float]]:
+    """``total`` calls by ``concurrency`` clients at once: (seconds, latencies in ms)."""
+    times: list[float] = []
+    counter = iter(range(total))
+
+    async def client() -> None:
+        for _ in counter:
+            t0 = time.perf_counter()
+            await call()
+            times.append((time.perf_counter() - t0) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return time.perf_counter() - started, times
+
+
+async def compare_with_baseline(
+    url: str, people: dict[str, tuple[str, str, int]], requests: int, rounds: int, concurrency: int
+) -> None:
+    """zongzhi (compiled reads on and off) beside the single-statement endpoint, interleaved."""
+    servers: dict[str, str] = {}
+    started: list[subprocess.Popen] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    try:  # every server started is stopped, also when a later one fails to start
+        for name, start in (
+            ("single statement", lambda: start_baseline(url)),
+            ("zongzhi, compiled", lambda: start_bench_server(url, 1, compiled=True)),
+            ("zongzhi, resolvers", lambda: start_bench_server(url, 1, compiled=False)),
+        ):
+            process, base = start()
+            started.append(process)
+            servers[name] = base
+        baseline_base = servers["single statement"]
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
+            def caller(name: str, token: str, center_path: str, user_id: int):
+                if name == "single statement":
+                    body = {"center_path": center_path, "user_id": user_id, "first": 50}
+
+                    async def call() -> dict:
+                        r = await client.post(f"{baseline_base}/page", json=body)
+                        return r.json()["data"]["cases"]
+
+                    return call
+                base = servers[name]
+
+                async def call() -> dict:
+                    r = await client.post(
+                        f"{base}/graphql",
+                        json={"query": BASELINE_PAGE, "variables": {"first": 50}},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    body = r.json()
+                    if r.status_code != 200 or body.get("errors"):
+                        raise RuntimeError(r.text[:300])
+                    return body["data"]["cases"]
+
+                return call
+
+            print(
+                f"\nissue 17: the list page (first: 50), {concurrency} clients at once, {rounds} "
+                f"interleaved rounds of {requests} requests per server and scenario"
+            )
+            for scenario, (token, center_path, user_id) in people.items():
+                calls = {name: caller(name, token, center_path, user_id) for name in servers}
+                pages = {name: await calls[name]() for name in servers}
+                numbers = {name: [e["node"]["number"] for e in p["edges"]] for name, p in pages.items()}
+                same = len({tuple(v) for v in numbers.values()}) == 1
+                print(
+                    f"  {scenario}: all three list the same {len(numbers['single statement'])} cases: {same}"
+                )
+                for name in servers:  # warm-up: plans, pools, caches
+                    await _load(calls[name], concurrency * 5, concurrency)
+                elapsed = {name: 0.0 for name in servers}
+                latencies: dict[str, list[float]] = {name: [] for name in servers}
+                for _ in range(rounds):
+                    for name in servers:
+                        seconds, times = await _load(calls[name], requests, concurrency)
+                        elapsed[name] += seconds
+                        latencies[name] += times
+                raw = rounds * requests / elapsed["single statement"]
+                print(f"  {'':22}{'pages/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7}")
+                for name in servers:
+                    rate = rounds * requests / elapsed[name]
+                    times = latencies[name]
+                    print(
+                        f"  {name:22}{rate:9.1f} {_pct(times, 0.5):8.1f} {_pct(times, 0.95):8.1f} "
+                        f"{rate / raw:7.3f}   [{scenario}]"
+                    )
+    finally:
+        for server in started:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+async def demo_data(server_url: str, keep: bool, n_cases: int) -> str:
+    """The URL of ``zz_bench_demo`` holding the demo county with ``n_cases`` cases."""
+    from bench.stats import _admin, _with_db
+
+    fresh = True
+    if keep:
+        try:
+            await _admin(server_url, f'CREATE DATABASE "{DEMO_DB}"')
+        except asyncpg.DuplicateDatabaseError:
+            fresh = False
+    else:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{DEMO_DB}" WITH (FORCE)')
+        await _admin(server_url, f'CREATE DATABASE "{DEMO_DB}"')
+    url = _with_db(server_url, DEMO_DB)
+    if fresh:
+        t0 = time.perf_counter()
+        env = {
+            **os.environ,
+            "ZONGZHI_DATABASE_URL": url,
+            "ZONGZHI_SECRET_KEY": SECRET_KEY,
+            "ZONGZHI_DATA_DIR": tempfile.mkdtemp(),
+            "ZONGZHI_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "zongzhi.platform.cli", "demo", "--no-serve", "--cases", str(n_cases)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"demo county seeded: {n_cases:,} cases ({time.perf_counter() - t0:.0f} s)")
+    return url
+
+
+async def people_of(pairs: dict[str, str]) -> dict[str, tuple[str, str, int]]:
+    """Per scenario: an API token for the account, its center's path and its id."""
+    out = {}
+    for scenario, username in pairs.items():
+        user = await User.get(username=username).prefetch_related("center")
+        out[scenario] = (await create_api_token(user, name="bench"), user.center.path, user.id)
+    return out
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", required=True, help="a PostgreSQL server URL (any database on it)")
@@ -388,8 +573,38 @@ async def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--concurrency", type=int, default=8, help="clients at once in the load phase (0: skip)")
     ap.add_argument("--explain", type=int, default=3, help="plans printed (the slowest statements)")
-    ap.add_argument("--keep", action="store_true", help=f"reuse {DB_NAME} if it is there")
+    ap.add_argument("--keep", action="store_true", help=f"reuse {DB_NAME} (or {DEMO_DB}) if it is there")
+    ap.add_argument(
+        "--demo", type=int, default=0, metavar="N", help=f"run on the demo county with N cases ({DEMO_DB})"
+    )
+    ap.add_argument(
+        "--compare-requests", type=int, default=200, help="requests per round, server and scenario"
+    )
+    ap.add_argument(
+        "--compare-rounds", type=int, default=3, help="interleaved rounds of the baseline comparison"
+    )
     args = ap.parse_args()
+    if args.demo:
+        url = await demo_data(args.url, args.keep, args.demo)
+        settings = Settings.from_env(
+            {},
+            data_dir=Path(tempfile.mkdtemp()),
+            database_url=url,
+            secret_key=SECRET_KEY,
+            event_mode="celery",
+        )
+        security.configure(settings)
+        await db.init(settings)
+        try:
+            people = await people_of({"county": "county_dispatcher", "township": "township1_staff"})
+            n = await Tortoise.get_connection("default").execute_query_dict(
+                'SELECT count(*) AS n FROM "case"'
+            )
+            print(f"{n[0]['n']:,} cases; load average {os.getloadavg()}")
+        finally:
+            await db.close()
+        await compare_with_baseline(url, people, args.compare_requests, args.compare_rounds, args.concurrency)
+        return
     url, fresh = await prepare_database(args.url, args.keep)
     settings = Settings.from_env(
         {}, data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key=SECRET_KEY, event_mode="celery"
@@ -427,6 +642,13 @@ async def main() -> None:
             server.wait(timeout=30)
         captured = await count_statements(settings, plan)
         await explain_slowest(captured, args.explain)
+        if args.concurrency > 0:
+            people = await people_of({"county": DISPATCHER, "township": TOWNSHIP_STAFF})
+            await db.close()
+            await compare_with_baseline(
+                url, people, args.compare_requests, args.compare_rounds, args.concurrency
+            )
+            return
     finally:
         await db.close()
 

@@ -16,8 +16,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    """Start ``zongzhi serve`` with ``env`` on a free port; return it and its base URL once healthy."""
+def start_server(env: dict[str, str], workers: int, probe: str = "/healthz") -> tuple[subprocess.Popen, str]:
+    """Start ``zongzhi serve`` with ``env`` on a free port; return it and its base URL once ``probe``
+    answers 200 (``/livez`` where no broker runs: readiness checks it in celery mode)."""
     port = free_port()
     command = ["serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(
@@ -29,7 +30,7 @@ def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, s
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base}{probe}", timeout=1).status_code == 200:
                 return server, base
         except httpx.HTTPError:
             pass

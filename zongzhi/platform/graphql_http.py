@@ -93,6 +93,24 @@ def _token_of(params: dict[str, Any]) -> str | None:
     return f"Bearer {token}" if isinstance(token, str) and token else None
 
 
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == JSON
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` with the body already read handed out again (for Strawberry after a fallback)."""
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
@@ -102,6 +120,11 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
+        self.compiled = None
+        if settings.compiled_reads:
+            from zongzhi.platform.readpath.http import CompiledReads
+
+            self.compiled = CompiledReads(schema._schema, settings)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -156,7 +179,29 @@ class GraphQLEndpoint(GraphQL):
         scope.setdefault("state", {})
         scope["state"]["actor"] = actor
         scope["state"]["media"] = media
+        if self.compiled is not None and request.method == "POST" and _is_json(request):
+            body = await request.body()
+            response = await self._compiled_answer(request, body, actor)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            receive = _replay(body, receive)
         await super().__call__(scope, receive, send)
+
+    async def _compiled_answer(self, request: Request, body: bytes, actor: Actor) -> Response | None:
+        """The compiled read path's answer (``zongzhi.platform.readpath``), or ``None``."""
+        from zongzhi.platform.observability import context as observed
+        from zongzhi.platform.schema.reveal_audit import flush_reveals
+
+        answered = await self.compiled.answer(body, actor)  # type: ignore[union-attr]
+        if answered is None:
+            return None
+        data, operation, revealed = answered
+        audit_context = Context(settings=self.settings, actor=actor, request=request)
+        audit_context.revealed_people.update(revealed)
+        await flush_reveals(audit_context, operation)
+        observed.set_operation(operation, "OK")
+        return self.create_response(data, await self.get_sub_response(request))
 
     @staticmethod
     def _wants_ide(request: Request) -> bool:

@@ -104,6 +104,13 @@ class Settings:
         "ZONGZHI_PUBLIC_URL", "http://127.0.0.1:8000", "Base URL clients reach the API at (local links)."
     )
     page_size_max: int = _setting("ZONGZHI_PAGE_SIZE_MAX", "100", "Largest page a connection returns.", int)
+    compiled_reads: bool = _setting(
+        "ZONGZHI_COMPILED_READS",
+        "true",
+        "Answer the case list, `case` and `node` for a case with one compiled SQL statement "
+        "(`zongzhi.platform.readpath`); `false`: every query through the resolvers.",
+        _bool,
+    )
     query_depth_max: int = _setting("ZONGZHI_QUERY_DEPTH_MAX", "10", "Deepest GraphQL query accepted.", int)
     query_tokens_max: int = _setting(
         "ZONGZHI_QUERY_TOKENS_MAX", "2000", "Most tokens in one GraphQL document.", int

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from tests.casework import actor, new_case
 from tests.gql import GraphQLErrors, gql
+from tests.platform.readpath.paths import resolvers_only
 from tests.sql_log import sql_sent
 from zongzhi.platform.codes import AssignmentMode, UnitKind
 from zongzhi.platform.jurisdiction import case_scope, case_scope_parts, visible
@@ -157,12 +158,14 @@ async def test_the_total_is_counted_only_when_asked_for(client, world):
     await _cases_everywhere(world)
     token = world.tokens["county_staff"]
     counts = []
-    for query in (
-        "{ cases(first: 3) { edges { cursor } } }",
-        "{ cases(first: 3) { totalCount } }",
-        "{ cases(first: 3) { ...total } } fragment total on CaseConnection { totalCount }",
-    ):
-        counts.append(sum("COUNT(" in sql.upper() for sql, _ in await _statements(client, token, query)))
+    # The resolvers' statements (the compiled path counts in its one statement: tests/platform/readpath).
+    with resolvers_only(client):
+        for query in (
+            "{ cases(first: 3) { edges { cursor } } }",
+            "{ cases(first: 3) { totalCount } }",
+            "{ cases(first: 3) { ...total } } fragment total on CaseConnection { totalCount }",
+        ):
+            counts.append(sum("COUNT(" in sql.upper() for sql, _ in await _statements(client, token, query)))
     # The county's staff: its center's subtree, assigned to them, filed by them.
     assert counts == [0, 3, 3]
 
@@ -215,7 +218,10 @@ async def test_a_subtree_is_counted_from_an_index_alone(client, world, postgres_
     """The count of a large center's subtree, the costly statement: with no sequential or bitmap
     scan, an index must answer it alone, whatever the filter, not an index scan reading each case."""
     await _cases_everywhere(world)
-    sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 5, "filter": case_filter})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(
+            client, world.tokens["county_staff"], PAGE, {"first": 5, "filter": case_filter}
+        )
     subtree = [(sql, v) for sql, v in sent if "COUNT(" in sql.upper() and '"center_path" IN (' in sql]
     assert len(subtree) == 1, sent
     await _vacuumed()
@@ -228,7 +234,10 @@ async def test_a_page_is_read_in_order_from_an_index_alone(client, world, postgr
     """Each part's newest, whatever the filter: in order without a sort, and tested in the index
     (created_at, id and the filtered columns), not by reading every case until enough match."""
     await _cases_everywhere(world)
-    sent = await _statements(client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(
+            client, world.tokens["county_staff"], PAGE, {"first": 2, "filter": case_filter}
+        )
     pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
     assert len(pages) == 3, sent  # one per part: its center's subtree, assigned, filed
     await _vacuumed()
@@ -242,7 +251,8 @@ async def test_a_later_page_starts_at_its_cursor(client, world, postgres_only):
     await _cases_everywhere(world)
     token = world.tokens["county_staff"]
     after = (await gql(client, token, PAGE, {"first": 2}))["cases"]["pageInfo"]["endCursor"]
-    sent = await _statements(client, token, PAGE, {"first": 2, "after": after})
+    with resolvers_only(client):  # the compiled path's one statement: tests/platform/readpath
+        sent = await _statements(client, token, PAGE, {"first": 2, "after": after})
     pages = [(sql, v) for sql, v in sent if 'FROM "case"' in sql and "LIMIT" in sql]
     assert len(pages) == 3, sent
     for sql, values in pages:
