@@ -19,9 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from zongzhi.platform import cli_errors, db, security
+from zongzhi.platform import cli_errors, current, db, security
 from zongzhi.platform.errors import ServiceError, UsageError
 from zongzhi.platform.observability import logs
+from zongzhi.platform.platform import DeferredPlatform
 from zongzhi.platform.progress import Progress
 from zongzhi.platform.settings import Settings
 
@@ -915,7 +916,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings()
         logs.configure(settings.log_format, settings.log_level)
-        security.configure(settings)
+        # The one piece of start-up state: this run's platform, built when a command first needs it.
+        current.install(DeferredPlatform(settings))
         result = _commands[name](args, settings)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)

@@ -94,7 +94,7 @@ def _token_of(params: dict[str, Any]) -> str | None:
 
 
 class GraphQLEndpoint(GraphQL):
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, platform: Any = None) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -102,6 +102,7 @@ class GraphQLEndpoint(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
+        self.platform = platform
 
     @property
     def graphql_ide_html(self) -> str:
@@ -168,9 +169,13 @@ class GraphQLEndpoint(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
-            return WebSocketContext(settings=self.settings, actor=None, request=request, response=response)
+            return WebSocketContext(
+                settings=self.settings, actor=None, request=request, response=response, platform=self.platform
+            )
         actor = getattr(request.state, "actor", None) if hasattr(request, "state") else None
-        context = Context(settings=self.settings, actor=actor, request=request, response=response)
+        context = Context(
+            settings=self.settings, actor=actor, request=request, response=response, platform=self.platform
+        )
         if request is not None and hasattr(request, "state"):
             request.state.context = context
         return context

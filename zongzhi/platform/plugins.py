@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
 
 from zongzhi.platform import hookspecs
-from zongzhi.platform.codes import CATEGORIES, CHANNELS, KINDS, PARTNER_CHANNELS
-from zongzhi.platform.event_types import EVENT_TYPES
 from zongzhi.platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,20 +31,45 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Installed:
+    name: str
+    distribution: str
+    version: str
+    entry_point: EntryPoint
+
+
+@cache
+def _installed() -> tuple[_Installed, ...]:
+    """The group's entry points with their distributions, read once (reading the installed packages'
+    metadata is most of the cost of loading plugins, and it does not change while a process runs)."""
+    return tuple(
+        _Installed(ep.name, ep.dist.name if ep.dist else "?", ep.dist.version if ep.dist else "?", ep)
+        for ep in entry_points(group=GROUP)
+    )
+
+
+def rescan() -> None:
+    """Read the installed plugins again: after a distribution was installed or removed while the
+    process runs (the example plugin's test does)."""
+    _installed.cache_clear()
+
+
 class Plugins:
     def __init__(self, settings: Settings, *, builtin_only: bool = False) -> None:
         self.pm = pluggy.PluginManager("zongzhi")
         self.pm.add_hookspecs(hookspecs)
         self._sources: dict[str, tuple[str, str]] = {}
-        for ep in entry_points(group=GROUP):
-            dist = ep.dist.name if ep.dist else "?"
-            if ep.name in settings.disabled_plugins or (builtin_only and dist != BUILTIN_DISTRIBUTION):
+        for found in _installed():
+            if found.name in settings.disabled_plugins or (
+                builtin_only and found.distribution != BUILTIN_DISTRIBUTION
+            ):
                 continue
-            if self.pm.get_plugin(ep.name) is not None:
+            if self.pm.get_plugin(found.name) is not None:
                 continue
-            plugin = ep.load()
-            self.pm.register(plugin, name=ep.name)
-            self._sources[ep.name] = (ep.dist.version if ep.dist else "?", f"{dist}: {ep.value}")
+            plugin = found.entry_point.load()
+            self.pm.register(plugin, name=found.name)
+            self._sources[found.name] = (found.version, f"{found.distribution}: {found.entry_point.value}")
         self._applied = False
 
     @property
@@ -64,32 +88,31 @@ class Plugins:
             infos.append(PluginInfo(name, version, source, hooks))
         return infos
 
-    def apply_vocabularies(self) -> set[str]:
-        """Add the plugins' codes and rule actions; returns the event types they added."""
-        from zongzhi.platform.rules import registry
-        from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
-
-        added: set[str] = set()
-        for codes in self.hook.zongzhi_codes():
-            for code, label in codes.get("categories", {}).items():
-                CATEGORIES.add(code, label)
-            for code, label in codes.get("kinds", {}).items():
-                KINDS.add(code, label)
-            for code, label in codes.get("channels", {}).items():
-                CHANNELS.add(code, label)
-                PARTNER_CHANNELS.add(code)
-            for code, label in codes.get("event_types", {}).items():
-                EVENT_TYPES.setdefault(code, label)
-                added.add(code)
-        EXTRA_EVENT_TYPES.update(added)
+    def apply_vocabularies(self, platform: Any) -> set[str]:
+        """Add the plugins' codes, fact fields and rule actions to ``platform`` (a ``Platform`` being
+        built); returns the event types they added."""
         from zongzhi.platform.facts import add_plugin_fields
 
+        codes = platform.codes
+        added: set[str] = set()
+        for contributed in self.hook.zongzhi_codes():
+            for code, label in contributed.get("categories", {}).items():
+                codes.categories.add(code, label)
+            for code, label in contributed.get("kinds", {}).items():
+                codes.kinds.add(code, label)
+            for code, label in contributed.get("channels", {}).items():
+                codes.channels.add(code, label)
+                codes.partner_channels.add(code)
+            for code, label in contributed.get("event_types", {}).items():
+                codes.event_types.setdefault(code, label)
+                added.add(code)
+        codes.extra_event_types.update(added)
         for impl in self.hook.zongzhi_fact_fields.get_hookimpls():
-            add_plugin_fields(impl.plugin_name, impl.function() or {})
+            add_plugin_fields(impl.plugin_name, impl.function() or {}, platform.fact_fields)
         for specs in self.hook.zongzhi_rule_actions():
             for spec in specs:
-                if registry.get(spec.name) is None:
-                    registry.register(spec)
+                if platform.actions.get(spec.name) is None:
+                    platform.actions.register(spec)
         return added
 
     async def install_rulesets(self) -> None:
@@ -130,33 +153,10 @@ class Plugins:
         return figures
 
 
-_current: Plugins | None = None
-_figure_sources: set[str] = set()
-
-
-def _register_figures(plugins: Plugins) -> None:
-    """Hand the plugins' docking figures to the statistics; a disabled plugin's figures go away."""
-    from zongzhi.platform.stats import register_docking_figures, unregister_docking_figures
-
-    figures = plugins.docking_figures()
-    for name in _figure_sources - set(figures):
-        unregister_docking_figures(name)
-    for name, fn in figures.items():
-        register_docking_figures(name, fn)
-    _figure_sources.clear()
-    _figure_sources.update(figures)
-
-
 def load(settings: Settings, *, builtin_only: bool = False) -> Plugins:
-    """Load the plugins for this process and add their vocabularies and figures (idempotent)."""
-    global _current
-    plugins = Plugins(settings, builtin_only=builtin_only)
-    plugins.apply_vocabularies()
-    _register_figures(plugins)
-    _current = plugins
-    return plugins
+    """The plugins ``settings`` enable (the ones shipped with zongzhi only, if ``builtin_only``).
 
-
-def current() -> Plugins | None:
-    """The plugins this process loaded, or ``None`` before start-up."""
-    return _current
+    Only loads them: what they add to the code lists and the rule language goes to the platform
+    being built (``Platform.build``).
+    """
+    return Plugins(settings, builtin_only=builtin_only)

@@ -329,12 +329,12 @@ class CaseEvent(Node):
 
     @classmethod
     def of(cls, m: models.CaseEvent) -> CaseEvent:
-        from zongzhi.platform.event_types import EVENT_TYPES
+        from zongzhi.platform import event_types
 
         return cls(
             id=strawberry.ID(to_global_id("CaseEvent", m.id)),
             type=m.type,
-            label=EVENT_TYPES.get(m.type, m.type),
+            label=event_types.label(m.type),
             at=m.at,
             actor_label=m.actor_label,
             payload=m.payload,
