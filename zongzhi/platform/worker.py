@@ -40,6 +40,7 @@ SWEEPS = "zongzhi.sweep_tick"
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
+    celery_hooks.install_publisher()  # whoever sends a task sends its request id and trace with it
     app = Celery("zongzhi", broker=settings.broker_url, set_as_current=current)
     app.conf.update(
         task_acks_late=True,

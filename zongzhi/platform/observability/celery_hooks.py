@@ -97,6 +97,14 @@ def _enter_task(task_id: str, task: Any) -> tuple[Any, Any]:
     return bound, span
 
 
+def install_publisher() -> None:
+    """Send the request id and trace context with every task this process sends (API, worker, beat).
+
+    Connected when a Celery app is made (``worker.make_celery``); connecting again changes nothing.
+    """
+    before_task_publish.connect(_on_publish, weak=False, dispatch_uid="zongzhi-publish")
+
+
 def install(settings: Settings) -> CeleryHooks:
     """Connect the signal receivers for a worker or beat process started with ``settings``.
 
@@ -104,8 +112,8 @@ def install(settings: Settings) -> CeleryHooks:
     again (another factory call in the same process) replaces the earlier receivers.
     """
     hooks = CeleryHooks(settings)
+    install_publisher()
     receivers = [
-        (before_task_publish, _on_publish, "zongzhi-publish"),
         (task_prerun, hooks.on_prerun, "zongzhi-prerun"),
         (task_postrun, hooks.on_postrun, "zongzhi-postrun"),
         (after_setup_logger, hooks.on_setup_logger, "zongzhi-logger"),
