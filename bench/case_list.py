@@ -66,8 +66,9 @@ from tortoise import Tortoise
 from bench.serving import start_server
 from bench.stats import DB_NAME, generate, prepare_database
 from tests.sql_log import sql_sent
-from zongzhi.platform import db, pii, security
+from zongzhi.platform import current, db, pii, security
 from zongzhi.platform.models import Center, User
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.settings import Settings
 
@@ -593,7 +594,7 @@ async def main() -> None:
             secret_key=SECRET_KEY,
             event_mode="celery",
         )
-        security.configure(settings)
+        current.install(Platform.build(settings))
         await db.init(settings)
         try:
             people = await people_of({"county": "county_dispatcher", "township": "township1_staff"})
@@ -609,7 +610,7 @@ async def main() -> None:
     settings = Settings.from_env(
         {}, data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key=SECRET_KEY, event_mode="celery"
     )
-    security.configure(settings)
+    current.install(Platform.build(settings))
     await db.init(settings)
     try:
         if fresh:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import durable_rules_engine as dre
 
-from zongzhi.platform.rules import compile_ruleset, get_engine, parse_ruleset
+from zongzhi.platform.rules import Engine, compile_ruleset, parse_ruleset
 from zongzhi.platform.rules.shaping import Shaper
 
 CHANNELS = ["police", "court", "petition", "hotline", "grid", "walk_in"]
@@ -124,7 +124,7 @@ def main() -> None:
     )
     facts = [fact(rng) for _ in range(1000)]
 
-    engine = get_engine()
+    engine = Engine()
     engine.load("bench", 1, compiled)
     versions = [("bench", 1)]
     for f in facts[:100]:

@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 from tortoise import Tortoise
 
-from zongzhi.platform import db
+from zongzhi.platform import current, db
 from zongzhi.platform.codes import CenterLevel
 from zongzhi.platform.models import Center
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.services.org import create_center, create_grid
 from zongzhi.platform.settings import Settings
 from zongzhi.platform.stats import parse_period, scope_of_center
@@ -216,6 +217,7 @@ async def main() -> None:
     args = ap.parse_args()
     url, fresh = await prepare_database(args.url, args.keep)
     settings = Settings.from_env({}, data_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key="b" * 40)
+    current.install(Platform.build(settings))
     await db.init(settings)
     try:
         if fresh:

@@ -2,13 +2,17 @@
 
 Database tests run once on SQLite and, when ``ZONGZHI_TEST_POSTGRES_URL`` points at a server
 (``./scripts/test`` starts a throwaway one), once more on PostgreSQL in a fresh database.
+
+Every test runs with a platform of its own (``Platform.build``): a unit test gets one from fixed
+test settings, a database test (``platform``, ``world``, ``rules``, ``client``) one for its backend.
+Nothing a test or a plugin adds (a code, an action, a publisher) outlives the test's platform.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,11 +20,11 @@ import httpx
 import pytest
 from tortoise import Tortoise
 
+from tests.platforms import running
 from tests.world import World, build_world
 from zongzhi.platform import db as zdb
-from zongzhi.platform import outbox, partners, plugins, runtime, security
-from zongzhi.platform.evaluation import active_versions
-from zongzhi.platform.rules import get_engine
+from zongzhi.platform import runtime
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.settings import Settings
 
 POSTGRES_URL = os.environ.get("ZONGZHI_TEST_POSTGRES_URL", "")
@@ -44,6 +48,28 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+
+@pytest.fixture(scope="session")
+def unit_settings(tmp_path_factory) -> Settings:
+    """Settings of the platform a test without a database runs with."""
+    return Settings.from_env(
+        {},
+        data_dir=tmp_path_factory.mktemp("zz-unit"),
+        secret_key=TEST_SECRET,
+        event_mode="inline",
+        storage="local",
+    )
+
+
+@pytest.fixture(autouse=True)
+def unit_platform(unit_settings: Settings) -> Iterator[Platform]:
+    """Every test's own platform, replaced by its backend's when it uses the database fixtures."""
+    with running(Platform.build(unit_settings)) as platform:
+        yield platform
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
     data_dir: Path = tmp_path_factory.mktemp(f"zz-{request.param}")
@@ -57,11 +83,10 @@ async def settings(request, tmp_path_factory) -> AsyncIterator[Settings]:
         {},
         data_dir=data_dir,
         database_url=url,
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        secret_key=TEST_SECRET,
         event_mode="inline",
         storage="local",
     )
-    security.configure(s)
     await zdb.init(s)
     yield s
     await zdb.close()
@@ -84,31 +109,33 @@ async def _truncate() -> None:
 
 
 @pytest.fixture
-async def world(settings: Settings) -> World:
+def platform(settings: Settings, unit_platform: Platform) -> Iterator[Platform]:
+    """The test's platform on its backend's database: nothing published after commit, no delivery
+    sent but by ``deliver_due`` (the ``rules`` fixture adds in-process evaluation)."""
+    with running(Platform.build(settings)) as platform:
+        yield platform
+
+
+@pytest.fixture
+async def world(platform: Platform) -> World:
     """An empty database holding only the test county."""
     await _truncate()
-    outbox.set_publishers([])
-    # Deliveries are sent when a test calls deliver_due, never by a kicker an earlier app left behind.
-    partners.set_kicker(lambda: None)
-    active_versions.invalidate()
-    get_engine().retain([])
     return await build_world()
 
 
 @pytest.fixture
-async def rules(settings: Settings, world: World) -> World:
+async def rules(platform: Platform, world: World) -> World:
     """The core and plugin rules installed, events evaluated in-process after each commit (embedded)."""
-    plugins.load(settings)
-    await runtime.install_rulesets()
-    outbox.set_publishers([runtime.inline_publisher])
+    await runtime.install_rulesets(platform)
+    platform.publishers = [runtime.inline_publisher]
     return world
 
 
 @pytest.fixture
-async def client(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def client(platform: Platform, world: World) -> AsyncIterator[httpx.AsyncClient]:
     from zongzhi.platform.app import create_app
 
-    app = create_app(settings, manage_db=False)
+    app = create_app(platform=platform, manage_db=False)
     await app.state.store.ensure_ready()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:

@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 
 from tests.gql import gql
-from zongzhi.platform import demo, outbox, plugins, runtime
-from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform import demo, runtime
+from zongzhi.platform.current import current
 from zongzhi.platform.models import Case, CaseEvent, Center, Decision, FollowUp, Outbox, Person, User
-from zongzhi.platform.rules import get_engine
 from zongzhi.platform.security import issue_jwt
 
 N_CASES = 120
@@ -40,19 +39,17 @@ async def _empty_database() -> None:
             await conn.execute_script(f'DELETE FROM "{t}"')
         await conn.execute_script("DELETE FROM sqlite_sequence")
         await conn.execute_script("PRAGMA foreign_keys = ON")
-    active_versions.invalidate()
-    get_engine().retain([])
+    current().close_engine()
 
 
 async def _seed(settings, bulk_after: int | None) -> None:
     await _empty_database()
-    plugins.load(settings)
-    await runtime.install_rulesets()
-    outbox.set_publishers([runtime.inline_publisher])
+    await runtime.install_rulesets(current())
+    current().publishers = [runtime.inline_publisher]
     try:
         await demo.seed(n_cases=N_CASES, bulk_after=bulk_after, now=NOW)
     finally:
-        outbox.set_publishers([])
+        current().publishers = []
 
 
 async def _snapshot() -> dict[str, dict]:

@@ -9,6 +9,7 @@ from tests.casework import new_case
 from tests.sql_log import sql_sent
 from zongzhi.platform import broadcast, outbox, runtime
 from zongzhi.platform.broker_queue import BrokerState
+from zongzhi.platform.current import current
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
 
 
@@ -33,7 +34,7 @@ async def test_committed_events_are_evaluated_and_announced_without_reading_them
         await original(message)
 
     hub.publish = keep
-    outbox.set_publishers([runtime.inline_publisher, broadcast.announce])
+    current().publishers = [runtime.inline_publisher, broadcast.announce]
     try:
         case, statements = await _intake_statements(world)
     finally:
@@ -66,7 +67,7 @@ async def test_a_failed_publish_counts_an_attempt_on_every_row_in_one_statement(
     async def broker_down(items):
         raise ConnectionError("broker down")
 
-    outbox.set_publishers([broker_down])
+    current().publishers = [broker_down]
     with sql_sent() as sent:
         case = await new_case(world, filer="a_staff", channel="window", center_id=world.centers["ta"].id)
     assert len([s for s, _ in sent if s.lstrip().startswith('UPDATE "outbox"')]) == 1
@@ -84,7 +85,7 @@ async def test_a_published_row_is_sent_again_only_when_its_lease_ran_out_and_the
     async def broker(items):
         sent.extend(item.row.event_id for item in items)
 
-    outbox.set_publishers([broker])
+    current().publishers = [broker]
     case = await new_case(world, filer="a_staff", channel="window", center_id=world.centers["ta"].id)
     row = await Outbox.get(event__case_id=case.id, event__type="case.received")
     now = datetime.now(UTC)
@@ -94,7 +95,7 @@ async def test_a_published_row_is_sent_again_only_when_its_lease_ran_out_and_the
     async def probe():
         return BrokerState(waiting_since[0], started_at)
 
-    outbox.set_queue_probe(probe)
+    current().queue_probe = probe
     try:
         sent.clear()
         await Outbox.filter(id=row.id).update(published_at=now - timedelta(minutes=5))
@@ -113,4 +114,4 @@ async def test_a_published_row_is_sent_again_only_when_its_lease_ran_out_and_the
         started_at = now - timedelta(minutes=1)
         assert await outbox.republish_pending(older_than=timedelta(0)) == 1, "lost with the restarted broker"
     finally:
-        outbox.set_queue_probe(None)
+        current().queue_probe = None

@@ -20,11 +20,9 @@ class _Plugin:
         return {"channels": {"test_partner": "测试对接"}, "categories": {"test_cat": "测试类别"}}
 
 
-async def test_a_plugin_channel_is_a_partner_channel(request, settings, world):
-    loaded = plugins.Plugins(settings)
-    loaded.pm.register(_Plugin(), name="test_partner_plugin")
-    loaded.apply_vocabularies()
-    request.addfinalizer(loaded.withdraw_vocabularies)
+async def test_a_plugin_channel_is_a_partner_channel(platform, world):
+    platform.plugins.pm.register(_Plugin(), name="test_partner_plugin")
+    platform.plugins.apply_vocabularies(platform)
     assert "test_partner" in codes.CHANNELS and codes.CATEGORIES.label("test_cat") == "测试类别"
     with pytest.raises(ValidationFailed) as err:
         await svc.intake(

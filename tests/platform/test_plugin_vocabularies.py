@@ -15,10 +15,10 @@ import pytest
 
 from tests.gql import gql
 from tests.world import World
-from zongzhi.platform import codes, plugins
+from zongzhi.platform import codes, current
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.event_types import EVENT_TYPES
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
 from zongzhi.platform.settings import Settings
@@ -35,13 +35,20 @@ rules:
 
 @pytest.fixture
 async def start(settings: Settings, world: World) -> AsyncIterator:
-    """``start(disabled=...)``: an app started with those plugins disabled, as an HTTP client."""
+    """``start(disabled=...)``: a platform built with those plugins disabled, made current for the
+    rest of the test, and its app as an HTTP client."""
     from zongzhi.platform.app import create_app
 
     clients: list[httpx.AsyncClient] = []
+    platforms: list[Platform] = []
 
     def started(*disabled: str) -> httpx.AsyncClient:
-        app = create_app(replace(settings, disabled_plugins=disabled), manage_db=False)
+        platform = Platform.build(replace(settings, disabled_plugins=disabled))
+        platforms.append(platform)
+        current.install(platform)
+        # The test body's own context sees it too (the fixture's platform is set there as well).
+        current._context.set(platform)
+        app = create_app(platform=platform, manage_db=False)
         clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test"))
         return clients[-1]
 
@@ -50,7 +57,9 @@ async def start(settings: Settings, world: World) -> AsyncIterator:
     finally:
         for client in clients:
             await client.aclose()
-        plugins.load(settings)
+        for platform in platforms:
+            platform.close_engine()
+            current.uninstall(platform)
 
 
 def _court_case(world: World, external_id: str) -> svc.CaseInput:
@@ -96,12 +105,12 @@ async def test_the_code_lists_show_only_the_loaded_plugins_channels(start, world
 
 async def test_a_disabled_plugins_event_types_leave_the_rules(start, world):
     start("court_docking")
-    assert "court.confirmed" not in EVENT_TYPES
+    assert "court.confirmed" not in current.current().codes.event_types
     with pytest.raises(RulesetRejected) as rejected:
         compile_source(LISTENS_TO_THE_COURT)
     assert "court.confirmed" in rejected.value.message
     start()
-    assert EVENT_TYPES["court.confirmed"] == "司法确认"
+    assert current.current().codes.event_types["court.confirmed"] == "司法确认"
     assert compile_source(LISTENS_TO_THE_COURT)[0] == "listens_to_the_court"
 
 

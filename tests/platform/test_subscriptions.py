@@ -20,10 +20,12 @@ import websockets
 
 from tests.casework import actor, new_case, take_to
 from tests.platform.worker_support import claim_redis_db, release_redis_db
+from tests.platforms import running
 from tests.world import World
 from zongzhi.platform import broadcast
 from zongzhi.platform.codes import CaseStatus, Risk
 from zongzhi.platform.models import Case
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.settings import Settings
 
@@ -36,19 +38,21 @@ async def serving(settings: Settings) -> AsyncIterator[str]:
     """The real app under uvicorn on a free port, in this event loop (the ORM is already up)."""
     from zongzhi.platform.app import create_app
 
-    app = create_app(settings, manage_db=False)
+    platform = Platform.build(settings)
+    app = create_app(platform=platform, manage_db=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-        if task.done():
-            task.result()
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
+    with running(platform):  # the test's own changes go out through the served app's platform
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.02)
+            if task.done():
+                task.result()
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"ws://127.0.0.1:{port}/graphql"
+        finally:
+            server.should_exit = True
+            await task
 
 
 async def connect(url: str, token: str | None):
@@ -211,4 +215,3 @@ async def test_event_from_a_celery_worker_reaches_a_subscriber(
             worker.wait()
         log.close()
         release_redis_db(broker)
-        broadcast.configure(replace(settings, redis_url=""))

@@ -11,8 +11,8 @@ import pytest
 
 from tests.world import World
 from zongzhi.platform.observability import celery_hooks, context, tracing
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.settings import Settings
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
@@ -23,21 +23,22 @@ CLIENT_TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
 @pytest.fixture
-def exporter(settings: Settings) -> Iterator[InMemorySpanExporter]:
+def exporter(platform: Platform) -> Iterator[InMemorySpanExporter]:
+    """The test's platform traces, into memory."""
     memory = InMemorySpanExporter()
     provider = sdk_trace.TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracing.configure(replace(settings, tracing=True), provider=provider)
+    platform.tracer = tracing.tracer_for(replace(platform.settings, tracing=True), provider=provider)
     yield memory
-    tracing.configure(settings)  # off again
+    tracing.tracer_for(platform.settings)  # PostgreSQL statements untraced again
 
 
 async def test_spans_of_a_request_down_to_rule_matching(
-    settings: Settings, rules: World, exporter: InMemorySpanExporter
+    platform: Platform, rules: World, exporter: InMemorySpanExporter
 ) -> None:
     from zongzhi.platform.app import create_app
 
-    app = create_app(replace(settings, tracing=True), manage_db=False)
+    app = create_app(platform=platform, manage_db=False)
     variables = {
         "title": "楼上漏水",
         "category": "neighbor",
@@ -60,7 +61,7 @@ async def test_spans_of_a_request_down_to_rule_matching(
     assert spans["evaluate_event"].context.trace_id == request.context.trace_id
     assert request.attributes["http.status_code"] == 200
     assert request.attributes["zongzhi.outcome"] == "OK"
-    if not settings.is_sqlite:  # asyncpg's instrumentation (the test extra has it): one span per statement
+    if not platform.settings.is_sqlite:  # asyncpg's instrumentation (the test extra has it): one span per statement
         sql = [s for s in exporter.get_finished_spans() if s.attributes.get("db.system") == "postgresql"]
         assert sql and all(s.context.trace_id == request.context.trace_id for s in sql)
         assert any("INSERT" in (s.attributes.get("db.statement") or "") for s in sql)
@@ -78,15 +79,16 @@ class _Task:
         self.request = _Request(headers)
 
 
-def test_trace_and_request_id_travel_in_task_headers(exporter: InMemorySpanExporter) -> None:
+def test_trace_and_request_id_travel_in_task_headers(platform: Platform, exporter: InMemorySpanExporter) -> None:
     headers: dict = {}
     with context.bound(context.RequestInfo(request_id="req-77")), tracing.span("publisher") as sending:
         celery_hooks._on_publish(headers=headers)
     assert headers[celery_hooks.REQUEST_ID_HEADER] == "req-77"
     assert "traceparent" in headers
-    celery_hooks._on_prerun(task_id="t-1", task=_Task(headers))
+    hooks = celery_hooks.CeleryHooks(platform.settings)
+    hooks.on_prerun(task_id="t-1", task=_Task(headers))
     assert context.request_id() == "req-77"
-    celery_hooks._on_postrun(task_id="t-1")
+    hooks.on_postrun(task_id="t-1")
     assert context.current() is None
     task_span = next(s for s in exporter.get_finished_spans() if s.name == "celery zongzhi.evaluate_event")
     assert task_span.context.trace_id == sending.get_span_context().trace_id

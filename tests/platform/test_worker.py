@@ -33,10 +33,12 @@ from tests.platform.worker_support import (
     release_redis_db,
     wait_until,
 )
+from tests.platforms import running
 from tests.world import World
-from zongzhi.platform import outbox, runtime
+from zongzhi.platform import outbox
 from zongzhi.platform.evaluation import ACTIVE_TTL_SECONDS
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, RulesetVersion
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.settings import Settings
 
@@ -130,16 +132,18 @@ async def publishing_to(
     from zongzhi.platform.app import create_app
 
     celery_settings = replace(base, event_mode="celery", broker_url=worker.broker_url)
-    await runtime.startup(celery_settings, manage_db=False)
-    app = create_app(celery_settings, manage_db=False)
+    platform = Platform.build(celery_settings)
+    app = create_app(platform=platform, manage_db=False)
     tasks = TaskSender(worker.broker_url)
     offset = worker.log_size()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-            yield Pipeline(world, celery_settings, c, worker, tasks)
-    finally:
-        outbox.set_publishers([])
-        tasks.close()
+    with running(platform):
+        await platform.start(manage_db=False)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+                yield Pipeline(world, celery_settings, c, worker, tasks)
+        finally:
+            await platform.stop(manage_db=False)
+            tasks.close()
     errors = [e for e in worker.errors(offset) if not any(x in e for x in expected_errors)]
     assert not errors, worker.log(offset)
 

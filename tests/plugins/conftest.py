@@ -10,7 +10,6 @@ from dataclasses import replace
 import pytest
 
 from tests.plugins.partner_server import FakePartner
-from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.partners import create_credential, signed_headers
 
@@ -24,11 +23,9 @@ def partner_server() -> Iterator[FakePartner]:
 
 
 @pytest.fixture
-def quick_retries(settings):
-    """Deliveries retried without waiting, three attempts in all."""
-    security.configure(replace(settings, delivery_backoff_seconds=0, delivery_max_attempts=3))
-    yield
-    security.configure(settings)
+def quick_retries(platform):
+    """Deliveries retried without waiting, three attempts in all (on this test's platform)."""
+    platform.settings = replace(platform.settings, delivery_backoff_seconds=0, delivery_max_attempts=3)
 
 
 async def make_partner(world, server: FakePartner, plugin: str, center: str = "county") -> tuple[str, str]:

@@ -8,6 +8,7 @@ invalidates the import caches and loads the plugins again. About 10 s, most of i
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shutil
@@ -22,14 +23,15 @@ import pytest
 
 from tests.casework import actor
 from tests.gql import gql
+from tests.platforms import running
 from tests.plugins.conftest import make_partner, post_signed
-from zongzhi.platform import codes, event_types, outbox, partners, plugins, runtime
+from zongzhi.platform import partners, plugins, runtime
 from zongzhi.platform.codes import AssignmentMode
-from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform.current import current
 from zongzhi.platform.models import Case, Ruleset, RulesetVersion
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services import rulesets
 from zongzhi.platform.settings import Settings
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "procuratorate_docking"
@@ -95,11 +97,10 @@ def _plugins_list(tmp: Path) -> str:
 
 @pytest.fixture(scope="module")
 def installed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The example installed for this module; afterwards uninstalled and the process as it was."""
-    channels = dict(codes.CHANNELS._items)
-    known_events = dict(event_types.EVENT_TYPES)
-    extra_events = set(rulesets.EXTRA_EVENT_TYPES)
+    """The example installed for this module; afterwards uninstalled. Its codes and event types only
+    ever reach the platforms built while it is installed."""
     _install(_copy(tmp_path_factory.mktemp("example")))
+    plugins.rescan()
     try:
         yield tmp_path_factory.mktemp("example-data")
     finally:
@@ -107,40 +108,30 @@ def installed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
         for name in [m for m in sys.modules if m == PLUGIN or m.startswith(f"{PLUGIN}.")]:
             del sys.modules[name]
         importlib.invalidate_caches()
-        # The vocabularies are process-wide; give back the ones the plugin extended.
-        codes.CHANNELS._items = channels
-        event_types.EVENT_TYPES.clear()
-        event_types.EVENT_TYPES.update(known_events)
-        rulesets.EXTRA_EVENT_TYPES.clear()
-        rulesets.EXTRA_EVENT_TYPES.update(extra_events)
-        plugins.load(settings)
-        active_versions.invalidate()
+        plugins.rescan()
 
 
-async def _start(settings: Settings) -> httpx.AsyncClient:
-    """What start-up does, on a fresh app: load the plugins, install their rulesets, evaluate inline."""
+@contextlib.asynccontextmanager
+async def _started(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """What start-up does, on a platform of the test's own: load the plugins (the example among them),
+    install their rulesets, evaluate inline. Deliveries are sent by the test's own ``deliver_due``."""
     from zongzhi.platform.app import create_app
 
-    loaded = plugins.load(settings)
-    await runtime.install_rulesets()
-    outbox.set_publishers([runtime.inline_publisher])
-    active_versions.invalidate()
-    assert PLUGIN in loaded.names()
-    app = create_app(settings, manage_db=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    plugins.rescan()
+    platform = Platform.build(settings)
+    assert PLUGIN in platform.plugins.names()
+    with running(platform):
+        await runtime.install_rulesets(platform)
+        platform.publishers = [runtime.inline_publisher]
+        app = create_app(platform=platform, manage_db=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            yield client
 
 
 @pytest.fixture
 async def example_client(installed, settings: Settings, world) -> AsyncIterator[httpx.AsyncClient]:
-    # Deliveries are sent by the test's own ``deliver_due``, not by a kicker an earlier app's
-    # start-up may have left behind (it would race the test for the delivery).
-    kickers = list(partners._kicker)
-    partners.set_kicker(lambda: None)
-    try:
-        async with await _start(settings) as client:
-            yield client
-    finally:
-        partners._kicker[:] = kickers
+    async with _started(settings) as client:
+        yield client
 
 
 def referral(referral_id: str = "示检刑和〔2026〕12号", **overrides) -> dict:
@@ -256,7 +247,7 @@ async def test_an_upgrade_with_a_changed_ruleset_adds_a_draft(
     _install(upgraded)
     assert f"{PLUGIN} 0.1.1  ({DISTRIBUTION}" in _plugins_list(tmp_path)
 
-    async with await _start(settings) as client:
+    async with _started(settings) as client:
         versions = await RulesetVersion.filter(ruleset__name=PLUGIN).order_by("version")
         assert [(v.version, v.status) for v in versions] == [(1, "active"), (2, "draft")]
         assert "days: 15" in versions[1].source and "days: 20" in versions[0].source
@@ -269,5 +260,5 @@ async def test_an_upgrade_with_a_changed_ruleset_adds_a_draft(
             "the active version (20 days) still rules"
         )
 
-    await runtime.install_rulesets()
+    await runtime.install_rulesets(current())
     assert await RulesetVersion.filter(ruleset__name=PLUGIN).count() == 2, "the same release adds nothing"

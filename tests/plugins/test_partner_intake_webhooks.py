@@ -13,7 +13,7 @@ from tests.plugins.conftest import make_partner, post_signed
 from tests.plugins.court_docking.test_court import REFERRALS, referral
 from tests.plugins.petition_docking.test_petition import ITEMS, item
 from tests.plugins.police_docking.test_police import INCIDENTS, incident
-from zongzhi.platform import plugins
+from zongzhi.platform.current import current
 from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.models import Case, CaseEvent, PartnerRecord
 
@@ -44,8 +44,7 @@ async def test_the_record_is_there_when_case_received_is_handled(
 ):
     world = rules
     observer = RecordObserver()
-    loaded = plugins.current()
-    assert loaded is not None
+    loaded = current().plugins
     loaded.pm.register(observer, name="record_observer")
     try:
         key, secret = await make_partner(world, partner_server, plugin)

@@ -1,4 +1,8 @@
-"""The ASGI application factory: ``create_app(settings)`` wires database, storage, schema and routes."""
+"""The ASGI application factory: ``create_app(settings)`` builds a platform and serves its schema and routes.
+
+The platform is kept on ``app.state.platform``; each request and subscription runs with it as the
+current one (``UsePlatform``), and the GraphQL context carries it.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from zongzhi.platform import plugins, runtime, security
+from zongzhi.platform import current, plugins, runtime
 from zongzhi.platform.graphql_http import GraphQLEndpoint
-from zongzhi.platform.observability import logs, tracing
+from zongzhi.platform.observability import logs
 from zongzhi.platform.observability.graphql import OperationObserver
 from zongzhi.platform.observability.http import RequestContextMiddleware, probe_routes
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.public import public_routes
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.settings import Settings
 from zongzhi.platform.static_files import static_app
-from zongzhi.storage import build_store, evidence_routes
+from zongzhi.storage import evidence_routes
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +55,36 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
-    """Build the app. ``manage_db=False`` when the caller (tests, CLI) already initialised the ORM."""
-    settings = settings or Settings.from_env()
+class UsePlatform:
+    """Runs every request and subscription of the app with the app's platform as the current one."""
+
+    def __init__(self, app: ASGIApp, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with current.use(self.platform):
+            await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None, *, manage_db: bool = True, platform: Platform | None = None
+) -> Starlette:
+    """Build the app for ``platform`` (built from ``settings`` when not given). ``manage_db=False``
+    when the caller (tests, CLI) already initialised the ORM."""
+    if platform is None:
+        platform = Platform.build(settings or Settings.from_env())
+    settings = platform.settings
     # Here as well as in the CLI: uvicorn's worker processes build the app in a fresh interpreter.
     logs.configure(settings.log_format, settings.log_level)
-    tracing.configure(settings)
-    security.configure(settings)
-    loaded = plugins.load(settings)
-    store = build_store(settings)
+    loaded = platform.plugins
+    store = platform.store
     schema = build_app_schema(settings, loaded)
-    graphql = GraphQLEndpoint(schema, settings)
+    graphql = GraphQLEndpoint(schema, settings, platform)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await runtime.startup(settings, manage_db=manage_db)
+        await platform.start(manage_db=manage_db)
         await store.ensure_ready()
         _freeze_startup_objects()
         background = None
@@ -80,7 +101,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             if background is not None:
                 background.cancel()
-            await runtime.shutdown(manage_db=manage_db)
+            await platform.stop(manage_db=manage_db)
 
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
@@ -95,7 +116,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         *public_routes(store),
         *loaded.routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContextMiddleware)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(UsePlatform, platform=platform), Middleware(RequestContextMiddleware)],
+    )
+    app.state.platform = platform
     app.state.settings = settings
     app.state.schema = schema
     app.state.store = store

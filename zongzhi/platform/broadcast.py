@@ -164,38 +164,26 @@ class RedisHub(Hub):
                 await client.aclose()
 
 
-_hub: Hub = Hub()
-
-
 def channel_for(settings: Settings) -> str:
     """One channel per database, so deployments or test runs sharing a Redis never cross-talk."""
     return "zongzhi:board:" + hashlib.sha256(settings.db_url.encode()).hexdigest()[:16]
 
 
-def configure(settings: Settings) -> Hub:
-    """Install the hub for ``settings`` (Redis when ``ZONGZHI_REDIS_URL`` is set) and return it.
+def hub_for(settings: Settings) -> Hub:
+    """The hub for ``settings``: through Redis when ``ZONGZHI_REDIS_URL`` is set, else in-process.
 
-    A new Redis URL or database means a new channel: the old hub's listener is stopped, so no
-    subscriber is left listening on a channel nobody publishes to any more.
+    Nothing is connected until someone subscribes; the platform closes its hub when it stops.
     """
-    global _hub
-    current = _hub
     if settings.redis_url:
-        channel = channel_for(settings)
-        if isinstance(current, RedisHub) and (current.url, current.channel) == (settings.redis_url, channel):
-            return current
-        _hub = RedisHub(settings.redis_url, channel)
-    elif type(current) is Hub:
-        return current
-    else:
-        _hub = Hub()
-    if isinstance(current, RedisHub) and current._listener is not None:
-        current._listener.cancel()
-    return _hub
+        return RedisHub(settings.redis_url, channel_for(settings))
+    return Hub()
 
 
 def hub() -> Hub:
-    return _hub
+    """The running platform's hub."""
+    from zongzhi.platform.current import current
+
+    return current().hub
 
 
 def message_for(event: CaseEvent, case: Case) -> dict[str, Any]:
@@ -233,7 +221,7 @@ async def _announce_inbox(event: CaseEvent, case: Case) -> None:
         "grid_id": case.grid_id,
     }
     try:
-        await _hub.publish(message)
+        await hub().publish(message)
     except Exception as exc:
         log.warning("inbox: could not announce event %s: %s", event.id, exc)
 
@@ -250,13 +238,14 @@ async def announce(items: list[Committed]) -> None:
     if missing:
         events = await CaseEvent.filter(id__in=missing).select_related("case")
         at_hand.extend((event, event.case) for event in events)
+    board = hub()
     for event, case in sorted(at_hand, key=lambda pair: pair[0].id):
         if event.type in INBOX_TYPES:
             await _announce_inbox(event, case)
         if event.type not in KINDS:
             continue
         try:
-            await _hub.publish(message_for(event, case))
+            await board.publish(message_for(event, case))
         except Exception as exc:
             log.warning("dispatch board: could not announce event %s: %s", event.id, exc)
 

@@ -8,7 +8,10 @@ validated on input and shown to front ends as ``{code, label}``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class LabelledEnum(StrEnum):
@@ -113,10 +116,6 @@ class CodeList:
             raise ValueError(f"{self.name} code {code!r} must be a lowercase identifier")
         self._items.setdefault(code, label)
 
-    def remove(self, code: str) -> None:
-        """Take a code out again: the plugin host does, for a plugin's codes once it is not loaded."""
-        self._items.pop(code, None)
-
     def label(self, code: str) -> str:
         return self._items.get(code, code)
 
@@ -130,8 +129,7 @@ class CodeList:
         return list(self._items)
 
 
-CATEGORIES = CodeList(
-    "category",
+BASE_CATEGORIES: Mapping[str, str] = MappingProxyType(
     {
         "marriage_family": "婚姻家庭",
         "neighbor": "邻里纠纷",
@@ -154,13 +152,11 @@ CATEGORIES = CodeList(
     },
 )
 
-KINDS = CodeList(
-    "kind",
+BASE_KINDS: Mapping[str, str] = MappingProxyType(
     {"dispute": "矛盾纠纷", "hazard": "安全隐患", "service": "民生服务", "opinion": "社情民意"},
 )
 
-CHANNELS = CodeList(
-    "channel",
+BASE_CHANNELS: Mapping[str, str] = MappingProxyType(
     {
         "window": "窗口受理",
         "grid": "网格上报",
@@ -172,5 +168,81 @@ CHANNELS = CodeList(
 
 #: Channels that partner plugins own; their cases arrive through signed webhooks, not intake. Each
 #: is declared by its plugin's ``zongzhi_codes`` hook (court, police, petition: the built-in
-#: docking plugins), so a disabled plugin's channel is neither here nor in ``CHANNELS``.
-PARTNER_CHANNELS: set[str] = set()
+#: docking plugins) and joins the platform's set, so a disabled plugin's channel is in no list.
+BASE_PARTNER_CHANNELS: frozenset[str] = frozenset()
+
+
+@dataclass
+class Vocabulary:
+    """One platform's code lists: the core's, plus what its plugins added at start-up."""
+
+    categories: CodeList
+    kinds: CodeList
+    channels: CodeList
+    partner_channels: set[str]
+    #: Every case event type with its label; ``extra_event_types`` are the ones plugins added.
+    event_types: dict[str, str]
+    extra_event_types: set[str] = field(default_factory=set)
+
+    @classmethod
+    def core(cls) -> Vocabulary:
+        from zongzhi.platform.event_types import EVENT_TYPES
+
+        return cls(
+            CodeList("category", dict(BASE_CATEGORIES)),
+            CodeList("kind", dict(BASE_KINDS)),
+            CodeList("channel", dict(BASE_CHANNELS)),
+            set(BASE_PARTNER_CHANNELS),
+            dict(EVENT_TYPES),
+        )
+
+
+class CurrentCodes:
+    """A read-only view of one code list of the current platform (``CATEGORIES``, ``CHANNELS``, ...).
+
+    It holds no codes itself: each call reads the running platform's vocabulary, so a plugin's codes
+    exist exactly where that plugin is loaded, and a test's platform never leaks into the next test.
+    """
+
+    def __init__(self, attribute: str) -> None:
+        self._attribute = attribute
+
+    def _target(self) -> CodeList:
+        from zongzhi.platform.current import current
+
+        return getattr(current().codes, self._attribute)
+
+    def label(self, code: str) -> str:
+        return self._target().label(code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._target()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._target().codes())
+
+    def items(self) -> list[tuple[str, str]]:
+        return self._target().items()
+
+    def codes(self) -> list[str]:
+        return self._target().codes()
+
+
+class CurrentPartnerChannels:
+    """The current platform's partner channels (read-only view, as :class:`CurrentCodes`)."""
+
+    def __contains__(self, code: object) -> bool:
+        from zongzhi.platform.current import current
+
+        return code in current().codes.partner_channels
+
+    def __iter__(self) -> Iterator[str]:
+        from zongzhi.platform.current import current
+
+        return iter(sorted(current().codes.partner_channels))
+
+
+CATEGORIES = CurrentCodes("categories")
+KINDS = CurrentCodes("kinds")
+CHANNELS = CurrentCodes("channels")
+PARTNER_CHANNELS = CurrentPartnerChannels()

@@ -123,10 +123,11 @@ class BulkWriter:
 
     async def add(self, draw: demo.CaseDraw) -> bool:
         """Plan ``draw`` for the next flush; False when its rules do something not reproduced here."""
-        versions = await active_versions.get()
-        if not all(_within(p, EXACT_PATHS) and not _within(p, INEXACT_PATHS) for p in active_versions.paths):
+        active = active_versions()
+        versions = await active.get()
+        if not all(_within(p, EXACT_PATHS) and not _within(p, INEXACT_PATHS) for p in active.paths):
             return False
-        if active_versions.event_types - {"case.received", "case.assessed", "case.overdue"}:
+        if active.event_types - {"case.received", "case.assessed", "case.overdue"}:
             return False
         walk, w = draw.walk, self.world
         grid, village = draw.grid, self.centers[draw.grid.center_id]
@@ -190,7 +191,7 @@ class BulkWriter:
     async def _rules(self, draft: Draft, index: int, versions, state: dict, village: Center, grid) -> bool:
         """Evaluate the active rulesets on event ``index`` and plan what they do, as the evaluator would."""
         event = draft.events[index]
-        if event.type not in active_versions.event_types:
+        if event.type not in active_versions().event_types:
             return True
         fact = await self._fact(draft, event, state, village, grid)
         for firing in get_engine().evaluate(fact, versions):
@@ -202,7 +203,7 @@ class BulkWriter:
                         return False
                     result: dict = {"center": village.code, "moved": False}
                 elif name == "deadline":
-                    if "case.deadline_set" in active_versions.event_types:
+                    if "case.deadline_set" in active_versions().event_types:
                         return False
                     result = await self._deadline(draft, index, params, state, village, rule_key, label)
                 else:
@@ -280,7 +281,7 @@ class BulkWriter:
         data = draft.draw.data
         chain_ids = [int(p) for p in village.path.strip("/").split("/") if p]
         chain = [self.centers.get(i) for i in chain_ids]
-        paths = active_versions.paths
+        paths = active_versions().paths
 
         def wanted(prefix: str) -> bool:
             return any(p == prefix or p.startswith(prefix + ".") for p in paths)

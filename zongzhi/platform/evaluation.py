@@ -20,15 +20,16 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import plugins, rule_actions
+from zongzhi.platform import rule_actions
 from zongzhi.platform.actor import Actor
+from zongzhi.platform.current import current
 from zongzhi.platform.errors import ServiceError
 from zongzhi.platform.facts import build_fact
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
 from zongzhi.platform.observability import metrics, tracing
 from zongzhi.platform.outbox import Committed, caused_by, change, mark_handled, mark_processed
-from zongzhi.platform.rules import Firing, get_engine, parse_ruleset, registry
-from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
+from zongzhi.platform.rules import Firing, get_engine
+from zongzhi.platform.services.rulesets import parse_source
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class ActiveVersions:
 
     def _interest_of(self, row: RulesetVersion) -> tuple[frozenset[str], frozenset[str]]:
         if row.source not in self._interest:
-            parsed = parse_ruleset(row.source, extra_event_types=EXTRA_EVENT_TYPES)
+            parsed = parse_source(row.source)
             types = frozenset(t for rule in parsed.rules for t in rule.on)
             paths = frozenset(f["path"] for f in row.compiled.get("fields", []))
             self._interest[row.source] = (types, paths)
@@ -74,8 +75,7 @@ class ActiveVersions:
                 .select_related("ruleset")
                 .order_by("ruleset__name")
             )
-            loaded_plugins = plugins.current()
-            enabled = set(loaded_plugins.names()) if loaded_plugins else set()
+            enabled = set(current().plugins.names())
             # A disabled plugin's rulesets stay in the database but are not evaluated.
             rows = [r for r in rows if r.ruleset.owner_plugin is None or r.ruleset.owner_plugin in enabled]
             rows = [r for r in rows if r.ruleset.enabled]  # switched off by a rule author
@@ -96,7 +96,9 @@ class ActiveVersions:
             return versions
 
 
-active_versions = ActiveVersions()
+def active_versions() -> ActiveVersions:
+    """The running platform's active versions."""
+    return current().active_versions
 
 
 async def _finish_with_started_versions(
@@ -140,7 +142,7 @@ async def _apply(
         "rule_id": firing.rule_id,
         "action_index": index,
     }
-    spec = registry.get(name)
+    spec = current().actions.get(name)
     actor = Actor.system_actor(f"规则 {rule_key} v{firing.version}", plugin=None)
     try:
         async with change(), caused_by(event.id, event.depth, rule_key):
@@ -203,12 +205,12 @@ async def _evaluate(event_id: int, committed: Committed | None) -> list[Firing]:
     firings: list[Firing] = []
     case: Case | None = None
     if event.depth < MAX_DEPTH:
-        versions = await active_versions.get()
+        versions = await active_versions().get()
         # Most consequences (routed, deadline set, notified...) have no rule listening: skip them.
-        if versions and event.type in active_versions.event_types:
+        if versions and event.type in active_versions().event_types:
             # The case as the event's own transaction committed it, when that was this process.
             case = committed.case if first_delivery and committed.case else await Case.get(id=event.case_id)
-            fact = await build_fact(event, case, paths=active_versions.paths)
+            fact = await build_fact(event, case, paths=active_versions().paths)
             own_chain = await _chain_rules(event)
             if not first_delivery:
                 versions = await _finish_with_started_versions(event, versions)
@@ -222,7 +224,7 @@ async def _evaluate(event_id: int, committed: Committed | None) -> list[Firing]:
             for firing in firings:
                 for index, (name, params) in enumerate(firing.actions):
                     await _apply(firing, index, name, params, event, case)
-    loaded = plugins.current()
+    loaded = current().plugins
     if loaded is not None:
         if case is None and first_delivery:
             case = committed.case
@@ -238,6 +240,3 @@ async def _evaluate(event_id: int, committed: Committed | None) -> list[Firing]:
 
 async def ruleset_names() -> list[str]:
     return list(await Ruleset.all().order_by("name").values_list("name", flat=True))
-
-
-rule_actions.install()

@@ -6,7 +6,11 @@ ruleset is caught when it is saved rather than silently never firing.
 
 from __future__ import annotations
 
-EVENT_TYPES: dict[str, str] = {
+from collections.abc import Mapping
+from types import MappingProxyType
+
+#: The core's event types; a platform's vocabulary adds its plugins' (``current().codes.event_types``).
+EVENT_TYPES: Mapping[str, str] = MappingProxyType({
     "case.received": "受理登记",
     "case.assessed": "分析研判",
     "case.rejected": "不予受理",
@@ -43,8 +47,22 @@ EVENT_TYPES: dict[str, str] = {
     "case.party_removed": "移除当事人",
     "evidence.added": "证据上传",
     "evidence.withdrawn": "证据撤回",
-}
+})
 
 
 def is_known(event_type: str, extra: set[str] | frozenset[str] = frozenset()) -> bool:
     return event_type in EVENT_TYPES or event_type in extra
+
+
+def label(event_type: str) -> str:
+    """The label of a core or loaded plugin's event type (the type itself when unknown)."""
+    from zongzhi.platform.current import current
+
+    return current().codes.event_types.get(event_type, event_type)
+
+
+def plugin_event_types() -> frozenset[str]:
+    """The event types the running platform's plugins added (the rule language accepts them too)."""
+    from zongzhi.platform.current import current
+
+    return frozenset(current().codes.extra_event_types)

@@ -62,7 +62,6 @@ class _Schedule:
 
 
 _LOADED_TTL = 60.0
-_schedule: list[_Schedule] = []
 
 
 def _merge(loaded: list[tuple[date, str]]) -> _Schedule:
@@ -78,21 +77,28 @@ def _merge(loaded: list[tuple[date, str]]) -> _Schedule:
 
 
 async def schedule() -> _Schedule:
-    """The package's festivals with the loaded years' (re-read at most once a minute)."""
-    if _schedule and time.monotonic() - _schedule[0].read_at < _LOADED_TTL:
-        return _schedule[0]
+    """The package's festivals with the loaded years' (re-read at most once a minute; the running
+    platform keeps the last read, as its database holds the loaded years)."""
+    from zongzhi.platform.current import current
     from zongzhi.platform.models import CalendarDay
+
+    platform = current()
+    cached = platform.festival_schedule
+    if cached is not None and time.monotonic() - cached.read_at < _LOADED_TTL:
+        return cached
 
     rows = await CalendarDay.filter(center_id=None, festival__not_isnull=True).values_list("day", "festival")
     merged = _merge(list(rows))
     merged.read_at = time.monotonic()
-    _schedule[:] = [merged]
+    platform.festival_schedule = merged
     return merged
 
 
 def forget_loaded() -> None:
     """Read the loaded festivals again on next use (after ``calendar load``, and in tests)."""
-    _schedule.clear()
+    from zongzhi.platform.current import current
+
+    current().festival_schedule = None
 
 
 def festival_days(day: date, sched: _Schedule | None = None) -> tuple[dict[str, int], dict[str, int]]:

@@ -150,17 +150,15 @@ FACT_FIELDS: dict[str, FactField] = {
     "payload.from": _f("string", "`case.reopened`: the status before"),
 }
 
-_plugin_fields: dict[str, FactField] = {}
-
-
-def add_plugin_fields(plugin: str, fields: dict[str, dict[str, Any]]) -> None:
-    """Declare a plugin's payload fields (``{"payload.x": {"type": ..., "description": ...}}``)."""
+def add_plugin_fields(plugin: str, fields: dict[str, dict[str, Any]], into: dict[str, FactField]) -> None:
+    """Declare a plugin's payload fields (``{"payload.x": {"type": ..., "description": ...}}``) in
+    ``into``, the fact fields of the platform being built."""
     for path, spec in fields.items():
         if not path.startswith("payload.") or path in FACT_FIELDS:
             raise ValueError(f"plugin {plugin}: {path!r} is not a new payload.* field")
         if spec.get("type") not in FIELD_TYPES:
             raise ValueError(f"plugin {plugin}: {path!r} has no type among {FIELD_TYPES}")
-        _plugin_fields.setdefault(
+        into.setdefault(
             path, FactField(spec["type"], spec.get("description", ""), tuple(spec.get("values", ())), plugin)
         )
 
@@ -168,7 +166,9 @@ def add_plugin_fields(plugin: str, fields: dict[str, dict[str, Any]]) -> None:
 def fact_fields(sources: set[str] | None = None) -> dict[str, FactField]:
     """Every path a rule may read: the core's and the loaded plugins' payload fields (or only those
     of ``sources``: ``core`` and plugin names)."""
-    every = {**FACT_FIELDS, **_plugin_fields}
+    from zongzhi.platform.current import current
+
+    every = {**FACT_FIELDS, **current().fact_fields}
     return every if sources is None else {p: f for p, f in every.items() if f.source in sources}
 
 

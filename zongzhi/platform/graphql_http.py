@@ -112,7 +112,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class GraphQLEndpoint(GraphQL):
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, platform: Any = None) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -125,6 +125,7 @@ class GraphQLEndpoint(GraphQL):
             from zongzhi.platform.readpath.http import CompiledReads
 
             self.compiled = CompiledReads(schema._schema, settings)
+        self.platform = platform
 
     @property
     def graphql_ide_html(self) -> str:
@@ -213,9 +214,13 @@ class GraphQLEndpoint(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         if isinstance(request, WebSocket):
-            return WebSocketContext(settings=self.settings, actor=None, request=request, response=response)
+            return WebSocketContext(
+                settings=self.settings, actor=None, request=request, response=response, platform=self.platform
+            )
         actor = getattr(request.state, "actor", None) if hasattr(request, "state") else None
-        context = Context(settings=self.settings, actor=actor, request=request, response=response)
+        context = Context(
+            settings=self.settings, actor=actor, request=request, response=response, platform=self.platform
+        )
         if request is not None and hasattr(request, "state"):
             request.state.context = context
         return context

@@ -26,6 +26,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
+from zongzhi.platform.current import current
 from zongzhi.platform.models import Case, CaseEvent, Outbox
 
 if TYPE_CHECKING:
@@ -48,13 +49,8 @@ class Committed:
 _pending: ContextVar[list[Committed] | None] = ContextVar("zongzhi_outbox_pending", default=None)
 _cause: ContextVar[tuple[int, int, str] | None] = ContextVar("zongzhi_event_cause", default=None)
 
+#: What runs after commit: the running platform's ``publishers`` (set when it starts).
 Publisher = Callable[[list[Committed]], Awaitable[None]]
-_publishers: list[Publisher] = []
-
-
-def set_publishers(publishers: list[Publisher]) -> None:
-    """Install what runs after commit (the app and the worker call this at start-up)."""
-    _publishers[:] = publishers
 
 
 @asynccontextmanager
@@ -170,7 +166,7 @@ async def publish(items: list[Committed]) -> None:
         return
     rows = [item.row for item in items]
     try:
-        for publisher in _publishers:
+        for publisher in list(current().publishers):
             await publisher(items)
     except Exception as exc:  # the rows stay unpublished; the periodic task sends them again
         log.warning("outbox publish failed for %d rows: %s", len(rows), exc)
@@ -199,13 +195,9 @@ async def mark_handled(row: Outbox) -> None:
 # timeout of 600 s gives it back) for at least this long: it is not sent again before.
 LEASE = timedelta(seconds=660)
 
+#: How to ask the broker what it holds and since when it runs (the platform's ``queue_probe``,
+#: celery mode only).
 QueueProbe = Callable[[], Awaitable["BrokerState | None"]]
-_queue_probe: list[QueueProbe] = []
-
-
-def set_queue_probe(probe: QueueProbe | None) -> None:
-    """Install how to ask the broker what it holds and since when it runs (celery mode)."""
-    _queue_probe[:] = [probe] if probe is not None else []
 
 
 async def republish_pending(
@@ -224,7 +216,8 @@ async def republish_pending(
     now = datetime.now(UTC)
     cutoff = now - older_than
     lost = Q(published_at__lte=now - lease)
-    state = await _queue_probe[0]() if _queue_probe else None
+    probe = current().queue_probe
+    state = await probe() if probe is not None else None
     if state is not None and state.started_at is not None:
         lost |= Q(published_at__lt=state.started_at)
     if state is not None and state.waiting_since is not None:

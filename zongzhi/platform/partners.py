@@ -38,6 +38,7 @@ from tortoise.exceptions import IntegrityError
 from zongzhi.platform import security
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
+from zongzhi.platform.current import current
 from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
 from zongzhi.platform.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import (
@@ -95,7 +96,7 @@ async def create_credential(
     for a plugin not among them is refused.
     """
     _require_admin(actor)
-    if loaded is not None and plugin not in loaded:
+    if plugin not in (loaded if loaded is not None else current().plugins.names()):
         raise ValidationFailed(f"no plugin {plugin!r} is loaded", field="plugin")
     if callback_url and not callback_url.startswith(("http://", "https://")):
         raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")
@@ -247,14 +248,6 @@ def _depth_over(data: Any, limit: int) -> bool:
 # --- outbound ------------------------------------------------------------------------------
 
 
-_kicker: list[Any] = []
-
-
-def set_kicker(kick: Any) -> None:
-    """What ``queue_delivery`` calls after storing a delivery (send it now rather than at the sweep)."""
-    _kicker[:] = [kick]
-
-
 async def queue_delivery(
     plugin: str,
     credential: PartnerCredential,
@@ -279,11 +272,11 @@ async def queue_delivery(
         )
     except IntegrityError:
         return None
-    for kick in _kicker:
-        try:
-            kick()
-        except Exception as exc:  # the periodic sweep sends it anyway
-            log.warning("could not trigger delivery %s now: %s", delivery.id, exc)
+    # The platform's kicker sends it now rather than at the next sweep.
+    try:
+        current().kicker()
+    except Exception as exc:  # the periodic sweep sends it anyway
+        log.warning("could not trigger delivery %s now: %s", delivery.id, exc)
     return delivery
 
 

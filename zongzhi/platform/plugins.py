@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from zongzhi.platform import hookspecs
-from zongzhi.platform.codes import CATEGORIES, CHANNELS, KINDS, PARTNER_CHANNELS
-from zongzhi.platform.event_types import EVENT_TYPES
 from zongzhi.platform.hookspecs import DockingFigures
 from zongzhi.platform.settings import Settings
 
@@ -38,22 +37,45 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Installed:
+    name: str
+    distribution: str
+    version: str
+    entry_point: EntryPoint
+
+
+@cache
+def _installed() -> tuple[_Installed, ...]:
+    """The group's entry points with their distributions, read once (reading the installed packages'
+    metadata is most of the cost of loading plugins, and it does not change while a process runs)."""
+    return tuple(
+        _Installed(ep.name, ep.dist.name if ep.dist else "?", ep.dist.version if ep.dist else "?", ep)
+        for ep in entry_points(group=GROUP)
+    )
+
+
+def rescan() -> None:
+    """Read the installed plugins again: after a distribution was installed or removed while the
+    process runs (the example plugin's test does)."""
+    _installed.cache_clear()
+
+
 class Plugins:
     def __init__(self, settings: Settings, *, builtin_only: bool = False) -> None:
         self.pm = pluggy.PluginManager("zongzhi")
         self.pm.add_hookspecs(hookspecs)
         self._sources: dict[str, tuple[str, str]] = {}
-        for ep in entry_points(group=GROUP):
-            dist = ep.dist.name if ep.dist else "?"
-            if ep.name in settings.disabled_plugins or (builtin_only and dist != BUILTIN_DISTRIBUTION):
+        for found in _installed():
+            if found.name in settings.disabled_plugins or (
+                builtin_only and found.distribution != BUILTIN_DISTRIBUTION
+            ):
                 continue
-            if self.pm.get_plugin(ep.name) is not None:
+            if self.pm.get_plugin(found.name) is not None:
                 continue
-            plugin = ep.load()
-            self.pm.register(plugin, name=ep.name)
-            self._sources[ep.name] = (ep.dist.version if ep.dist else "?", f"{dist}: {ep.value}")
-        #: Codes this set of plugins added to each vocabulary (see ``withdraw_vocabularies``).
-        self.added: dict[str, list[str]] = {"categories": [], "kinds": [], "channels": [], "event_types": []}
+            plugin = found.entry_point.load()
+            self.pm.register(plugin, name=found.name)
+            self._sources[found.name] = (found.version, f"{found.distribution}: {found.entry_point.value}")
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -88,52 +110,32 @@ class Plugins:
             results.extend((name, result) for result in caller() if result is not None)
         return results
 
-    def apply_vocabularies(self) -> set[str]:
-        """Add the plugins' codes, fact fields and rule actions; returns the event types they added.
-
-        What is added (codes no list held before) is remembered in ``self.added``, so that the next
-        ``load`` can take it out again when the plugin that owns it is no longer loaded.
-        """
+    def apply_vocabularies(self, platform: Any) -> set[str]:
+        """Add the plugins' codes, fact fields and rule actions to ``platform`` (a ``Platform`` being
+        built); returns the event types they added."""
         from zongzhi.platform.facts import add_plugin_fields
-        from zongzhi.platform.rules import registry
-        from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
 
-        lists = {"categories": CATEGORIES, "kinds": KINDS, "channels": CHANNELS}
-        for contribution in self.hook.zongzhi_codes():
-            for key, code_list in lists.items():
-                for code, label in contribution.get(key, {}).items():
-                    if code not in code_list:
-                        code_list.add(code, label)
-                        self.added[key].append(code)
-                        if key == "channels":  # a plugin's own channel: fed by its webhooks only
-                            PARTNER_CHANNELS.add(code)
-            for code, label in contribution.get("event_types", {}).items():
-                if code not in EVENT_TYPES:
-                    EVENT_TYPES[code] = label
-                    EXTRA_EVENT_TYPES.add(code)
-                    self.added["event_types"].append(code)
+        codes = platform.codes
+        added: set[str] = set()
+        for contributed in self.hook.zongzhi_codes():
+            for code, label in contributed.get("categories", {}).items():
+                codes.categories.add(code, label)
+            for code, label in contributed.get("kinds", {}).items():
+                codes.kinds.add(code, label)
+            for code, label in contributed.get("channels", {}).items():
+                codes.channels.add(code, label)
+                codes.partner_channels.add(code)
+            for code, label in contributed.get("event_types", {}).items():
+                codes.event_types.setdefault(code, label)
+                added.add(code)
+        codes.extra_event_types.update(added)
         for plugin_name, fields in self._each("zongzhi_fact_fields"):
-            add_plugin_fields(plugin_name, dict(fields))
+            add_plugin_fields(plugin_name, dict(fields), platform.fact_fields)
         for specs in self.hook.zongzhi_rule_actions():
             for spec in specs:
-                if registry.get(spec.name) is None:
-                    registry.register(spec)
-        return set(self.added["event_types"])
-
-    def withdraw_vocabularies(self) -> None:
-        """Take out the codes ``apply_vocabularies`` added (before another set of plugins is applied)."""
-        from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES
-
-        lists = {"categories": CATEGORIES, "kinds": KINDS, "channels": CHANNELS}
-        for key, code_list in lists.items():
-            for code in self.added[key]:
-                code_list.remove(code)
-        for code in self.added["channels"]:
-            PARTNER_CHANNELS.discard(code)
-        for code in self.added["event_types"]:
-            EVENT_TYPES.pop(code, None)
-            EXTRA_EVENT_TYPES.discard(code)
-        self.added = {key: [] for key in self.added}
+                if platform.actions.get(spec.name) is None:
+                    platform.actions.register(spec)
+        return added
 
     async def install_rulesets(self) -> None:
         from zongzhi.platform.services import rulesets
@@ -183,39 +185,10 @@ def _origin(awaitable: Any) -> str:
     return f"{module}.{code.co_name}" if code is not None else repr(awaitable)
 
 
-_current: Plugins | None = None
-_figure_sources: set[str] = set()
-
-
-def _register_figures(plugins: Plugins) -> None:
-    """Hand the plugins' docking figures to the statistics; a disabled plugin's figures go away."""
-    from zongzhi.platform.stats import register_docking_figures, unregister_docking_figures
-
-    figures = plugins.docking_figures()
-    for name in _figure_sources - set(figures):
-        unregister_docking_figures(name)
-    for name, fn in figures.items():
-        register_docking_figures(name, fn)
-    _figure_sources.clear()
-    _figure_sources.update(figures)
-
-
 def load(settings: Settings, *, builtin_only: bool = False) -> Plugins:
-    """Load the plugins for this process and add their vocabularies and figures (idempotent).
+    """The plugins ``settings`` enable (the ones shipped with zongzhi only, if ``builtin_only``).
 
-    The codes the previously loaded plugins added are taken out first: a plugin disabled since
-    leaves no channel, category or event type behind.
+    Only loads them: what they add to the code lists and the rule language goes to the platform
+    being built (``Platform.build``).
     """
-    global _current
-    if _current is not None:
-        _current.withdraw_vocabularies()
-    plugins = Plugins(settings, builtin_only=builtin_only)
-    plugins.apply_vocabularies()
-    _register_figures(plugins)
-    _current = plugins
-    return plugins
-
-
-def current() -> Plugins | None:
-    """The plugins this process loaded, or ``None`` before start-up."""
-    return _current
+    return Plugins(settings, builtin_only=builtin_only)

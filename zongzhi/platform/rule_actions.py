@@ -16,7 +16,7 @@ from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CaseStatus, Cente
 from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.models import Case, CaseEvent, Center, Department, Grid, Notification, User, Whistle
 from zongzhi.platform.outbox import change, record_event
-from zongzhi.platform.rules import registry
+from zongzhi.platform.rules import ActionRegistry
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.org import ancestor_at
 from zongzhi.platform.workdays import add_span
@@ -210,8 +210,8 @@ HANDLERS = {
 }
 
 
-def install() -> None:
-    """Attach the handlers to the action registry (idempotent)."""
+def install(registry: ActionRegistry) -> None:
+    """Attach the handlers to ``registry``, a platform's action registry (idempotent)."""
     for name, handler in HANDLERS.items():
         spec = registry.get(name)
         if spec is not None:

@@ -1,4 +1,5 @@
-"""Start-up shared by the API, the worker and the CLI: database, secrets, rulesets, event publishing.
+"""What a started platform runs: how committed events are published, rulesets installed, deliveries
+kicked, and the embedded mode's background loop (``Platform.start`` wires these).
 
 ``event_mode=inline`` (embedded): committed events are evaluated in-process right after commit, and
 ``background_loop`` does what Celery beat does in production (republish, deadline tick, orphans).
@@ -11,9 +12,13 @@ import asyncio
 import logging
 from datetime import timedelta
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from zongzhi.platform import db, outbox, partners, plugins, security
+from zongzhi.platform import outbox, partners
 from zongzhi.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from zongzhi.platform.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +49,10 @@ def celery_publisher(broker_url: str) -> outbox.Publisher:
 
 
 def board_publisher(settings: Settings) -> outbox.Publisher:
-    """Announces committed events to the dispatch board (in-process, or through Redis if configured)."""
+    """Announces committed events to the dispatch board (the platform's hub: in-process, or through
+    Redis if configured)."""
     from zongzhi.platform import broadcast
 
-    broadcast.configure(settings)
     return broadcast.announce
 
 
@@ -71,18 +76,17 @@ def queue_probe_for(settings: Settings) -> outbox.QueueProbe | None:
     return probe
 
 
-async def install_rulesets() -> None:
+async def install_rulesets(platform: Platform) -> None:
     """The core rules and every loaded plugin's rulesets (new ones active, changed ones as drafts)."""
     from zongzhi.platform.services import rulesets
 
     await rulesets.install("core", core_rules_source(), owner_plugin=None)
-    loaded = plugins.current()
-    if loaded is not None:
-        await loaded.install_rulesets()
+    await platform.plugins.install_rulesets()
 
 
-def delivery_kicker(settings: Settings):
+def delivery_kicker(platform: Platform):
     """How a freshly queued partner delivery gets sent at once (the periodic sweep is the net)."""
+    settings = platform.settings
     if settings.event_mode == "celery":
 
         def kick() -> None:
@@ -95,33 +99,23 @@ def delivery_kicker(settings: Settings):
     def kick_inline() -> None:
         from zongzhi.platform.partners import deliver_due
 
-        task = asyncio.get_running_loop().create_task(deliver_due())
-        _background_tasks.add(task)
-        task.add_done_callback(_background_tasks.discard)
+        platform.spawn(deliver_due())
 
     return kick_inline
 
 
-_background_tasks: set[asyncio.Task] = set()
+async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool = True) -> Platform:
+    """Build a platform for ``settings`` and start it (the CLI's demo; the app and worker build theirs)."""
+    from zongzhi.platform.platform import Platform
 
-
-async def startup(settings: Settings, *, migrate: bool = True, manage_db: bool = True) -> None:
-    security.configure(settings)
-    plugins.load(settings)
-    if manage_db:
-        await db.init(settings, run_migrations=migrate)
-    await install_rulesets()
-    outbox.set_publishers(publishers_for(settings))
-    outbox.set_queue_probe(queue_probe_for(settings))
-    partners.set_kicker(delivery_kicker(settings))
+    return await Platform.build(settings).start(manage_db=manage_db, migrate=migrate)
 
 
 async def shutdown(*, manage_db: bool = True) -> None:
-    outbox.set_publishers([])
-    outbox.set_queue_probe(None)
-    partners.set_kicker(lambda: None)
-    if manage_db:
-        await db.close()
+    """Stop the platform ``startup`` started (the process's current one)."""
+    from zongzhi.platform.current import current
+
+    await current().stop(manage_db=manage_db)
 
 
 async def background_loop(settings: Settings, store) -> None:

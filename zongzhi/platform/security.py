@@ -1,4 +1,4 @@
-"""Process-wide secrets: the PII cipher and JWT signing, configured once from Settings."""
+"""Secrets: the PII cipher, the audit key and JWT signing, from the running platform's settings."""
 
 from __future__ import annotations
 
@@ -8,17 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from zongzhi.platform.current import current
 from zongzhi.platform.pii import PiiCipher
 from zongzhi.platform.settings import Settings
 
-_state: dict[str, object] = {}
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "zongzhi"
-
-
-def configure(settings: Settings) -> None:
-    _state["settings"] = settings
-    _state["cipher"] = PiiCipher(settings.pii_key or f"pii:{settings.secret_key}")
 
 
 def audit_key() -> bytes:
@@ -30,15 +25,11 @@ def audit_key() -> bytes:
 
 
 def settings() -> Settings:
-    if "settings" not in _state:
-        configure(Settings.from_env())
-    return _state["settings"]  # type: ignore[return-value]
+    return current().settings
 
 
 def cipher() -> PiiCipher:
-    if "cipher" not in _state:
-        configure(Settings.from_env())
-    return _state["cipher"]  # type: ignore[return-value]
+    return current().cipher
 
 
 def issue_jwt(user_id: int, username: str, ttl: timedelta | None = None) -> str:

@@ -37,11 +37,11 @@ class ConsoleSender:
         log.warning("SMS to %s: %s", mask_phone(phone), text)
 
 
-_senders: dict[str, SmsSender] = {}
-
-
 def sender(settings) -> SmsSender:
-    """The configured sender, built once per process."""
+    """The configured sender, built once per platform."""
+    from zongzhi.platform.current import current
+
+    _senders = current().sms_senders
     name = settings.sms_sender or "console"
     if name not in _senders:
         if name == "console":

@@ -1,9 +1,11 @@
 """Celery: the distributed half of the event pipeline (``zongzhi worker`` / ``zongzhi beat``).
 
-Celery has no asyncio support, so each worker process keeps one event loop with the ORM initialised
-on it, and every task runs its async body on that loop. Tasks acknowledge late and are rejected on a
-lost worker, so a killed worker's task is delivered again; the outbox republisher is the second net
-(it resends events that were never processed), and evaluation is idempotent per event.
+Celery has no asyncio support, so each worker process keeps one event loop with its platform
+(database, rules engine, plugins) started on it, and every task runs its async body on that loop.
+``build_app(settings)`` makes the Celery app; importing this module does nothing. Tasks
+acknowledge late and are rejected on a lost worker, so a killed worker's task is delivered again;
+the outbox republisher is the second net (it resends events that were never processed), and
+evaluation is idempotent per event.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ import os
 from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from zongzhi.platform.broker_queue import VISIBILITY_TIMEOUT_SECONDS
-from zongzhi.platform.observability import celery_hooks, metrics, tracing
+from zongzhi.platform.current import current, current_or_none
+from zongzhi.platform.observability import celery_hooks, metrics
 from zongzhi.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from zongzhi.platform.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,7 @@ SWEEPS = "zongzhi.sweep_tick"
 
 
 def make_celery(settings: Settings, *, current: bool = True) -> Celery:
+    celery_hooks.install_publisher()  # whoever sends a task sends its request id and trace with it
     app = Celery("zongzhi", broker=settings.broker_url, set_as_current=current)
     app.conf.update(
         task_acks_late=True,
@@ -55,59 +62,119 @@ def make_celery(settings: Settings, *, current: bool = True) -> Celery:
     return app
 
 
-settings = Settings.from_env()
-celery_app = make_celery(settings)
-celery_hooks.install(settings)
-tracing.configure(settings)
+class TaskRunner:
+    """One worker process's event loop and platform: built in ``worker_process_init`` (or on the first
+    task, in a pool without child processes), stopped in ``worker_process_shutdown``."""
 
-_loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.platform: Platform | None = None
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coro`` on this process's loop, starting the platform on first use."""
+        if self.loop is None:
+            self.start()
+        assert self.loop is not None
+        return self.loop.run_until_complete(coro)
+
+    def start(self, **_: Any) -> None:
+        if self.loop is not None:
+            return
+        from zongzhi.platform.platform import Platform
+
+        loop = asyncio.new_event_loop()
+        platform = Platform.build(self.settings)
+        loop.run_until_complete(platform.start(migrate=False))
+        self.loop, self.platform = loop, platform
+
+    def stop(self, **_: Any) -> None:
+        if self.loop is not None and self.platform is not None:
+            self.loop.run_until_complete(self.platform.stop())
+        metrics.process_gone(os.getpid())
 
 
-def _run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run ``coro`` on this process's loop, starting the ORM on first use."""
-    global _loop
-    if _loop is None:
-        from zongzhi.platform import runtime
+def build_app(settings: Settings | None = None) -> Celery:
+    """The worker's and beat's Celery app, with its tasks and signal receivers.
 
-        _loop = asyncio.new_event_loop()
-        _loop.run_until_complete(runtime.startup(settings, migrate=False))
-    return _loop.run_until_complete(coro)
+    A factory, so that importing this module reads no environment and creates nothing; each worker
+    process builds its platform in ``worker_process_init``.
+    """
+    settings = settings or _settings()
+    app = make_celery(settings)
+    celery_hooks.install(settings)
+    runner = TaskRunner(settings)
+    app.zongzhi_runner = runner  # type: ignore[attr-defined]
+    worker_process_init.disconnect(dispatch_uid="zongzhi-process-init")
+    worker_process_init.connect(runner.start, weak=False, dispatch_uid="zongzhi-process-init")
+    worker_process_shutdown.disconnect(dispatch_uid="zongzhi-process-shutdown")
+    worker_process_shutdown.connect(runner.stop, weak=False, dispatch_uid="zongzhi-process-shutdown")
+
+    @app.task(name=DELIVER)
+    def deliver_due() -> int:
+        from zongzhi.platform.partners import deliver_due as sweep
+
+        return runner.run(sweep())
+
+    @app.task(name=EVALUATE)
+    def evaluate_event(event_id: int) -> int:
+        from zongzhi.platform.evaluation import evaluate_event as evaluate
+
+        fired = len(runner.run(evaluate(event_id)))
+        log.info("event %s evaluated: %d rules fired", event_id, fired)
+        return fired
+
+    @app.task(name=REPUBLISH)
+    def republish_outbox() -> int:
+        from zongzhi.platform.outbox import republish_pending
+
+        return runner.run(republish_pending())
+
+    @app.task(name=DEADLINES)
+    def deadline_tick() -> dict[str, int]:
+        from zongzhi.platform.services.deadlines import tick
+
+        return runner.run(tick())
+
+    @app.task(name=SWEEPS)
+    def sweep_tick() -> dict[str, int]:
+        """Scheduled sweeps: this period's tasks (created once), overdue ones sent to the level above."""
+        from zongzhi.platform.services.sweeps import tick
+
+        return runner.run(tick())
+
+    @app.task(name=ORPHANS)
+    def remove_orphan_evidence() -> int:
+        from zongzhi.platform.tasks_evidence import remove_orphans
+
+        async def remove() -> int:
+            assert runner.platform is not None
+            orphan_age = timedelta(hours=settings.evidence_orphan_hours)
+            return await remove_orphans(runner.platform.store, orphan_age)
+
+        return runner.run(remove())
+
+    return app
 
 
-@worker_process_init.connect
-def _start_process(**_: Any) -> None:
-    _run(asyncio.sleep(0))
-
-
-@worker_process_shutdown.connect
-def _stop_process(**_: Any) -> None:
-    if _loop is not None:
-        from zongzhi.platform import runtime
-
-        _loop.run_until_complete(runtime.shutdown())
-    metrics.process_gone(os.getpid())
-
-
-_senders: dict[str, Celery] = {}
+def _settings() -> Settings:
+    """The running platform's settings (the CLI's), else the environment's."""
+    platform = current_or_none()
+    return platform.settings if platform is not None else Settings.from_env()
 
 
 def sender_for(broker_url: str) -> Celery:
-    """The app that sends to ``broker_url``.
-
-    ``celery_app`` takes its broker from the environment when this module is imported, but a process
-    may be started with other settings (``create_app(settings)``, ``runtime.startup(settings)``):
-    their broker is the one its events must reach.
-    """
-    if broker_url == celery_app.conf.broker_url:
-        return celery_app
-    if broker_url not in _senders:
-        _senders[broker_url] = make_celery(replace(settings, broker_url=broker_url), current=False)
-    return _senders[broker_url]
+    """The app that sends to ``broker_url`` (one per broker, kept by the running platform)."""
+    platform = current()
+    senders = platform.celery_senders
+    if broker_url not in senders:
+        senders[broker_url] = make_celery(replace(platform.settings, broker_url=broker_url), current=False)
+    return senders[broker_url]
 
 
 def send_evaluation(event_id: int, broker_url: str | None = None) -> None:
     """Queue one event for evaluation; fails fast (and the outbox keeps it) if the broker is down."""
-    sender_for(broker_url or settings.broker_url).send_task(
+    sender_for(broker_url or current().settings.broker_url).send_task(
         EVALUATE,
         args=[event_id],
         retry=True,
@@ -116,59 +183,14 @@ def send_evaluation(event_id: int, broker_url: str | None = None) -> None:
 
 
 def send_delivery_sweep(broker_url: str | None = None) -> None:
-    sender_for(broker_url or settings.broker_url).send_task(DELIVER, retry=False)
+    sender_for(broker_url or current().settings.broker_url).send_task(DELIVER, retry=False)
 
 
-@celery_app.task(name=DELIVER)
-def deliver_due() -> int:
-    from zongzhi.platform.partners import deliver_due as sweep
-
-    return _run(sweep())
-
-
-@celery_app.task(name=EVALUATE)
-def evaluate_event(event_id: int) -> int:
-    from zongzhi.platform.evaluation import evaluate_event as evaluate
-
-    fired = len(_run(evaluate(event_id)))
-    log.info("event %s evaluated: %d rules fired", event_id, fired)
-    return fired
-
-
-@celery_app.task(name=REPUBLISH)
-def republish_outbox() -> int:
-    from zongzhi.platform.outbox import republish_pending
-
-    return _run(republish_pending())
-
-
-@celery_app.task(name=DEADLINES)
-def deadline_tick() -> dict[str, int]:
-    from zongzhi.platform.services.deadlines import tick
-
-    return _run(tick())
-
-
-@celery_app.task(name=SWEEPS)
-def sweep_tick() -> dict[str, int]:
-    """Scheduled sweeps: this period's tasks (created once), overdue ones sent to the level above."""
-    from zongzhi.platform.services.sweeps import tick
-
-    return _run(tick())
-
-
-@celery_app.task(name=ORPHANS)
-def remove_orphan_evidence() -> int:
-    from zongzhi.platform.tasks_evidence import remove_orphans
-    from zongzhi.storage import build_store
-
-    return _run(remove_orphans(build_store(settings), timedelta(hours=settings.evidence_orphan_hours)))
-
-
-def run_worker(concurrency: int, loglevel: str) -> None:
+def run_worker(concurrency: int, loglevel: str, settings: Settings | None = None) -> None:
+    settings = settings or _settings()
     # --quiet (a global option, before the sub-command): in JSON mode the start-up banner is not a log line.
     quiet = ["--quiet"] if settings.log_format == "json" else []
-    celery_app.worker_main(
+    build_app(settings).worker_main(
         [
             *quiet,
             "worker",
@@ -180,6 +202,7 @@ def run_worker(concurrency: int, loglevel: str) -> None:
     )
 
 
-def run_beat(loglevel: str, schedule_file: str) -> None:
+def run_beat(loglevel: str, schedule_file: str, settings: Settings | None = None) -> None:
+    settings = settings or _settings()
     quiet = ["--quiet"] if settings.log_format == "json" else []
-    celery_app.start([*quiet, "beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
+    build_app(settings).start([*quiet, "beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])

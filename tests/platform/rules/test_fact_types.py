@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from zongzhi.platform import plugins
+from tests.platforms import running
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.rules import RulesetInvalid, parse_ruleset
 from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
 from zongzhi.platform.settings import Settings
@@ -28,9 +30,11 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True, scope="module")
-def builtin_plugins():
-    plugins.load(Settings.from_env(), builtin_only=True)
+@pytest.fixture(autouse=True)
+def builtin_plugins(unit_settings: Settings) -> Iterator[Platform]:
+    """A platform with the plugins shipped with zongzhi only."""
+    with running(Platform.build(unit_settings, builtin_only=True)) as platform:
+        yield platform
 
 
 def _errors(when: str) -> list[str]:

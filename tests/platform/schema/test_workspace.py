@@ -10,6 +10,7 @@ from tests.casework import actor, new_case, take_to
 from tests.gql import GraphQLErrors, gql
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.current import current
 from zongzhi.platform.models import CaseEvent, Notification, Whistle
 from zongzhi.platform.rule_actions import ActionContext, notify, whistle
 from zongzhi.platform.schema.ids import to_global_id
@@ -197,11 +198,11 @@ async def test_bulk_close_reports_each_case(client, world):
 async def test_notification_added_pushes_new_rows_of_the_inbox(client, world):
     import asyncio
 
-    from zongzhi.platform import broadcast, outbox
+    from zongzhi.platform import broadcast
     from zongzhi.platform.actor import actor_for_user
     from zongzhi.platform.schema.context import Context
 
-    outbox.set_publishers([broadcast.announce])
+    current().publishers = [broadcast.announce]
     case = await new_case(world)
     context = Context(settings=client.app.state.settings, actor=await actor_for_user(world.users["a_staff"]))
     stream = await client.app.state.schema.subscribe(

@@ -9,10 +9,12 @@ import httpx
 
 from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
+from tests.platforms import running
 from tests.plugins.conftest import make_partner, post_signed
-from zongzhi.platform import partners
+from zongzhi.platform import partners, runtime
 from zongzhi.platform.codes import AssignmentMode
 from zongzhi.platform.models import Case, Delivery, PartnerRecord
+from zongzhi.platform.platform import Platform
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 
@@ -204,14 +206,13 @@ async def test_partner_token_cannot_use_general_mutations(rules, client):
 async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, settings, client, partner_server):
     world = rules
     from zongzhi.platform.app import create_app
-    from zongzhi.platform.evaluation import active_versions
 
     key, secret = await make_partner(world, partner_server, "court_docking")
     await post_signed(client, REFERRALS, key, secret, referral())
-    disabled = replace(settings, disabled_plugins=("court_docking",))
-    app = create_app(disabled, manage_db=False)
-    active_versions.invalidate()
-    try:
+    disabled = Platform.build(replace(settings, disabled_plugins=("court_docking",)))
+    disabled.publishers = [runtime.inline_publisher]
+    app = create_app(platform=disabled, manage_db=False)
+    with running(disabled):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
             assert (await post_signed(c, REFERRALS, key, secret, referral("(2026)另一号"))).status_code == 404
             r = await c.post(
@@ -220,10 +221,7 @@ async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, setti
                 headers={"Authorization": f"Bearer {world.tokens['a_staff']}"},
             )
             assert "Cannot query field 'courtReferral'" in r.json()["errors"][0]["message"]
-        assert "court_docking" not in {name for name, _ in await active_versions.get()}
-    finally:
-        create_app(settings, manage_db=False)
-        active_versions.invalidate()
+        assert "court_docking" not in {name for name, _ in await disabled.active_versions.get()}
 
 
 async def test_court_figures_reach_the_statistics(rules, client, partner_server):

@@ -55,27 +55,35 @@ class Run:
 
     @classmethod
     def begin(cls, name: str) -> Run:
-        """Read the settings and configure logging and the keys: what every command does first."""
-        from zongzhi.platform import security
+        """Read the settings, configure logging and install this run's platform: what every command
+        does first. The platform is built when a command first needs it (``zongzhi worker`` and
+        ``serve`` prepare the metrics directory before anything the platform imports defines a metric)."""
+        from zongzhi.platform import current
         from zongzhi.platform.observability import logs
+        from zongzhi.platform.platform import DeferredPlatform
 
         settings = read_settings()
         logs.configure(settings.log_format, settings.log_level)
-        security.configure(settings)
+        current.install(DeferredPlatform(settings))
         return cls(name, settings)
 
     def with_settings(self, settings: Settings) -> Run:
-        """The same run on changed settings (the demo's public URL)."""
-        from zongzhi.platform import security
+        """The same run on changed settings (the demo's public URL), with a platform built from them."""
+        from zongzhi.platform import current
+        from zongzhi.platform.platform import DeferredPlatform
 
-        security.configure(settings)
+        current.install(DeferredPlatform(settings))
         return replace(self, settings=settings)
 
     def load_plugins(self, *, builtin_only: bool = False) -> Plugins:
-        """Load the plugins: their vocabularies, event types and rule actions become known."""
+        """The plugins: this run's platform's (their vocabularies, event types and rule actions are
+        known to it), or only the ones shipped with zongzhi."""
         from zongzhi.platform import plugins
+        from zongzhi.platform.current import current
 
-        return plugins.load(self.settings, builtin_only=builtin_only)
+        if builtin_only:
+            return plugins.load(self.settings, builtin_only=True)
+        return current().plugins
 
     async def migrate(self) -> None:
         """Apply pending migrations and close the connection (before a server or worker starts)."""

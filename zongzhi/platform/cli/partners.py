@@ -24,12 +24,9 @@ def plugins_list(run: Run) -> int:
 @click.option("--callback", help="the partner's callback URL for outbound results")
 @click.option("--center", help="12-digit code of the center its cases go to by default")
 async def partners_create(run: Run, plugin: str, name: str, callback: str | None, center: str | None) -> int:
-    from zongzhi.platform import partners, plugins
+    from zongzhi.platform import partners
 
-    loaded = plugins.current()
-    credential, secret = await partners.create_credential(
-        run.admin(), plugin, name, callback or "", center, loaded=loaded.names() if loaded else ()
-    )
+    credential, secret = await partners.create_credential(run.admin(), plugin, name, callback or "", center)
     print(f"key id: {credential.key_id}")
     print(f"secret: {secret}")
     print("(the secret is shown only now)")

@@ -18,7 +18,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from zongzhi.platform import plugins
+from zongzhi.platform.current import current_or_none
 from zongzhi.platform.observability import metrics
 from zongzhi.platform.settings import Settings
 
@@ -99,10 +99,10 @@ async def check_storage(settings: Settings, store: Any) -> str:
 
 
 async def check_plugins(settings: Settings) -> str:
-    loaded = plugins.current()
-    if loaded is None:
+    platform = current_or_none()
+    if platform is None:
         raise RuntimeError("plugins are not loaded")
-    return ", ".join(loaded.names())
+    return ", ".join(platform.plugins.names())
 
 
 def readiness_checks(settings: Settings, store: Any) -> dict[str, Callable[[], Awaitable[str]]]:

@@ -14,36 +14,39 @@ import contextlib
 import importlib.util
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
+from zongzhi.platform.current import current_or_none
 from zongzhi.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_tracer: Any = None
+
+def _tracer() -> Any:
+    """The running platform's tracer; ``None`` when tracing is off or no platform runs here."""
+    platform = current_or_none()
+    return platform.tracer if platform is not None else None
 
 
 def enabled() -> bool:
-    return _tracer is not None
+    return _tracer() is not None
 
 
-def configure(settings: Settings, provider: Any = None) -> None:
-    """Turn tracing on when the settings say so; ``provider`` (tests) replaces the OTLP exporter."""
-    global _tracer
+def tracer_for(settings: Settings, provider: Any = None) -> Any:
+    """The tracer a platform for ``settings`` uses, ``None`` when tracing is off; ``provider`` (tests)
+    replaces the OTLP exporter."""
     if not settings.tracing:
-        if _tracer is not None:
+        if "opentelemetry.instrumentation.asyncpg" in sys.modules:
             _sql_spans(None)
-        _tracer = None
-        return
-    if provider is None and _tracer is not None:
-        return  # already on (the CLI, then the app factory, or a test's provider)
+        return None
     if importlib.util.find_spec("opentelemetry.sdk") is None:
         raise RuntimeError("ZONGZHI_TRACING=true needs the otel extra: pip install 'zongzhi[otel]'")
     if provider is None:
         provider = _global_provider()
-    _tracer = provider.get_tracer("zongzhi")
     _sql_spans(provider)
+    return provider.get_tracer("zongzhi")
 
 
 def _sql_spans(provider: Any) -> None:
@@ -82,16 +85,17 @@ def _global_provider() -> Any:
 @contextlib.contextmanager
 def span(name: str, attributes: dict[str, Any] | None = None, parent: Any = None) -> Iterator[Any]:
     """A span around the block (the current span's child, or ``parent``'s); nothing when tracing is off."""
-    if _tracer is None:
+    tracer = _tracer()
+    if tracer is None:
         yield None
         return
-    with _tracer.start_as_current_span(name, context=parent, attributes=attributes or {}) as current:
+    with tracer.start_as_current_span(name, context=parent, attributes=attributes or {}) as current:
         yield current
 
 
 def inject(headers: dict[str, Any]) -> None:
     """Write the current trace context into ``headers`` (W3C ``traceparent``)."""
-    if _tracer is None:
+    if _tracer() is None:
         return
     from opentelemetry.propagate import inject as otel_inject
 
@@ -100,7 +104,7 @@ def inject(headers: dict[str, Any]) -> None:
 
 def extract(headers: Any) -> Any:
     """The trace context carried by ``headers`` (``None`` when tracing is off)."""
-    if _tracer is None or not headers:
+    if _tracer() is None or not headers:
         return None
     from opentelemetry.propagate import extract as otel_extract
 
@@ -108,7 +112,7 @@ def extract(headers: Any) -> Any:
 
 
 def set_attribute(key: str, value: Any) -> None:
-    if _tracer is None or value is None:
+    if value is None or _tracer() is None:
         return
     from opentelemetry import trace
 

@@ -329,9 +329,9 @@ TYPES: dict[str, TypeSpec] = {
 
 
 def _event_label(event_type: str) -> str:
-    from zongzhi.platform.event_types import EVENT_TYPES
+    from zongzhi.platform import event_types
 
-    return EVENT_TYPES.get(event_type, event_type)
+    return event_types.label(event_type)
 
 
 #: Columns holding JSON (embedded as JSON, not as text, in the statement's answer).

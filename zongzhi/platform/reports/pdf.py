@@ -12,14 +12,14 @@ import io
 import logging
 from datetime import timedelta
 from functools import cache
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from zongzhi.platform.reports.build import Report
 from zongzhi.platform.reports.tables import Table, tables
+
+if TYPE_CHECKING:  # matplotlib is imported when a PDF is made: importing it writes a font cache
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ MAX_ROWS = 40
 
 @cache
 def cjk_font() -> str | None:
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FONTS if name in installed), None)
     if found is None:
@@ -60,6 +62,8 @@ class _Pages:
         self.number = 0
 
     def _new(self) -> Figure:
+        from matplotlib.figure import Figure
+
         self.flush()
         self.fig = Figure(figsize=PAGE)
         self.number += 1
@@ -165,11 +169,15 @@ def _trend_chart(pages: _Pages, report: Report) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="x", labelsize=7, rotation=30)
     ax.set_ylim(bottom=0)
+    from matplotlib.ticker import MaxNLocator
+
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     pages.y -= 0.6
 
 
 def pdf(report: Report) -> bytes:
+    from matplotlib.backends.backend_pdf import PdfPages
+
     # CJK fonts come in one weight; matplotlib would warn on every bold heading that it used it.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     font_name = cjk_font()

@@ -4,16 +4,16 @@ Public API::
 
     parse_ruleset(source, *, extra_event_types=(), registry=None) -> Ruleset   # raises RulesetInvalid
     compile_ruleset(ruleset) -> CompiledRuleset        # .to_dict() / CompiledRuleset.from_dict()
-    get_engine() -> Engine                             # one per process
+    get_engine() -> Engine                             # the running platform's
     Engine.load(name, version, compiled) / .unload(name, version) / .retain(active)
     Engine.evaluate(fact, [(name, version), ...]) -> list[Firing]
     simulate(source_or_parsed, facts) -> list[list[Firing]]
     reference.evaluate(ruleset, fact, version=0) -> list[Firing]
-    actions.registry.register(ActionSpec(...))
+    builtin_registry().register(ActionSpec(...))       # a platform holds its own registry
     ruleset_schema() -> dict
 """
 
-from .actions import ActionRegistry, ActionSpec, registry
+from .actions import ActionRegistry, ActionSpec, builtin_registry
 from .compiler import CompiledRuleset, compile_ruleset
 from .engine import Engine, EngineError, get_engine, simulate
 from .errors import RuleError, RulesetInvalid
@@ -32,10 +32,10 @@ __all__ = [
     "RuleError",
     "Ruleset",
     "RulesetInvalid",
+    "builtin_registry",
     "compile_ruleset",
     "get_engine",
     "parse_ruleset",
-    "registry",
     "ruleset_schema",
     "simulate",
 ]

@@ -6,9 +6,11 @@ through :attr:`ActionSpec.handler`, an optional async callable that this package
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import jsonschema
@@ -155,4 +157,16 @@ def builtin_actions() -> list[ActionSpec]:
     ]
 
 
-registry = ActionRegistry(builtin_actions())
+@cache
+def _builtin_specs() -> tuple[ActionSpec, ...]:
+    """Built and checked once (checking a parameter schema against the metaschema is the slow part)."""
+    return tuple(builtin_actions())
+
+
+def builtin_registry() -> ActionRegistry:
+    """A new registry of the built-in actions (no handlers): the rule language without a platform.
+
+    A platform builds its own (``Platform.actions``) from this, with the handlers and its plugins'
+    actions; each registry has its own copies of the specs, so handlers attached to one stay there.
+    """
+    return ActionRegistry([copy.copy(spec) for spec in _builtin_specs()])

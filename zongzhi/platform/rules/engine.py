@@ -13,7 +13,7 @@ names the rule that matched; we read the rule key off the message text), ``retra
 - One sid (``"0"``) per ruleset, so the 1,024 live-sid limit is never approached.
 - A durable ``$or`` fires a rule once per matching branch; firings are de-duplicated per rule.
 - durable_rules is not thread-safe: every call into it, for every :class:`Engine`, holds one
-  process-wide lock.
+  process-wide lock (``_LOCK``: its C state is per process, whichever platform an engine serves).
 - Versions load side by side as ``<name>__v<version>__s<shard>``; ``unload`` frees the C-level ruleset with
   ``durable_rules_engine.delete_ruleset`` (present in 2.0.28), so retired versions do not accumulate.
 """
@@ -37,7 +37,6 @@ from .parse import parse_ruleset
 from .shaping import Shaper
 
 _LOCK = threading.Lock()
-_FACT_IDS = itertools.count(1)
 _SID = "0"
 
 
@@ -76,8 +75,12 @@ def durable_name(name: str, version: int, shard: int) -> str:
 
 
 class Engine:
+    """One platform's rules engine (``Platform.engine``); tests and tools may make their own."""
+
     def __init__(self) -> None:
         self._loaded: dict[tuple[str, int], _Loaded] = {}
+        self._fact_ids = itertools.count(1)
+        self._simulations = itertools.count(1)
 
     def load(self, name: str, version: int, compiled: CompiledRuleset | dict[str, Any]) -> None:
         """Register ``compiled`` as ``name`` version ``version``; a no-op if that version is loaded."""
@@ -138,7 +141,7 @@ class Engine:
         return [firing for _, firing in found]
 
     def _run(self, loaded: _Loaded, fact: dict[str, Any], position: int) -> list[tuple[Any, Firing]]:
-        message = json.dumps(loaded.shaper.shape(fact, next(_FACT_IDS), _SID), ensure_ascii=False)
+        message = json.dumps(loaded.shaper.shape(fact, next(self._fact_ids), _SID), ensure_ascii=False)
         keys: dict[str, None] = {}
         assert_fact, start, advance, retract = (
             dre.assert_fact,
@@ -176,20 +179,11 @@ def _first(item: tuple[Any, Firing]) -> Any:
     return item[0]
 
 
-_engine: Engine | None = None
-_engine_lock = threading.Lock()
-
-
 def get_engine() -> Engine:
-    """The process's one engine."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = Engine()
-        return _engine
+    """The running platform's engine (``Platform.engine``)."""
+    from zongzhi.platform.current import current
 
-
-_SIMULATIONS = itertools.count(1)
+    return current().engine
 
 
 def simulate(
@@ -198,14 +192,15 @@ def simulate(
     *,
     extra_event_types: Iterable[str] = (),
     registry: ActionRegistry | None = None,
+    engine: Engine | None = None,
 ) -> list[list[Firing]]:
     """What a ruleset would fire for each fact: validated, compiled and run on the real engine under a
     private name, then unloaded. Writes nothing; raises :class:`RulesetInvalid` for a bad ruleset."""
     if not isinstance(ruleset, Ruleset):
         ruleset = parse_ruleset(ruleset, extra_event_types=extra_event_types, registry=registry)
     compiled = compile_ruleset(ruleset)
-    engine = get_engine()
-    name = f"__simulate{next(_SIMULATIONS)}__{ruleset.name}"
+    engine = engine or get_engine()
+    name = f"__simulate{next(engine._simulations)}__{ruleset.name}"
     engine.load(name, 0, compiled)
     try:
         results = [engine.evaluate(fact, [(name, 0)]) for fact in facts]

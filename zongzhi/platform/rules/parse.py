@@ -19,8 +19,7 @@ import jsonschema
 
 from zongzhi.platform.event_types import is_known
 
-from .actions import ActionRegistry
-from .actions import registry as default_registry
+from .actions import ActionRegistry, builtin_registry
 from .errors import RuleError, RulesetInvalid
 from .loader import Path, line_of, load_yaml
 from .model import OPERATORS, Action, All, AnyOf, Compare, Condition, Not, Rule, Ruleset
@@ -357,7 +356,7 @@ def parse_ruleset(
         data, lines = load_yaml(source)
     else:
         data, lines = source, {}
-    checker = _Checker(data, lines, registry or default_registry, frozenset(extra_event_types), fields)
+    checker = _Checker(data, lines, registry or builtin_registry(), frozenset(extra_event_types), fields)
     if not isinstance(data, dict):
         message = "a ruleset must be a mapping with 'ruleset' and 'rules'"
         raise RulesetInvalid([RuleError(None, "", message, 1)])

@@ -27,6 +27,8 @@ class Context:
     revealed_people: set[int] = field(default_factory=set)
     person_sight: DataLoader | None = None
     revealed_units: set[int] = field(default_factory=set)
+    #: The platform serving this request (``app.state.platform``).
+    platform: Any = None
 
     def require_actor(self) -> Actor:
         if self.actor is None:

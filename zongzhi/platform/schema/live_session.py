@@ -58,8 +58,6 @@ def _close_soon(socket: Any) -> None:
         with contextlib.suppress(Exception):  # already closed by the client
             await socket.close(code=CLOSE_UNAUTHORIZED)
 
-    _closing.add(task := asyncio.get_running_loop().create_task(close()))
-    task.add_done_callback(_closing.discard)
+    from zongzhi.platform.current import current
 
-
-_closing: set[asyncio.Task] = set()
+    current().spawn(close())

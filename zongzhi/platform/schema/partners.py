@@ -8,11 +8,11 @@ import strawberry
 
 from zongzhi.platform import partners
 from zongzhi.platform.codes import Role
+from zongzhi.platform.current import current
 from zongzhi.platform.errors import Forbidden
 from zongzhi.platform.jurisdiction import visible
 from zongzhi.platform.models import Delivery as DeliveryRow
 from zongzhi.platform.models import DeliveryAttempt, PartnerCredential
-from zongzhi.platform.plugins import current
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
 from zongzhi.platform.schema.nodes import ModelNode, copy_of
@@ -93,10 +93,10 @@ class PartnersQuery:
     )
     def plugins(self, info: Info) -> list[PluginInfo]:
         _admin(info)
-        loaded = current()
+        loaded = (info.context.platform or current()).plugins
         return [
             PluginInfo(name=p.name, version=p.version, source=p.source, hooks=list(p.hooks))
-            for p in (loaded.describe() if loaded else [])
+            for p in loaded.describe()
         ]
 
     @strawberry.field

@@ -65,9 +65,9 @@ class BoardEvent:
 
     @strawberry.field(description="The event type's Chinese label, e.g. 上报升级.")
     def type_label(self) -> str:
-        from zongzhi.platform.event_types import EVENT_TYPES
+        from zongzhi.platform import event_types
 
-        return EVENT_TYPES.get(self.type, self.type)
+        return event_types.label(self.type)
 
     @strawberry.field(description="The kind's Chinese label, e.g. 超期.")
     def kind_label(self) -> str:

@@ -294,9 +294,9 @@ class CaseEvent(ModelNode):
 
     @classmethod
     def of(cls, m: models.CaseEvent) -> CaseEvent:
-        from zongzhi.platform.event_types import EVENT_TYPES
+        from zongzhi.platform import event_types
 
-        return copy_of(cls, m, label=EVENT_TYPES.get(m.type, m.type))
+        return copy_of(cls, m, label=event_types.label(m.type))
 
 
 @strawberry.type(description="分派: a unit given the case.")

@@ -23,9 +23,9 @@ from zongzhi.platform.errors import ValidationFailed
 from zongzhi.platform.facts import build_fact
 from zongzhi.platform.jurisdiction import scoped_cases
 from zongzhi.platform.models import Case, CaseEvent, Ruleset, RulesetVersion
-from zongzhi.platform.rules import RulesetInvalid, compile_ruleset, parse_ruleset, simulate
+from zongzhi.platform.rules import RulesetInvalid, compile_ruleset, simulate
 from zongzhi.platform.rules.model import Ruleset as ParsedRuleset
-from zongzhi.platform.services.rulesets import EXTRA_EVENT_TYPES, RulesetRejected, require_author
+from zongzhi.platform.services.rulesets import RulesetRejected, parse_source, require_author
 
 KIND_OF_ACTION = {
     "route": "routed",
@@ -88,7 +88,7 @@ class Impact:
 
 def _parse(source: str) -> ParsedRuleset:
     try:
-        return parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+        return parse_source(source)
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
 

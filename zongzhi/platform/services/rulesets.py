@@ -21,15 +21,13 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform.actor import Actor
 from zongzhi.platform.codes import Role
+from zongzhi.platform.current import current
 from zongzhi.platform.db import lock_for_transaction
 from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from zongzhi.platform.facts import build_fact, fact_fields
 from zongzhi.platform.models import AuditLog, CaseEvent, Center, Ruleset, RulesetVersion
 from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
 from zongzhi.platform.rules.examples import run_examples
-
-#: Event types that plugins add (filled by the plugin manager at start-up).
-EXTRA_EVENT_TYPES: set[str] = set()
 
 
 class RulesetRejected(ServiceError):
@@ -73,10 +71,18 @@ async def require_owner(actor: Actor | None, ruleset: Ruleset) -> None:
         raise Forbidden(f"ruleset {ruleset.name!r} belongs to a center above or beside yours", field="name")
 
 
+def parse_source(source: str | dict[str, Any], **options: Any) -> Any:
+    """Parse a ruleset in the running platform's language: its plugins' event types and actions."""
+    platform = current()
+    return parse_ruleset(
+        source, extra_event_types=platform.codes.extra_event_types, registry=platform.actions, **options
+    )
+
+
 def compile_source(source: str, expected_name: str | None = None) -> tuple[str, dict[str, Any]]:
     """Validate and compile YAML; returns (ruleset name, compiled form). Raises ``RulesetRejected``."""
     try:
-        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES, fields=fact_fields())
+        parsed = parse_source(source, fields=fact_fields())
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     if expected_name is not None and parsed.name != expected_name:
@@ -96,7 +102,7 @@ def compile_source(source: str, expected_name: str | None = None) -> tuple[str, 
 def check_examples(source: str) -> None:
     """Run a stored version's ``tests:`` again (before activation); raises ``RulesetRejected``."""
     try:
-        failed = run_examples(parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES), source)
+        failed = run_examples(parse_source(source), source)
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     if failed:
@@ -165,7 +171,7 @@ async def activate(actor: Actor | None, name: str, version: int, reason: str = "
         )
     from zongzhi.platform.evaluation import active_versions
 
-    active_versions.invalidate()
+    active_versions().invalidate()
     return row
 
 
@@ -187,7 +193,7 @@ async def set_enabled(actor: Actor, name: str, enabled: bool, reason: str = "") 
         )
     from zongzhi.platform.evaluation import active_versions
 
-    active_versions.invalidate()
+    active_versions().invalidate()
     return ruleset
 
 
@@ -222,7 +228,7 @@ async def simulate_on_events(actor: Actor, source: str, event_ids: list[int]) ->
     """What ``source`` would do on these past events: rules fired and actions, nothing written."""
     require_author(actor)
     try:
-        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+        parsed = parse_source(source)
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     events = await CaseEvent.filter(id__in=event_ids).order_by("id")
@@ -233,7 +239,7 @@ async def simulate_on_events(actor: Actor, source: str, event_ids: list[int]) ->
 
 def simulate_on_facts(source: str, facts: list[dict[str, Any]]) -> list[list[Firing]]:
     try:
-        parsed = parse_ruleset(source, extra_event_types=EXTRA_EVENT_TYPES)
+        parsed = parse_source(source)
     except RulesetInvalid as invalid:
         raise RulesetRejected(invalid) from None
     return simulate(parsed, facts)

@@ -91,9 +91,9 @@ async def set_deadline(
 
 async def note_event(actor: Actor, case_id: int, event_type: str, payload: dict) -> Case:
     """A plugin's own fact on the timeline (a court's answer, a request sent out); no status change."""
-    from zongzhi.platform.event_types import EVENT_TYPES
+    from zongzhi.platform.current import current
 
-    if event_type not in EVENT_TYPES:
+    if event_type not in current().codes.event_types:
         raise ValidationFailed(f"unknown event type {event_type!r}", field="type")
     async with change():
         case = await get_case(actor, case_id)

@@ -2,10 +2,9 @@
 
 Every figure is defined in ``definitions``; ``figures.statistics`` computes them for a center
 subtree (``scope``) and a ``period``; ``hotspots`` and ``warnings`` serve the map and the
-dispatcher's screen; plugins add docking figures through ``register_docking_figures``.
+dispatcher's screen; plugins add docking figures through their ``zongzhi_docking_figures`` hook.
 """
 
-from zongzhi.platform.stats.docking import register_docking_figures, unregister_docking_figures
 from zongzhi.platform.stats.period import Period, parse_period
 from zongzhi.platform.stats.scope import Scope, scope_for, scope_of_center
 
@@ -13,8 +12,6 @@ __all__ = [
     "Period",
     "Scope",
     "parse_period",
-    "register_docking_figures",
     "scope_for",
     "scope_of_center",
-    "unregister_docking_figures",
 ]

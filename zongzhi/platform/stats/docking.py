@@ -1,6 +1,7 @@
 """Docking figures: what the 诉调/警调/访调 plugins contribute to the statistics.
 
-A plugin registers ``async fn(scope_q, start, end) -> dict`` under its name, where ``scope_q`` is a
+A plugin contributes ``async fn(scope_q, start, end) -> dict`` under its name (its
+``zongzhi_docking_figures`` hook; the platform keeps them in ``Platform.docking``), where ``scope_q`` is a
 ``Q`` on ``Case`` for the center subtree being reported and ``[start, end)`` the period. The
 statistics, the GraphQL query and the reports show whatever is registered; a figure that fails is
 reported as failed and does not take the other figures down.
@@ -19,20 +20,16 @@ from tortoise.expressions import Q
 log = logging.getLogger(__name__)
 
 DockingFn = Callable[[Q, datetime, datetime], Awaitable[dict[str, Any]]]
-_registry: dict[str, DockingFn] = {}
 
 
-def register_docking_figures(name: str, fn: DockingFn) -> None:
-    """Add (or replace) the figures a plugin contributes; the plugin host calls this at start-up."""
-    _registry[name] = fn
+def _registry() -> dict[str, DockingFn]:
+    from zongzhi.platform.current import current
 
-
-def unregister_docking_figures(name: str) -> None:
-    _registry.pop(name, None)
+    return current().docking
 
 
 def registered() -> list[str]:
-    return sorted(_registry)
+    return sorted(_registry())
 
 
 @dataclass(frozen=True)
@@ -44,9 +41,10 @@ class DockingFigures:
 
 async def collect(scope_q: Q, start: datetime, end: datetime) -> list[DockingFigures]:
     out: list[DockingFigures] = []
-    for name in registered():
+    figures_of = _registry()
+    for name in sorted(figures_of):
         try:
-            figures = dict(await _registry[name](scope_q, start, end))
+            figures = dict(await figures_of[name](scope_q, start, end))
         except Exception as exc:
             log.exception("docking figures of %s failed", name)
             out.append(DockingFigures(name, {}, f"{type(exc).__name__}: {exc}"))
