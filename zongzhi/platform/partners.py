@@ -25,7 +25,6 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,16 +86,11 @@ async def create_credential(
     name: str,
     callback_url: str = "",
     center_code: str | None = None,
-    *,
-    loaded: Collection[str] | None = None,
 ) -> tuple[PartnerCredential, str]:
-    """A new credential; the secret is returned once, stored only encrypted.
-
-    ``loaded``: the names of the plugins this process loaded (the caller knows them); a credential
-    for a plugin not among them is refused.
-    """
+    """A new credential; the secret is returned once, stored only encrypted. A credential for a
+    plugin the running platform did not load is refused."""
     _require_admin(actor)
-    if plugin not in (loaded if loaded is not None else current().plugins.names()):
+    if plugin not in current().plugins.names():
         raise ValidationFailed(f"no plugin {plugin!r} is loaded", field="plugin")
     if callback_url and not callback_url.startswith(("http://", "https://")):
         raise ValidationFailed("the callback URL must be http(s)", field="callbackUrl")

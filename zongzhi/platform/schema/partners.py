@@ -124,9 +124,8 @@ class PartnersMutation:
     async def create_partner_credential(
         self, info: Info, plugin: str, name: str, callback_url: str = "", center_code: str | None = None
     ) -> IssuedSecret:
-        loaded = current()
         credential, secret = await partners.create_credential(
-            actor_of(info), plugin, name, callback_url, center_code, loaded=loaded.names() if loaded else None
+            actor_of(info), plugin, name, callback_url, center_code
         )
         return IssuedSecret(credential=PartnerCredentialInfo.of(credential), secret=secret)
 
