@@ -54,10 +54,10 @@ from tortoise import Tortoise
 from bench.serving import start_server
 from bench.stats import DB_NAME, generate, prepare_database
 from tests.sql_log import sql_sent
-from zongzhi.platform import db, pii, security
-from zongzhi.platform.models import Center, User
+from zongzhi.platform.base import pii, security
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.models import Center, User, db
 from zongzhi.platform.services.accounts import create_api_token, create_user
-from zongzhi.platform.settings import Settings
 
 SECRET_KEY = "b" * 40  # bench/stats.py's; the PII cipher derives from it, so the server must use it too
 CITY = "330100000000"
@@ -300,7 +300,7 @@ async def time_http(base: str, plan: list[tuple[str, str, dict]], rounds: int) -
 async def count_statements(
     settings: Settings, plan: list[tuple[str, str, dict]]
 ) -> list[tuple[str, str, list]]:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(settings, manage_db=False)
     captured: list[tuple[str, str, list]] = []

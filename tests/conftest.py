@@ -17,11 +17,15 @@ import pytest
 from tortoise import Tortoise
 
 from tests.world import World, build_world
-from zongzhi.platform import db as zdb
-from zongzhi.platform import outbox, partners, plugins, runtime, security
-from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform import partners
+from zongzhi.platform.base import security
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.models import db as zdb
+from zongzhi.platform.pipeline import plugin_host as plugins
 from zongzhi.platform.rules import get_engine
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.rules.evaluation import active_versions
+from zongzhi.platform.services import outbox
+from zongzhi.platform.wiring import runtime
 
 POSTGRES_URL = os.environ.get("ZONGZHI_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -106,7 +110,7 @@ async def rules(settings: Settings, world: World) -> World:
 
 @pytest.fixture
 async def client(settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(settings, manage_db=False)
     await app.state.store.ensure_ready()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -326,12 +326,12 @@ def deploy_commands(services) -> dict[str, list[str]]:
 
 def test_cli_parser_accepts_deploy_commands(services):
     try:
-        cli = importlib.import_module("zongzhi.platform.cli")
+        cli = importlib.import_module("zongzhi.platform.wiring.cli")
     except ImportError as exc:
-        pytest.skip(f"zongzhi.platform.cli not importable yet: {exc}")
+        pytest.skip(f"zongzhi.platform.wiring.cli not importable yet: {exc}")
     build_parser = getattr(cli, "build_parser", None)
     if build_parser is None:
-        pytest.skip("zongzhi.platform.cli has no build_parser()")
+        pytest.skip("zongzhi.platform.wiring.cli has no build_parser()")
     parser = build_parser()
     refused = []
     for where, argv in deploy_commands(services).items():

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from zongzhi.platform.cli import build_parser
-from zongzhi.platform.progress import Progress
+from zongzhi.platform.base.progress import Progress
+from zongzhi.platform.wiring.cli import build_parser
 from zongzhi.storage.testing import free_port
 
 COMMANDS = [
@@ -43,7 +43,7 @@ def _zongzhi(tmp: Path, *args: str, check: bool = True, **env_vars: str) -> subp
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONGZHI_")}
     env.update({"ZONGZHI_DATA_DIR": str(tmp), "ZONGZHI_LOG_LEVEL": "WARNING", **env_vars})
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -133,7 +133,7 @@ def _one_line_mistake(result: subprocess.CompletedProcess, command: str) -> str:
 
 def test_version():
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "--version"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "--version"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -245,7 +245,7 @@ def test_demo_serves_on_its_port_with_tokens_per_township_role(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONGZHI_")}
     env.update(ZONGZHI_DATA_DIR=str(tmp_path), ZONGZHI_LOG_LEVEL="WARNING")
     demo = subprocess.Popen(
-        [sys.executable, "-m", "zongzhi.platform.cli", "demo", "--port", str(port), "--cases", "3"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "demo", "--port", str(port), "--cases", "3"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.conftest import _truncate
-from zongzhi.platform import demo
 from zongzhi.platform.models import (
     AnalysisMeeting,
     CitizenReport,
@@ -13,6 +12,7 @@ from zongzhi.platform.models import (
     Notification,
     SweepTask,
 )
+from zongzhi.platform.wiring import demo
 
 
 async def test_demo_seeds_the_practices(world):
@@ -30,7 +30,7 @@ async def test_demo_seeds_the_practices(world):
 
 async def test_a_category_a_plugin_adds_does_not_break_the_demo(world, monkeypatch):
     """The demo draws from the categories it has texts for; a plugin's own category is not one."""
-    from zongzhi.platform import codes
+    from zongzhi.platform.base import codes
     from zongzhi.platform.models import Case, User
 
     # As a loaded plugin's hook does, but undone after the test.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.casework import actor
-from zongzhi.platform import codes, plugins
+from zongzhi.platform.base import codes
 from zongzhi.platform.hookspecs import hookimpl
+from zongzhi.platform.pipeline import plugin_host as plugins
 from zongzhi.platform.services import cases as svc
 
 

@@ -21,11 +21,11 @@ import websockets
 from tests.casework import actor, new_case, take_to
 from tests.platform.worker_support import claim_redis_db, release_redis_db
 from tests.world import World
-from zongzhi.platform import broadcast
-from zongzhi.platform.codes import CaseStatus, Risk
+from zongzhi.platform.base.codes import CaseStatus, Risk
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.settings import Settings
 
 REDIS_URL = os.environ.get("ZONGZHI_TEST_REDIS_URL", "")
 BOARD = "subscription($kinds: [BoardEventKind!]) { dispatchBoard(kinds: $kinds) { kind type number status risk centerId } }"
@@ -34,7 +34,7 @@ BOARD = "subscription($kinds: [BoardEventKind!]) { dispatchBoard(kinds: $kinds) 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[str]:
     """The real app under uvicorn on a free port, in this event loop (the ORM is already up)."""
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(settings, manage_db=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))

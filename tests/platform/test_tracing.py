@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from tests.world import World
-from zongzhi.platform.observability import celery_hooks, context, tracing
+from zongzhi.platform.base.observability import celery_hooks, context, tracing
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.settings import Settings
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
@@ -35,7 +35,7 @@ def exporter(settings: Settings) -> Iterator[InMemorySpanExporter]:
 async def test_spans_of_a_request_down_to_rule_matching(
     settings: Settings, rules: World, exporter: InMemorySpanExporter
 ) -> None:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(replace(settings, tracing=True), manage_db=False)
     variables = {

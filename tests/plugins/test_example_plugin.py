@@ -23,14 +23,18 @@ import pytest
 from tests.casework import actor
 from tests.gql import gql
 from tests.plugins.conftest import make_partner, post_signed
-from zongzhi.platform import codes, event_types, outbox, partners, plugins, runtime
-from zongzhi.platform.codes import AssignmentMode
-from zongzhi.platform.evaluation import active_versions
+from zongzhi.platform import partners
+from zongzhi.platform.base import codes, event_types
+from zongzhi.platform.base.codes import AssignmentMode
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case, Ruleset, RulesetVersion
+from zongzhi.platform.pipeline import plugin_host as plugins
+from zongzhi.platform.rules import versions as rulesets
+from zongzhi.platform.rules.evaluation import active_versions
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services import rulesets
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.services import outbox
+from zongzhi.platform.wiring import runtime
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "procuratorate_docking"
 DISTRIBUTION = "zongzhi-procuratorate-docking"
@@ -83,7 +87,7 @@ def _plugins_list(tmp: Path) -> str:
     env = {**os.environ, "ZONGZHI_DATA_DIR": str(tmp), "ZONGZHI_LOG_LEVEL": "WARNING"}
     env.pop("ZONGZHI_DISABLED_PLUGINS", None)
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "plugins", "list"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "plugins", "list"],
         env=env,
         capture_output=True,
         text=True,
@@ -119,7 +123,7 @@ def installed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
 
 async def _start(settings: Settings) -> httpx.AsyncClient:
     """What start-up does, on a fresh app: load the plugins, install their rulesets, evaluate inline."""
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     loaded = plugins.load(settings)
     await runtime.install_rulesets()

@@ -33,7 +33,7 @@ def zongzhi_rule_actions() -> list[Any]:
 
     Called once at start-up, before rulesets are validated. Each spec has a unique ``name``, a
     Chinese ``label``, a JSON Schema for its parameters and an async ``handler(ctx, params)``
-    that receives a ``zongzhi.platform.rule_actions.ActionContext`` and must change cases only
+    that receives a ``zongzhi.platform.rules.builtin_actions.ActionContext`` and must change cases only
     through the services. Return a list (empty if none).
     """
 

@@ -35,11 +35,12 @@ from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
-from zongzhi.platform import security
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref, visible
+from zongzhi.platform.base import security
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.base.observability import metrics
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import (
     AuditLog,
     Case,
@@ -49,7 +50,6 @@ from zongzhi.platform.models import (
     DeliveryAttempt,
     PartnerCredential,
 )
-from zongzhi.platform.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def create_credential(
 ) -> tuple[PartnerCredential, str]:
     """A new credential; the secret is returned once, stored only encrypted."""
     _require_admin(actor)
-    from zongzhi.platform.plugins import current
+    from zongzhi.platform.pipeline.plugin_host import current
 
     plugins = current()
     if plugins is not None and plugin not in plugins.names():
@@ -486,7 +486,7 @@ PARTY_SCHEMA: dict[str, Any] = {
 
 def party_input(person: dict, role: str | None = None) -> Any:
     """A ``PartyInput`` from a payload person (``PERSON_SCHEMA``), with its own or the given role."""
-    from zongzhi.platform.codes import PartyRole
+    from zongzhi.platform.base.codes import PartyRole
     from zongzhi.platform.services.cases import PartyInput
     from zongzhi.platform.services.people import PersonInput
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.domain.jurisdiction import scoped_cases
 from zongzhi.platform.models import PartnerRecord
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of

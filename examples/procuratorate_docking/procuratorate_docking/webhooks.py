@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.base.codes import CATEGORIES
+from zongzhi.platform.base.errors import ServiceError
 from zongzhi.platform.services import cases as svc
 
 from .payloads import DEFAULT_CATEGORY, MATTERS, REFERRAL

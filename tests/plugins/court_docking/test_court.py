@@ -11,7 +11,7 @@ from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
 from tests.plugins.conftest import make_partner, post_signed
 from zongzhi.platform import partners
-from zongzhi.platform.codes import AssignmentMode
+from zongzhi.platform.base.codes import AssignmentMode
 from zongzhi.platform.models import Case, CaseEvent, Delivery, PartnerRecord
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
@@ -203,8 +203,8 @@ async def test_partner_token_cannot_use_general_mutations(rules, client):
 
 async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, settings, client, partner_server):
     world = rules
-    from zongzhi.platform.app import create_app
-    from zongzhi.platform.evaluation import active_versions
+    from zongzhi.platform.rules.evaluation import active_versions
+    from zongzhi.platform.wiring.app import create_app
 
     key, secret = await make_partner(world, partner_server, "court_docking")
     await post_signed(client, REFERRALS, key, secret, referral())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from zongzhi.platform import db
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.imports.common import ImportRefused
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.models import db
 
 #: The kinds in the order a county loads them.
 KINDS = ("centers", "departments", "grids", "users", "residents", "units")

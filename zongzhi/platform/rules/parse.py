@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from zongzhi.platform.event_types import is_known
+from zongzhi.platform.base.event_types import is_known
 
 from .actions import ActionRegistry
 from .actions import registry as default_registry
@@ -328,7 +328,7 @@ class _Checker:
 
 
 def _known(extra: frozenset[str]) -> list[str]:
-    from zongzhi.platform.event_types import EVENT_TYPES
+    from zongzhi.platform.base.event_types import EVENT_TYPES
 
     return [*EVENT_TYPES, *extra]
 

@@ -9,12 +9,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Unauthenticated
-from zongzhi.platform.jurisdiction import visible_ids
+from zongzhi.platform.base.errors import Unauthenticated
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import visible_ids
 from zongzhi.platform.models import Person
 from zongzhi.platform.schema.loaders import Loaders
-from zongzhi.platform.settings import Settings
 
 
 @dataclass

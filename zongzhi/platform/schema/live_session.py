@@ -23,7 +23,7 @@ CLOSE_UNAUTHORIZED = 4401
 
 
 async def still_authenticated(context: Any) -> bool:
-    from zongzhi.platform.graphql_http import WebSocketContext, _token_of
+    from zongzhi.platform.wiring.graphql_http import WebSocketContext, _token_of
 
     if not isinstance(context, WebSocketContext) or context.actor is None:
         return True

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Private
 
-from zongzhi.platform import codes, models, pii
+from zongzhi.platform import models
+from zongzhi.platform.base import codes, pii
 from zongzhi.platform.schema import enums
 from zongzhi.platform.schema.context import Info
 from zongzhi.platform.schema.ids import to_global_id
@@ -320,7 +321,7 @@ class CaseEvent(Node):
 
     @strawberry.field(description="The payload's entries with Chinese labels for keys and coded values.")
     def details(self) -> list[EventDetail]:
-        from zongzhi.platform.event_labels import details
+        from zongzhi.platform.base.event_labels import details
 
         return [
             EventDetail(key=k, key_label=kl, value=v, value_label=vl)
@@ -329,7 +330,7 @@ class CaseEvent(Node):
 
     @classmethod
     def of(cls, m: models.CaseEvent) -> CaseEvent:
-        from zongzhi.platform.event_types import EVENT_TYPES
+        from zongzhi.platform.base.event_types import EVENT_TYPES
 
         return cls(
             id=strawberry.ID(to_global_id("CaseEvent", m.id)),
@@ -545,7 +546,7 @@ class Case(Node):
     async def houses(
         self, info: Info
     ) -> list[Annotated[House, strawberry.lazy("zongzhi.platform.schema.registry")]]:
-        from zongzhi.platform.jurisdiction_registry import visible_houses
+        from zongzhi.platform.domain.jurisdiction_registry import visible_houses
         from zongzhi.platform.schema.registry import House
 
         rows = (
@@ -559,7 +560,7 @@ class Case(Node):
     async def org_units(
         self, info: Info
     ) -> list[Annotated[OrgUnit, strawberry.lazy("zongzhi.platform.schema.registry")]]:
-        from zongzhi.platform.jurisdiction_registry import visible_units
+        from zongzhi.platform.domain.jurisdiction_registry import visible_units
         from zongzhi.platform.schema.registry import OrgUnit
 
         rows = (

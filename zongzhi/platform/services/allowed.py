@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.base.codes import CaseStatus, Role
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope
 from zongzhi.platform.models import Assignment, Case, Center
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.lifecycle import STEPS

@@ -15,9 +15,8 @@ from decimal import Decimal, InvalidOperation
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import limits, security
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import (
+from zongzhi.platform.base import limits, security
+from zongzhi.platform.base.codes import (
     CATEGORIES,
     CHANNELS,
     KINDS,
@@ -31,8 +30,9 @@ from zongzhi.platform.codes import (
     Role,
     UnitKind,
 )
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref, scoped_cases
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref, scoped_cases
 from zongzhi.platform.models import (
     Assignment,
     Case,
@@ -45,9 +45,9 @@ from zongzhi.platform.models import (
     User,
     Whistle,
 )
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services import lifecycle
 from zongzhi.platform.services.org import ancestor_at
+from zongzhi.platform.services.outbox import change, record_event
 from zongzhi.platform.services.people import (
     PersonInput,
     check_person_refs,
@@ -202,7 +202,7 @@ async def _located_grid(data: CaseInput, actor: Actor) -> Grid | None:
     Given a center, only a grid under it; a place outside the actor's jurisdiction leaves the case
     where it would have gone without coordinates.
     """
-    from zongzhi.platform.geo import grid_at
+    from zongzhi.platform.domain.geo import grid_at
 
     found = await grid_at(data.lat, data.lng)  # type: ignore[arg-type]
     if found is None:
@@ -789,7 +789,7 @@ async def reopen(actor: Actor, case_id: int, reason: str) -> Case:
 
 async def note_event(actor: Actor, case_id: int, event_type: str, payload: dict) -> Case:
     """A plugin's own fact on the timeline (a court's answer, a request sent out); no status change."""
-    from zongzhi.platform.event_types import EVENT_TYPES
+    from zongzhi.platform.base.event_types import EVENT_TYPES
 
     if event_type not in EVENT_TYPES:
         raise ValidationFailed(f"unknown event type {event_type!r}", field="type")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform.codes import CaseStatus as S
-from zongzhi.platform.errors import InvalidTransition
+from zongzhi.platform.base.codes import CaseStatus as S
+from zongzhi.platform.base.errors import InvalidTransition
 
 OPEN = frozenset({S.received, S.assessed, S.dispatched, S.handling})
 CONCLUDED = frozenset({S.resolved, S.failed})

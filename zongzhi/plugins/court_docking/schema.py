@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.base.codes import CaseStatus, Role
+from zongzhi.platform.base.errors import Forbidden, InvalidTransition, ValidationFailed
+from zongzhi.platform.domain.jurisdiction import scoped_cases
 from zongzhi.platform.models import CaseEvent, PartnerRecord
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of

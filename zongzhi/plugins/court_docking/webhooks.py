@@ -7,8 +7,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.base.codes import CATEGORIES
+from zongzhi.platform.base.errors import ServiceError
 from zongzhi.platform.services import cases as svc
 from zongzhi.plugins.court_docking.payloads import CONFIRMATION, REFERRAL
 

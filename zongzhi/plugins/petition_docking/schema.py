@@ -6,15 +6,15 @@ from datetime import datetime, timedelta
 
 import strawberry
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform.base.codes import CaseStatus, Role
+from zongzhi.platform.base.errors import Forbidden, InvalidTransition, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import scoped_cases
 from zongzhi.platform.models import Case, CaseEvent, PartnerRecord
-from zongzhi.platform.outbox import change
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services.outbox import change
 from zongzhi.plugins.petition_docking.payloads import ITEM_TYPES
 
 PLUGIN = "petition_docking"

@@ -10,12 +10,12 @@ from starlette.routing import Route
 from tortoise.exceptions import BaseORMException
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import CATEGORIES, CaseStatus
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.base.codes import CATEGORIES, CaseStatus
+from zongzhi.platform.base.errors import ServiceError
 from zongzhi.platform.models import Case
-from zongzhi.platform.outbox import change
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services.outbox import change
 from zongzhi.plugins.petition_docking.payloads import ITEM, ITEM_TYPES
 
 PLUGIN = "petition_docking"

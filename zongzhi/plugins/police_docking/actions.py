@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, CenterLevel
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, CenterLevel
+from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.models import Assignment, Case, Center, Department, Grid, PartnerRecord
-from zongzhi.platform.rule_actions import ActionContext
 from zongzhi.platform.rules import ActionSpec
+from zongzhi.platform.rules.builtin_actions import ActionContext
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.org import ancestor_at
 

@@ -10,11 +10,11 @@ from starlette.routing import Route
 from tortoise.exceptions import BaseORMException
 
 from zongzhi.platform import partners
-from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.geo import grid_at
+from zongzhi.platform.base.errors import ServiceError
+from zongzhi.platform.domain.geo import grid_at
 from zongzhi.platform.models import Case, Center, Department, Grid, PartnerCredential
-from zongzhi.platform.outbox import change
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.services.outbox import change
 from zongzhi.plugins.police_docking.payloads import INCIDENT, INCIDENT_TYPES
 
 PLUGIN = "police_docking"
