@@ -48,3 +48,6 @@ EVENT_TYPES: dict[str, str] = {
 
 def is_known(event_type: str, extra: set[str] | frozenset[str] = frozenset()) -> bool:
     return event_type in EVENT_TYPES or event_type in extra
+
+#: Event types that plugins add (filled by the plugin host at start-up); rulesets may name them too.
+EXTRA_EVENT_TYPES: set[str] = set()

@@ -15,7 +15,7 @@ import pluggy
 
 from zongzhi.platform import hookspecs
 from zongzhi.platform.base.codes import CATEGORIES, CHANNELS, KINDS, PARTNER_CHANNELS
-from zongzhi.platform.base.event_types import EVENT_TYPES
+from zongzhi.platform.base.event_types import EVENT_TYPES, EXTRA_EVENT_TYPES
 from zongzhi.platform.base.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ class Plugins:
     def apply_vocabularies(self) -> set[str]:
         """Add the plugins' codes and rule actions; returns the event types they added."""
         from zongzhi.platform.rules import registry
-        from zongzhi.platform.rules.versions import EXTRA_EVENT_TYPES
 
         added: set[str] = set()
         for codes in self.hook.zongzhi_codes():
@@ -92,16 +91,18 @@ class Plugins:
                     registry.register(spec)
         return added
 
-    async def install_rulesets(self) -> None:
-        from zongzhi.platform.rules import versions as rulesets
+    def shipped_rulesets(self) -> list[tuple[str, str, str]]:
+        """``(plugin, ruleset name, YAML source)`` for every ruleset the plugins ship.
 
+        The runtime installs them (the host does not call the rules' services: no import cycle)."""
+        shipped = []
         for plugin_name in self.names():
             plugin = self.pm.get_plugin(plugin_name)
             impl = getattr(plugin, "zongzhi_rulesets", None)
             if impl is None:
                 continue
-            for name, source in impl() or []:
-                await rulesets.install(name, source, owner_plugin=plugin_name)
+            shipped.extend((plugin_name, name, source) for name, source in impl() or [])
+        return shipped
 
     def graphql_parts(self) -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
         def flat(results: list[list[type]]) -> tuple[type, ...]:

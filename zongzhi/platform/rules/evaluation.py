@@ -21,6 +21,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from zongzhi.platform.base.errors import ServiceError
+from zongzhi.platform.base.event_types import EXTRA_EVENT_TYPES
 from zongzhi.platform.base.observability import metrics, tracing
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, Ruleset, RulesetVersion
@@ -28,7 +29,6 @@ from zongzhi.platform.pipeline import plugin_host as plugins
 from zongzhi.platform.rules import Firing, get_engine, parse_ruleset, registry
 from zongzhi.platform.rules import builtin_actions as rule_actions
 from zongzhi.platform.rules.facts import build_fact
-from zongzhi.platform.rules.versions import EXTRA_EVENT_TYPES
 from zongzhi.platform.services.outbox import Committed, caused_by, change, mark_handled, mark_processed
 
 log = logging.getLogger(__name__)

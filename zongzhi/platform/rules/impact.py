@@ -19,13 +19,14 @@ from typing import Any
 from tortoise.expressions import Subquery
 
 from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.event_types import EXTRA_EVENT_TYPES
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.jurisdiction import scoped_cases
 from zongzhi.platform.models import Case, CaseEvent, Ruleset, RulesetVersion
 from zongzhi.platform.rules import RulesetInvalid, compile_ruleset, parse_ruleset, simulate
 from zongzhi.platform.rules.facts import build_fact
 from zongzhi.platform.rules.model import Ruleset as ParsedRuleset
-from zongzhi.platform.rules.versions import EXTRA_EVENT_TYPES, RulesetRejected, require_author
+from zongzhi.platform.rules.versions import RulesetRejected, require_author
 
 KIND_OF_ACTION = {
     "route": "routed",

@@ -21,15 +21,14 @@ from tortoise.transactions import in_transaction
 
 from zongzhi.platform.base.codes import Role
 from zongzhi.platform.base.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from zongzhi.platform.base.event_types import EXTRA_EVENT_TYPES
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import AuditLog, CaseEvent, Center, Ruleset, RulesetVersion
 from zongzhi.platform.models.db import lock_for_transaction
 from zongzhi.platform.rules import Firing, RulesetInvalid, compile_ruleset, parse_ruleset, simulate
+from zongzhi.platform.rules.evaluation import active_versions
 from zongzhi.platform.rules.examples import run_examples
 from zongzhi.platform.rules.facts import build_fact, fact_fields
-
-#: Event types that plugins add (filled by the plugin manager at start-up).
-EXTRA_EVENT_TYPES: set[str] = set()
 
 
 class RulesetRejected(ServiceError):
@@ -163,8 +162,6 @@ async def activate(actor: Actor | None, name: str, version: int, reason: str = "
             target=f"{name} v{version}",
             details={"reason": row.activation_reason},
         )
-    from zongzhi.platform.rules.evaluation import active_versions
-
     active_versions.invalidate()
     return row
 
@@ -185,8 +182,6 @@ async def set_enabled(actor: Actor, name: str, enabled: bool, reason: str = "") 
             target=name,
             details={"reason": reason.strip()[:2000]},
         )
-    from zongzhi.platform.rules.evaluation import active_versions
-
     active_versions.invalidate()
     return ruleset
 

@@ -47,6 +47,22 @@ class Context:
         return await self.person_sight.load(person_id)
 
 
+@dataclass
+class WebSocketContext(Context):
+    """A subscription connection's context: the actor comes from ``connectionParams``."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+def token_of(params: dict[str, Any]) -> str | None:
+    """``{"Authorization": "Bearer <token>"}`` (as HTTP) or ``{"token": "<token>"}``."""
+    for key in ("Authorization", "authorization"):
+        if isinstance(params.get(key), str):
+            return params[key]
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) and token else None
+
+
 Info = _Info[Context, None]
 
 

@@ -16,11 +16,10 @@ from graphql import OperationType
 from strawberry.extensions import SchemaExtension
 
 from zongzhi.platform.domain import audit
+from zongzhi.platform.schema.context import WebSocketContext
 
 
 def _transport(context: Any) -> str:
-    from zongzhi.platform.wiring.graphql_http import WebSocketContext
-
     return "websocket" if isinstance(context, WebSocketContext) else "http"
 
 

@@ -12,7 +12,6 @@ not from a CDN, so it works on a network without internet.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -29,7 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.domain.actor import Actor, actor_for_user
-from zongzhi.platform.schema.context import Context
+from zongzhi.platform.schema.context import Context, WebSocketContext, token_of
 from zongzhi.platform.services.accounts import authenticate
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -77,22 +76,6 @@ async def bearer_actor(header: str | None) -> Actor | None:
     return await actor_for_user(user) if user else None
 
 
-@dataclass
-class WebSocketContext(Context):
-    """A subscription connection's context: the actor comes from ``connectionParams``."""
-
-    connection_params: dict[str, Any] | None = None
-
-
-def _token_of(params: dict[str, Any]) -> str | None:
-    """``{"Authorization": "Bearer <token>"}`` (as HTTP) or ``{"token": "<token>"}``."""
-    for key in ("Authorization", "authorization"):
-        if isinstance(params.get(key), str):
-            return params[key]
-    token = params.get("token")
-    return f"Bearer {token}" if isinstance(token, str) and token else None
-
-
 class GraphQLEndpoint(GraphQL):
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
@@ -121,7 +104,7 @@ class GraphQLEndpoint(GraphQL):
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         """graphql-transport-ws ``connection_init``: authenticate once; refuse (4403) without a token."""
         params = getattr(context, "connection_params", None) or {}
-        actor = await bearer_actor(_token_of(params))
+        actor = await bearer_actor(token_of(params))
         if actor is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.actor = actor

@@ -81,8 +81,8 @@ async def install_rulesets() -> None:
 
     await rulesets.install("core", core_rules_source(), owner_plugin=None)
     loaded = plugins.current()
-    if loaded is not None:
-        await loaded.install_rulesets()
+    for plugin_name, name, source in loaded.shipped_rulesets() if loaded is not None else []:
+        await rulesets.install(name, source, owner_plugin=plugin_name)
 
 
 def delivery_kicker(settings: Settings):
