@@ -38,7 +38,7 @@ def celery_publisher(broker_url: str) -> outbox.Publisher:
     """Sends committed events to ``broker_url``: the settings' broker, not the environment's."""
 
     async def publish(items: list[outbox.Committed]) -> None:
-        from zongzhi.platform.wiring.worker import send_evaluation
+        from zongzhi.platform.pipeline.queue import send_evaluation
 
         for item in items:
             if item.row.topic == outbox.EVENT_TOPIC and item.row.event_id is not None:
@@ -90,7 +90,7 @@ def delivery_kicker(settings: Settings):
     if settings.event_mode == "celery":
 
         def kick() -> None:
-            from zongzhi.platform.wiring.worker import send_delivery_sweep
+            from zongzhi.platform.pipeline.queue import send_delivery_sweep
 
             send_delivery_sweep(settings.broker_url)
 

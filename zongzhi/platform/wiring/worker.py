@@ -12,51 +12,27 @@ import asyncio
 import logging
 import os
 from collections.abc import Coroutine
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from zongzhi.platform.base.observability import celery_hooks, metrics, tracing
 from zongzhi.platform.base.settings import Settings
-from zongzhi.platform.pipeline.broker_queue import VISIBILITY_TIMEOUT_SECONDS
+from zongzhi.platform.pipeline.queue import (
+    DEADLINES,
+    DELIVER,
+    EVALUATE,
+    ORPHANS,
+    REPUBLISH,
+    SWEEPS,
+    make_celery,
+)
 
 log = logging.getLogger(__name__)
 
-EVALUATE = "zongzhi.evaluate_event"
-REPUBLISH = "zongzhi.republish_outbox"
-DEADLINES = "zongzhi.deadline_tick"
-ORPHANS = "zongzhi.remove_orphan_evidence"
-DELIVER = "zongzhi.deliver_due"
-SWEEPS = "zongzhi.sweep_tick"
-
-
-def make_celery(settings: Settings, *, current: bool = True) -> Celery:
-    app = Celery("zongzhi", broker=settings.broker_url, set_as_current=current)
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_ignore_result=True,
-        task_default_queue="zongzhi",
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
-        timezone="Asia/Shanghai",
-        beat_schedule={
-            "republish-outbox": {"task": REPUBLISH, "schedule": 10.0},
-            "deadline-tick": {"task": DEADLINES, "schedule": 60.0},
-            "remove-orphan-evidence": {"task": ORPHANS, "schedule": 3600.0},
-            "deliver-due": {"task": DELIVER, "schedule": 10.0},
-            "sweep-tick": {"task": SWEEPS, "schedule": 300.0},
-        },
-    )
-    return app
-
-
 settings = Settings.from_env()
-celery_app = make_celery(settings)
+celery_app = make_celery(settings.broker_url)
 celery_hooks.install(settings)
 tracing.configure(settings)
 
@@ -86,37 +62,6 @@ def _stop_process(**_: Any) -> None:
 
         _loop.run_until_complete(runtime.shutdown())
     metrics.process_gone(os.getpid())
-
-
-_senders: dict[str, Celery] = {}
-
-
-def sender_for(broker_url: str) -> Celery:
-    """The app that sends to ``broker_url``.
-
-    ``celery_app`` takes its broker from the environment when this module is imported, but a process
-    may be started with other settings (``create_app(settings)``, ``runtime.startup(settings)``):
-    their broker is the one its events must reach.
-    """
-    if broker_url == celery_app.conf.broker_url:
-        return celery_app
-    if broker_url not in _senders:
-        _senders[broker_url] = make_celery(replace(settings, broker_url=broker_url), current=False)
-    return _senders[broker_url]
-
-
-def send_evaluation(event_id: int, broker_url: str | None = None) -> None:
-    """Queue one event for evaluation; fails fast (and the outbox keeps it) if the broker is down."""
-    sender_for(broker_url or settings.broker_url).send_task(
-        EVALUATE,
-        args=[event_id],
-        retry=True,
-        retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-    )
-
-
-def send_delivery_sweep(broker_url: str | None = None) -> None:
-    sender_for(broker_url or settings.broker_url).send_task(DELIVER, retry=False)
 
 
 @celery_app.task(name=DELIVER)
