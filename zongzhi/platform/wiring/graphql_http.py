@@ -62,7 +62,8 @@ def negotiate(accept: str | None) -> str | None:
 @cache
 def graphiql_page() -> str:
     """The GraphiQL page, with every script and stylesheet served by this app."""
-    return resources.files("zongzhi.platform.wiring").joinpath("static/graphiql.html").read_text(encoding="utf-8")
+    page = resources.files("zongzhi.platform.wiring").joinpath("static/graphiql.html")
+    return page.read_text(encoding="utf-8")
 
 
 def _error_body(message: str, code: str) -> dict:
