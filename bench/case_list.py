@@ -66,11 +66,11 @@ from tortoise import Tortoise
 from bench.serving import start_server
 from bench.stats import DB_NAME, generate, prepare_database
 from tests.sql_log import sql_sent
-from zongzhi.platform import current, db, pii, security
-from zongzhi.platform.models import Center, User
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base import current, pii, security
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.models import Center, User, db
 from zongzhi.platform.services.accounts import create_api_token, create_user
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.wiring.platform import Platform
 
 SECRET_KEY = "b" * 40  # bench/stats.py's; the PII cipher derives from it, so the server must use it too
 CITY = "330100000000"
@@ -319,7 +319,7 @@ async def time_http(base: str, plan: list[tuple[str, str, dict]], rounds: int) -
 async def count_statements(
     settings: Settings, plan: list[tuple[str, str, dict]]
 ) -> list[tuple[str, str, list]]:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(settings, manage_db=False)
     captured: list[tuple[str, str, list]] = []
@@ -546,7 +546,8 @@ async def demo_data(server_url: str, keep: bool, n_cases: int) -> str:
             "ZONGZHI_LOG_LEVEL": "WARNING",
         }
         subprocess.run(
-            [sys.executable, "-m", "zongzhi.platform.cli", "demo", "--no-serve", "--cases", str(n_cases)],
+            [sys.executable, "-m", "zongzhi.platform.wiring.cli", "demo", "--no-serve", "--cases",
+             str(n_cases)],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,

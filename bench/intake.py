@@ -89,7 +89,7 @@ def _env(url: str, data_dir: str) -> dict[str, str]:
 
 def _zongzhi(*args: str, env: dict[str, str]) -> str:
     return subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         check=True,
         capture_output=True,

@@ -22,7 +22,7 @@ def start_server(env: dict[str, str], workers: int, probe: str = "/healthz") -> 
     port = free_port()
     command = ["serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "zongzhi.platform.cli", *command],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

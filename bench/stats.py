@@ -33,16 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 from tortoise import Tortoise
 
-from zongzhi.platform import current, db
-from zongzhi.platform.codes import CenterLevel
-from zongzhi.platform.models import Center
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base import current
+from zongzhi.platform.base.codes import CenterLevel
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.models import Center, db
 from zongzhi.platform.services.org import create_center, create_grid
-from zongzhi.platform.settings import Settings
 from zongzhi.platform.stats import parse_period, scope_of_center
 from zongzhi.platform.stats.figures import CONCLUDING, _events_where, dimension_query, statistics
 from zongzhi.platform.stats.hotspots import counts_query, hot_spots
 from zongzhi.platform.stats.sql import Sql, rows
+from zongzhi.platform.wiring.platform import Platform
 
 DB_NAME = "zz_bench_stats"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.world import World
-from zongzhi.platform.actor import Actor, actor_for_user
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, PartyRole
+from zongzhi.platform.domain.actor import Actor, actor_for_user
 from zongzhi.platform.models import Case
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput

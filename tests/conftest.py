@@ -22,10 +22,10 @@ from tortoise import Tortoise
 
 from tests.platforms import running
 from tests.world import World, build_world
-from zongzhi.platform import db as zdb
-from zongzhi.platform import runtime
-from zongzhi.platform.platform import Platform
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.models import db as zdb
+from zongzhi.platform.wiring import runtime
+from zongzhi.platform.wiring.platform import Platform
 
 POSTGRES_URL = os.environ.get("ZONGZHI_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -133,7 +133,7 @@ async def rules(platform: Platform, world: World) -> World:
 
 @pytest.fixture
 async def client(platform: Platform, world: World) -> AsyncIterator[httpx.AsyncClient]:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(platform=platform, manage_db=False)
     await app.state.store.ensure_ready()

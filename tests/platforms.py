@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from zongzhi.platform import current
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base import current
+from zongzhi.platform.wiring.platform import Platform
 
 
 @contextlib.contextmanager

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zongzhi.platform.codes import CenterLevel, Residence, Role
+from zongzhi.platform.base.codes import CenterLevel, Residence, Role
+from zongzhi.platform.base.security import issue_jwt
 from zongzhi.platform.models import Center, Department, Grid, User
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.services.org import create_center, create_department, create_grid, station_department
 

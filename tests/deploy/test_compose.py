@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -326,7 +326,7 @@ def deploy_commands(services) -> dict[str, list[str]]:
 def test_cli_parser_accepts_deploy_commands(services):
     import click
 
-    from zongzhi.platform.cli import parse
+    from zongzhi.platform.wiring.cli import parse
 
     refused = []
     for where, argv in deploy_commands(services).items():

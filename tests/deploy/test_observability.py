@@ -11,8 +11,8 @@ import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
-from zongzhi.platform.observability import metrics
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.observability import metrics
+from zongzhi.platform.base.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "deploy" / "grafana" / "zongzhi-dashboard.json"
@@ -59,7 +59,7 @@ def scrape_jobs() -> set[str]:
 
 
 def app_paths() -> set[str]:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     return {getattr(route, "path", "") for route in create_app(Settings.from_env({})).routes}
 

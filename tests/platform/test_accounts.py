@@ -14,7 +14,7 @@ import pytest
 
 from tests.gql import GraphQLErrors, gql, raw
 from tests.security.support import zongzhi
-from zongzhi.platform import audit
+from zongzhi.platform.domain import audit
 from zongzhi.platform.models import ApiToken, AuditLog, User
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services.accounts import create_api_token
@@ -155,7 +155,7 @@ async def test_auditor_role_on_the_command_line(settings, world):
     ids=lambda c: " ".join(c),
 )
 def test_new_commands_have_help(command, capsys):
-    from zongzhi.platform.cli import main
+    from zongzhi.platform.wiring.cli import main
 
     assert main([*command, "--help"]) == 0
     assert f"Usage: zongzhi {' '.join(command)}" in capsys.readouterr().out
@@ -169,7 +169,7 @@ async def test_an_open_subscription_stops_when_its_account_does(settings, world,
 
     from tests.casework import new_case
     from tests.platform.test_subscriptions import board, next_event, serving
-    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.domain.actor import Actor
     from zongzhi.platform.services.accounts import revoke_api_token, set_user_active
 
     token = await create_api_token(world.users["a_staff"], name="screen")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from zongzhi.platform.app import create_app
+from zongzhi.platform.wiring.app import create_app
 
 
 async def test_start_up_objects_are_frozen(settings, world):

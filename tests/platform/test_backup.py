@@ -25,13 +25,13 @@ from tests.casework import actor, take_to
 from tests.gql import gql
 from tests.storage.storage_samples import png
 from tests.world import World
-from zongzhi.platform import security
-from zongzhi.platform.codes import CaseStatus, PartyRole
+from zongzhi.platform.base import security
+from zongzhi.platform.base.codes import CaseStatus, PartyRole
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import AuditLog
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.evidence import EvidenceService
 from zongzhi.platform.services.people import PersonInput
-from zongzhi.platform.settings import Settings
 from zongzhi.storage import LocalEvidenceStore, MinioEvidenceStore, build_store
 from zongzhi.storage.testing import moto_endpoint
 
@@ -55,7 +55,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 
 def zongzhi(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -16,8 +16,8 @@ import click
 import httpx
 import pytest
 
-from zongzhi.platform.cli import build_cli, main
-from zongzhi.platform.progress import Progress
+from zongzhi.platform.base.progress import Progress
+from zongzhi.platform.wiring.cli import build_cli, main
 from zongzhi.storage.testing import free_port
 
 COMMANDS = [
@@ -43,7 +43,7 @@ def _zongzhi(tmp: Path, *args: str, check: bool = True, **env_vars: str) -> subp
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONGZHI_")}
     env.update({"ZONGZHI_DATA_DIR": str(tmp), "ZONGZHI_LOG_LEVEL": "WARNING", **env_vars})
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -131,7 +131,7 @@ def _one_line_mistake(result: subprocess.CompletedProcess, command: str) -> str:
 
 def test_version():
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "--version"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "--version"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -244,7 +244,7 @@ def test_demo_serves_on_its_port_with_tokens_per_township_role(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZONGZHI_")}
     env.update(ZONGZHI_DATA_DIR=str(tmp_path), ZONGZHI_LOG_LEVEL="WARNING")
     demo = subprocess.Popen(
-        [sys.executable, "-m", "zongzhi.platform.cli", "demo", "--port", str(port), "--cases", "3"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "demo", "--port", str(port), "--cases", "3"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -334,7 +334,7 @@ def test_readme_command_line_block_lists_every_command():
 
 
 def test_parse_reads_a_command_line_without_running_it():
-    from zongzhi.platform.cli import parse
+    from zongzhi.platform.wiring.cli import parse
 
     ctx = parse(["users", "create", "ops", "--roles", "admin"])
     assert ctx.command_path == "zongzhi users create"
@@ -382,8 +382,8 @@ def test_rules_impact_takes_one_of_file_and_version_before_any_start_up(tmp_path
 
 def test_the_commands_start_the_platform_in_one_place():
     """Only cli/context.py opens, migrates and closes the database or starts the runtime."""
-    package = Path(__file__).parents[2] / "zongzhi" / "platform" / "cli"
-    start_up = re.compile(r"\b(db\.(init|close|migrate)|runtime\.(startup|shutdown)|plugins\.load)\(")
+    package = Path(__file__).parents[2] / "zongzhi" / "platform" / "wiring" / "cli"
+    start_up = re.compile(r"\b(db\.(init|close|migrate)|Platform\.build|plugins\.load)\(")
     elsewhere = [
         f"{path.name}: {match.group(0)}"
         for path in sorted(package.glob("*.py"))

@@ -6,8 +6,8 @@ import asyncpg
 import pytest
 from tortoise import Tortoise
 
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Center
-from zongzhi.platform.settings import Settings
 
 
 def _postgres_only(settings: Settings) -> None:

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.casework import actor, new_case
-from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.base.codes import CaseStatus
+from zongzhi.platform.domain.workdays import add_span, load_official_days
 from zongzhi.platform.models import CalendarDay, Case, CaseEvent, Decision
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.deadlines import tick
-from zongzhi.platform.workdays import add_span, load_official_days
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -164,9 +164,9 @@ async def test_deadline_shorter_than_the_tick_still_warns_first(world):
 async def test_assign_action_gives_a_dispatched_case_its_own_due(world):
     """Bug: ``assign`` with ``due`` on an already dispatched case got the case's deadline instead."""
     from tests.casework import take_to
-    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.domain.actor import Actor
     from zongzhi.platform.models import Assignment
-    from zongzhi.platform.rule_actions import ActionContext, assign
+    from zongzhi.platform.rules.builtin_actions import ActionContext, assign
 
     case = await new_case(world)
     staff = await actor(world, "a_staff")

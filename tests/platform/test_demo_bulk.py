@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 
 from tests.gql import gql
-from zongzhi.platform import demo, runtime
-from zongzhi.platform.current import current
+from zongzhi.platform.base.current import current
+from zongzhi.platform.base.security import issue_jwt
 from zongzhi.platform.models import Case, CaseEvent, Center, Decision, FollowUp, Outbox, Person, User
-from zongzhi.platform.security import issue_jwt
+from zongzhi.platform.wiring import demo, runtime
 
 N_CASES = 120
 #: Both seeds date their cases back from the same moment, so their times can be compared.
@@ -184,8 +184,8 @@ async def test_an_id_number_the_services_took_since_the_last_flush_is_not_writte
     """A person the services made between two flushes holds an ID number a bulk applicant drew."""
     import random
 
-    from zongzhi.platform.demo_bulk import BulkWriter
-    from zongzhi.platform.security import cipher
+    from zongzhi.platform.base.security import cipher
+    from zongzhi.platform.wiring.demo_bulk import BulkWriter
 
     await _seed(settings, bulk_after=BULK_AFTER)
     before = await Case.all().count()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.conftest import _truncate
-from zongzhi.platform import demo
 from zongzhi.platform.models import (
     AnalysisMeeting,
     CitizenReport,
@@ -13,6 +12,7 @@ from zongzhi.platform.models import (
     Notification,
     SweepTask,
 )
+from zongzhi.platform.wiring import demo
 
 
 async def test_demo_seeds_the_practices(world):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from shapely.geometry import shape
 
 from tests.conftest import _truncate
-from zongzhi.platform import demo
-from zongzhi.platform.geo import grid_at
+from zongzhi.platform.domain.geo import grid_at
 from zongzhi.platform.models import Case, Center, Grid, House, OrgUnit, Visit
+from zongzhi.platform.wiring import demo
 
 
 async def test_the_demo_county_has_tiling_boundaries_houses_units_and_visits(settings):

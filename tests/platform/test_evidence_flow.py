@@ -10,8 +10,8 @@ import pytest
 from tests.gql import GraphQLErrors, gql
 from tests.storage.evidence_api import COMPLETE, EvidenceApi, mp4_bytes, new_case, open_api, s3_settings, sha
 from tests.storage.storage_samples import png
-from zongzhi.platform.app import create_app
 from zongzhi.platform.models import CaseEvent, Evidence, EvidenceAccess
+from zongzhi.platform.wiring.app import create_app
 from zongzhi.storage import StoreUnavailable
 from zongzhi.storage.testing import moto_endpoint
 

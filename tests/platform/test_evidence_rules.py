@@ -13,12 +13,12 @@ import pytest
 from tests.gql import GraphQLErrors, gql
 from tests.storage.evidence_api import WITHDRAW, EvidenceApi, new_case, sha
 from tests.storage.storage_samples import pdf, png
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import CaseEvent, Evidence, EvidenceAccess
+from zongzhi.platform.pipeline.tasks_evidence import remove_orphans
 from zongzhi.platform.schema.ids import from_global_id
 from zongzhi.platform.services import evidence as evidence_service
 from zongzhi.platform.services.evidence import EvidenceService
-from zongzhi.platform.tasks_evidence import remove_orphans
 from zongzhi.storage import evidence_key
 
 UPLOAD = """mutation($caseId: ID!, $file: Upload!) { uploadEvidence(caseId: $caseId, file: $file) {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.casework import new_case
-from zongzhi.platform.facts import build_fact
 from zongzhi.platform.models import Case, CaseEvent
+from zongzhi.platform.rules.facts import build_fact
 
 
 async def _received(world, **kw) -> tuple[CaseEvent, Case]:
@@ -54,8 +54,8 @@ async def test_the_built_fact_has_exactly_the_declared_paths(world):
 
     import jsonschema
 
-    from zongzhi.platform.facts import FACT_FIELDS, fact_schema
-    from zongzhi.platform.workdays import CHINA
+    from zongzhi.platform.domain.workdays import CHINA
+    from zongzhi.platform.rules.facts import FACT_FIELDS, fact_schema
 
     event, case = await _received(world)
     event.at = datetime(2025, 12, 15, 9, 30, tzinfo=CHINA)  # the official schedule covers the year ahead

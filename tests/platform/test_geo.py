@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import shape
 
-from zongzhi.platform import geo
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain import geo
 
 
 def square(x0: float, y0: float, size: float) -> dict:

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.skipif(
 
 def _zongzhi(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -60,7 +60,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     token = _zongzhi(env, "tokens", "create", "browser_admin").strip()
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "zongzhi.platform.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

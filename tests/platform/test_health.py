@@ -19,11 +19,11 @@ from tortoise import Tortoise
 
 from tests.conftest import _pg_admin
 from tests.platform.worker_support import free_port
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 
 async def _client_for(settings: Settings) -> httpx.AsyncClient:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(settings, manage_db=False)
     await app.state.store.ensure_ready()

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from zongzhi.platform import limits
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.errors import ValidationFailed
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ import pytest
 from tests.platform.test_worker import Pipeline, publishing_to
 from tests.platform.worker_support import WorkerProcess, claim_redis_db, release_redis_db, wait_until
 from tests.world import World
-from zongzhi.platform.observability import context, logs
+from zongzhi.platform.base.observability import context, logs
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.settings import Settings
 
 CREATE = "mutation ReportLeak($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }"
 PARTY_NAME = "张三丰"

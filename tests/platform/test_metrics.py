@@ -17,8 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.platform.worker_support import free_port
 from tests.world import World
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.settings import Settings
 
 CREATE = "mutation CreateForMetrics($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }"
 ME = "query WhoAmI { me { username } }"
@@ -117,7 +117,7 @@ async def test_outbox_backlog_is_read_at_scrape_time(world: World, client: httpx
 
 
 async def test_metrics_token(settings: Settings, world: World) -> None:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(replace(settings, metrics_token="scrape-me"), manage_db=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
@@ -141,7 +141,7 @@ def test_uvicorn_workers_add_up_in_multiprocess_mode(tmp_path) -> None:
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "zongzhi.platform.cli", "serve", "--port", str(port), "--workers", "2"],
+            [sys.executable, "-m", "zongzhi.platform.wiring.cli", "serve", "--port", str(port), "--workers", "2"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -13,8 +13,8 @@ import sys
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from zongzhi.platform.db import tortoise_config
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.models.db import tortoise_config
+from zongzhi.platform.base.settings import Settings
 
 
 async def pending() -> list:

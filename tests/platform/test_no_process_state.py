@@ -1,7 +1,7 @@
 """What the platform object promises: importing zongzhi does nothing, and no module keeps state.
 
-Everything a process holds lives on one ``Platform`` (``zongzhi/platform/platform.py``), reached
-through ``zongzhi.platform.current``. These tests read the package's source (no module may hold
+Everything a process holds lives on one ``Platform`` (``zongzhi/platform/wiring/platform.py``), reached
+through ``zongzhi.platform.base.current``. These tests read the package's source (no module may hold
 mutable state at module level, outside an allowlist of what is per request or per process by
 nature) and import every module in a clean process (nothing created, no setting read).
 """
@@ -18,12 +18,12 @@ PACKAGE = Path(__file__).resolve().parents[2] / "zongzhi"
 
 #: Module-level names that do hold mutable state, and why that is right.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("platform/current.py", "_context"): "the accessor of the running platform (this context's)",
-    ("platform/current.py", "_process"): "the accessor of the running platform (the process's)",
-    ("platform/outbox.py", "_pending"): "per transaction: the outbox rows of the change in progress",
-    ("platform/outbox.py", "_cause"): "per rule action: the event whose rule made the change",
-    ("platform/observability/context.py", "_current"): "per request: its id, user and operation",
-    ("platform/observability/metrics.py", "_operations"): (
+    ("platform/base/current.py", "_context"): "the accessor of the running platform (this context's)",
+    ("platform/base/current.py", "_process"): "the accessor of the running platform (the process's)",
+    ("platform/services/outbox.py", "_pending"): "per transaction: the outbox rows of the change in progress",
+    ("platform/services/outbox.py", "_cause"): "per rule action: the event whose rule made the change",
+    ("platform/base/observability/context.py", "_current"): "per request: its id, user and operation",
+    ("platform/base/observability/metrics.py", "_operations"): (
         "bounds the label values of the Prometheus instruments, which are per process by nature "
         "(each process writes its own samples for the scrape to add up)"
     ),
@@ -127,7 +127,7 @@ def test_no_module_keeps_mutable_state_outside_the_platform() -> None:
             # A constant is written in capitals and never changed in place, here or anywhere else.
             if not constant_by_name or name in mutated:
                 problems.append(f"{rel}:{line}: module-level mutable `{name}`")
-    assert not problems, "state belongs on the Platform (zongzhi/platform/platform.py):\n" + "\n".join(problems)
+    assert not problems, "state belongs on the Platform (zongzhi/platform/wiring/platform.py):\n" + "\n".join(problems)
 
 
 def test_the_allowlist_names_what_is_there() -> None:
@@ -201,7 +201,7 @@ def test_importing_every_module_creates_nothing_and_reads_no_setting(tmp_path: P
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert "zongzhi.platform.worker" in report["modules"] and len(report["modules"]) > 150
+    assert "zongzhi.platform.wiring.worker" in report["modules"] and len(report["modules"]) > 150
     assert report["failed"] == {}, "a module needs the environment (or something else) to be imported"
     assert report["read"] == [], "importing reads a setting from the environment"
     created = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))

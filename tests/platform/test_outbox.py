@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from tests.casework import new_case
 from tests.sql_log import sql_sent
-from zongzhi.platform import broadcast, outbox, runtime
-from zongzhi.platform.broker_queue import BrokerState
-from zongzhi.platform.current import current
+from zongzhi.platform.base.current import current
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox
+from zongzhi.platform.pipeline import broadcast
+from zongzhi.platform.pipeline.broker_queue import BrokerState
+from zongzhi.platform.services import outbox
+from zongzhi.platform.wiring import runtime
 
 
 async def _intake_statements(world) -> tuple[Case, list[str]]:

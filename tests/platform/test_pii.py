@@ -9,7 +9,7 @@ import pytest
 
 from tests.casework import new_case
 from tests.gql import gql
-from zongzhi.platform import pii
+from zongzhi.platform.base import pii
 from zongzhi.platform.models import Person
 from zongzhi.platform.schema.ids import to_global_id
 

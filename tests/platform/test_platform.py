@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from tests.platforms import running
-from zongzhi.platform import codes, current, event_types, worker
-from zongzhi.platform.current import NoPlatform
-from zongzhi.platform.facts import fact_fields
-from zongzhi.platform.platform import Platform
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base import codes, current, event_types
+from zongzhi.platform.base.current import NoPlatform
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.rules.facts import fact_fields
+from zongzhi.platform.wiring import worker
+from zongzhi.platform.wiring.platform import Platform
 
 
 def test_a_code_added_to_one_platform_is_not_in_another(unit_settings: Settings) -> None:
@@ -48,7 +49,7 @@ def test_rule_handlers_are_attached_to_each_platforms_own_actions(unit_settings:
 
 
 async def test_each_app_serves_with_its_own_platform(unit_settings: Settings) -> None:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     one, other = Platform.build(unit_settings), Platform.build(unit_settings)
     one.codes.categories.add("only_one", "一")

@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 
 from tests.casework import actor
-from zongzhi.platform import codes, plugins
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import codes
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.hookspecs import hookimpl
+from zongzhi.platform.pipeline import plugin_host as plugins
 from zongzhi.platform.services import cases as svc
 
 

@@ -15,13 +15,13 @@ import pytest
 
 from tests.gql import gql
 from tests.world import World
-from zongzhi.platform import codes, current
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base import codes, current
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.rules.versions import RulesetRejected, compile_source
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.wiring.platform import Platform
 
 LISTENS_TO_THE_COURT = """
 ruleset: listens_to_the_court
@@ -37,7 +37,7 @@ rules:
 async def start(settings: Settings, world: World) -> AsyncIterator:
     """``start(disabled=...)``: a platform built with those plugins disabled, made current for the
     rest of the test, and its app as an HTTP client."""
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     clients: list[httpx.AsyncClient] = []
     platforms: list[Platform] = []

@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from zongzhi.platform import hookspecs
-from zongzhi.platform.plugins import BUILTIN_DISTRIBUTION, GROUP
+from zongzhi.platform.pipeline.plugin_host import BUILTIN_DISTRIBUTION, GROUP
 
 HOOKS = {name for name in dir(hookspecs) if name.startswith("zongzhi_")}
 ENTRY = re.compile(r"^(?P<name>\S+) (?P<version>\S+)  \((?P<dist>[^:]+): (?P<value>[^)]+)\)$")
@@ -21,7 +21,7 @@ def _plugins_list(tmp: Path, disabled: str = "") -> str:
     env.pop("ZONGZHI_DATABASE_URL", None)
     env["ZONGZHI_DISABLED_PLUGINS"] = disabled
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "plugins", "list"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "plugins", "list"],
         env=env,
         capture_output=True,
         text=True,

@@ -9,8 +9,8 @@ import pytest
 
 from tests.casework import actor, take_to
 from tests.gql import gql
-from zongzhi.platform import security, sms
-from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.base import security, sms
+from zongzhi.platform.base.codes import CaseStatus
 from zongzhi.platform.models import Case, CaseEvent, CitizenReport, Evidence
 from zongzhi.platform.services import citizens
 

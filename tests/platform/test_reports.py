@@ -17,8 +17,8 @@ import pytest
 from tests.gql import GraphQLErrors, gql
 from tests.platform.stats.dataset import build
 from tests.world import World
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.reports import build_report, render
-from zongzhi.platform.settings import Settings
 from zongzhi.platform.stats import parse_period, scope_of_center
 
 MARCH = parse_period("2026-03")

@@ -13,7 +13,7 @@ import pytest
 
 from zongzhi.platform.rules.actions import builtin_actions
 from zongzhi.platform.rules.model import COMBINATORS, OPERATORS
-from zongzhi.platform.services.rulesets import compile_source
+from zongzhi.platform.rules.versions import compile_source
 
 DOC = Path(__file__).parents[2] / "docs" / "rules.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -34,7 +34,7 @@ def _ruleset(name: str) -> str:
 def _zongzhi(tmp: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ZONGZHI_DATA_DIR": str(tmp), "ZONGZHI_LOG_LEVEL": "WARNING"}
     return subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         cwd=tmp,
         capture_output=True,
@@ -92,9 +92,9 @@ def test_cli_examples_print_what_the_doc_shows(tmp_path):
 
 def test_the_fact_table_is_generated_from_the_declared_fact():
     """The guide's table is ``zongzhi rules fact-schema --markdown`` with the built-in plugins."""
-    from zongzhi.platform import plugins
-    from zongzhi.platform.facts import fact_table
-    from zongzhi.platform.settings import Settings
+    from zongzhi.platform.base.settings import Settings
+    from zongzhi.platform.pipeline import plugin_host as plugins
+    from zongzhi.platform.rules.facts import fact_table
 
     loaded = plugins.load(Settings.from_env(), builtin_only=True)
     table = re.search(r"<!-- fact-table:start -->\n(.*?)<!-- fact-table:end -->", TEXT, re.DOTALL)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from tests.casework import actor
 from tests.gql import gql
-from zongzhi.platform.codes import CaseStatus, Risk
-from zongzhi.platform.evaluation import evaluate_event
+from zongzhi.platform.base.codes import CaseStatus, Risk
 from zongzhi.platform.models import Case, CaseEvent, Decision, Notification
+from zongzhi.platform.rules import versions as rulesets
+from zongzhi.platform.rules.evaluation import evaluate_event
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services import rulesets
 
 
 async def _window_case(world, **kw) -> Case:

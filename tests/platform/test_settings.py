@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 README = Path(__file__).parents[2] / "README.md"
 

@@ -22,12 +22,12 @@ from tests.casework import actor, new_case, take_to
 from tests.platform.worker_support import claim_redis_db, release_redis_db
 from tests.platforms import running
 from tests.world import World
-from zongzhi.platform import broadcast
-from zongzhi.platform.codes import CaseStatus, Risk
+from zongzhi.platform.base.codes import CaseStatus, Risk
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.wiring.platform import Platform
 
 REDIS_URL = os.environ.get("ZONGZHI_TEST_REDIS_URL", "")
 BOARD = "subscription($kinds: [BoardEventKind!]) { dispatchBoard(kinds: $kinds) { kind type number status risk centerId } }"
@@ -36,7 +36,7 @@ BOARD = "subscription($kinds: [BoardEventKind!]) { dispatchBoard(kinds: $kinds) 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[str]:
     """The real app under uvicorn on a free port, in this event loop (the ORM is already up)."""
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     platform = Platform.build(settings)
     app = create_app(platform=platform, manage_db=False)

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from tests.world import World
-from zongzhi.platform.observability import celery_hooks, context, tracing
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base.observability import celery_hooks, context, tracing
 from zongzhi.platform.schema.ids import to_global_id
+from zongzhi.platform.wiring.platform import Platform
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
@@ -36,7 +36,7 @@ def exporter(platform: Platform) -> Iterator[InMemorySpanExporter]:
 async def test_spans_of_a_request_down_to_rule_matching(
     platform: Platform, rules: World, exporter: InMemorySpanExporter
 ) -> None:
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(platform=platform, manage_db=False)
     variables = {

@@ -35,12 +35,12 @@ from tests.platform.worker_support import (
 )
 from tests.platforms import running
 from tests.world import World
-from zongzhi.platform import outbox
-from zongzhi.platform.evaluation import ACTIVE_TTL_SECONDS
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case, CaseEvent, Decision, Outbox, RulesetVersion
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.rules.evaluation import ACTIVE_TTL_SECONDS
 from zongzhi.platform.schema.ids import pk_of, to_global_id
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.services import outbox
+from zongzhi.platform.wiring.platform import Platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -129,7 +129,7 @@ async def publishing_to(
 
     Afterwards the worker's log must hold no error but the ``expected_errors``.
     """
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     celery_settings = replace(base, event_mode="celery", broker_url=worker.broker_url)
     platform = Platform.build(celery_settings)
@@ -483,7 +483,7 @@ async def test_deadline_tick_in_the_worker_emits_once(pipeline: Pipeline) -> Non
 
 async def test_sweep_tick_in_the_worker_and_here_creates_each_task_once(pipeline: Pipeline) -> None:
     """Two beats: the worker's sweep ticks and this process's, at once, on one PostgreSQL database."""
-    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.domain.actor import Actor
     from zongzhi.platform.models import Center, Grid, SweepTask
     from zongzhi.platform.services import sweeps
 

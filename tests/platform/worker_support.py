@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from celery import Celery
 
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 QUEUE = "zongzhi"
 CLAIM_KEY = "zongzhi-test:worker-claim"
@@ -158,7 +158,7 @@ class WorkerProcess:
         offset = self.log_path.stat().st_size
         log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "zongzhi.platform.cli", "worker", "--concurrency", "1"],
+            [sys.executable, "-m", "zongzhi.platform.wiring.cli", "worker", "--concurrency", "1"],
             cwd=self.workdir,
             env=self.env(),
             stdout=log_file,

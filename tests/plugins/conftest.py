@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from tests.plugins.partner_server import FakePartner
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.partners import create_credential, signed_headers
 
 

@@ -25,14 +25,16 @@ from tests.casework import actor
 from tests.gql import gql
 from tests.platforms import running
 from tests.plugins.conftest import make_partner, post_signed
-from zongzhi.platform import partners, plugins, runtime
-from zongzhi.platform.codes import AssignmentMode
-from zongzhi.platform.current import current
+from zongzhi.platform import partners
+from zongzhi.platform.base.codes import AssignmentMode
+from zongzhi.platform.base.current import current
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case, Ruleset, RulesetVersion
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.pipeline import plugin_host as plugins
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.wiring import runtime
+from zongzhi.platform.wiring.platform import Platform
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "procuratorate_docking"
 DISTRIBUTION = "zongzhi-procuratorate-docking"
@@ -85,7 +87,7 @@ def _plugins_list(tmp: Path) -> str:
     env = {**os.environ, "ZONGZHI_DATA_DIR": str(tmp), "ZONGZHI_LOG_LEVEL": "WARNING"}
     env.pop("ZONGZHI_DISABLED_PLUGINS", None)
     result = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "plugins", "list"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "plugins", "list"],
         env=env,
         capture_output=True,
         text=True,
@@ -115,7 +117,7 @@ def installed(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
 async def _started(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """What start-up does, on a platform of the test's own: load the plugins (the example among them),
     install their rulesets, evaluate inline. Deliveries are sent by the test's own ``deliver_due``."""
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     plugins.rescan()
     platform = Platform.build(settings)

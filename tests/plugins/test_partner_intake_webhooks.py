@@ -13,7 +13,7 @@ from tests.plugins.conftest import make_partner, post_signed
 from tests.plugins.court_docking.test_court import REFERRALS, referral
 from tests.plugins.petition_docking.test_petition import ITEMS, item
 from tests.plugins.police_docking.test_police import INCIDENTS, incident
-from zongzhi.platform.current import current
+from zongzhi.platform.base.current import current
 from zongzhi.platform.hookspecs import hookimpl
 from zongzhi.platform.models import Case, CaseEvent, PartnerRecord
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from zongzhi.platform.actor import Actor, actor_for_user
-from zongzhi.platform.codes import Role
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.security import cipher
+from zongzhi.platform.domain.actor import Actor, actor_for_user
 from zongzhi.platform.models import Case, CitizenReport, SweepTask
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import cipher
 from zongzhi.platform.services import mediators, sweeps
 from zongzhi.platform.services.accounts import create_user
 

@@ -16,9 +16,9 @@ from graphql import (
     get_named_type,
 )
 
-from zongzhi.platform import plugins
-from zongzhi.platform.app import build_app_schema
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.pipeline import plugin_host as plugins
+from zongzhi.platform.wiring.app import build_app_schema
 
 #: The object types whose rows jurisdiction guards; any type whose name says Audit is one too.
 GUARDED_TYPES = frozenset({"Case", "CaseEvent", "Person", "Evidence", "EvidenceAccessEntry", "Decision"})

@@ -8,11 +8,11 @@ import sys
 
 from tests.casework import actor
 from tests.world import World
-from zongzhi.platform.codes import PartyRole
+from zongzhi.platform.base.codes import PartyRole
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Person
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
-from zongzhi.platform.settings import Settings
 
 ID_NUMBER = "110101199003074514"
 PHONE = "13800138000"
@@ -55,7 +55,7 @@ def zongzhi(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     for own_key in ("ZONGZHI_PII_KEY", "ZONGZHI_AUDIT_KEY"):  # derived from the secret, as in the tests
         env.pop(own_key, None)
     return subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", *args],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -22,11 +22,11 @@ from tests.gql import GraphQLErrors, gql
 from tests.platform.test_subscriptions import connect, serving
 from tests.security.support import ID_NUMBER, PHONE, repeated_party, zongzhi
 from tests.security.townships import valid_id_number
-from zongzhi.platform import audit
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain import audit
 from zongzhi.platform.models import AuditChainHead, AuditLog, Case, Evidence, EvidenceAccess
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.stats.period import TZ
 

@@ -11,8 +11,8 @@ import jwt
 import pytest
 
 from tests.casework import new_case, take_to
-from zongzhi.platform import pii
-from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.codes import CaseStatus
 from zongzhi.platform.models import Case, CaseEvent, CaseParty, Outbox, Person
 from zongzhi.platform.schema.ids import to_global_id
 
@@ -330,7 +330,7 @@ async def test_a_body_that_is_not_utf8_is_400(client, world):
 async def test_a_signed_token_naming_a_huge_user_id_is_401(client, world, settings):
     now = datetime.now(UTC)
     claims = {"sub": "9" * 30, "iss": "zongzhi", "iat": now, "exp": now + timedelta(minutes=5)}
-    from zongzhi.platform.security import JWT_ALGORITHM, JWT_ISSUER
+    from zongzhi.platform.base.security import JWT_ALGORITHM, JWT_ISSUER
 
     claims["iss"] = JWT_ISSUER
     token = jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.casework import new_case, take_to
 from tests.gql import raw
-from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.base.codes import CaseStatus
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 

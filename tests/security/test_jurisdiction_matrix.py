@@ -42,9 +42,9 @@ from tests.security.townships import (
     credit_code,
     ruleset_source,
 )
-from zongzhi.platform import broadcast
-from zongzhi.platform.actor import actor_for_user
+from zongzhi.platform.domain.actor import actor_for_user
 from zongzhi.platform.models import Case, CaseEvent
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.schema.context import Context
 
 REFUSED_CODES = {"NOT_FOUND", "FORBIDDEN"}

@@ -14,12 +14,12 @@ from tests.plugins.conftest import make_partner, post_signed
 from tests.plugins.court_docking.test_court import CONFIRMATIONS, REFERRALS, referral
 from tests.plugins.petition_docking.test_petition import ITEMS, item
 from tests.plugins.police_docking.test_police import INCIDENTS, incident
-from zongzhi.platform import broadcast
-from zongzhi.platform.actor import actor_for_user
-from zongzhi.platform.codes import Role
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain.actor import actor_for_user
 from zongzhi.platform.models import Case, CaseEvent, PartnerCredential, PartnerRecord
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.platform.services.partner_intake import own_case
 

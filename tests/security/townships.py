@@ -17,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 from tests.casework import actor, new_case, take_to
 from tests.security.practices_matrix import add_practice_targets
 from tests.world import World
-from zongzhi.platform import audit, pii
-from zongzhi.platform.actor import Actor, actor_for_user
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, PartyRole, Residence, Risk, Role
+from zongzhi.platform.base.registry_codes import uscc_check_char
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain import audit
+from zongzhi.platform.domain.actor import Actor, actor_for_user
 from zongzhi.platform.models import (
     ApiToken,
     CaseEvent,
@@ -31,16 +34,14 @@ from zongzhi.platform.models import (
     Whistle,
 )
 from zongzhi.platform.partners import create_credential
-from zongzhi.platform.registry_codes import uscc_check_char
+from zongzhi.platform.rules.versions import save_draft
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services import registry as registry_svc
 from zongzhi.platform.services.accounts import create_api_token, create_user
 from zongzhi.platform.services.org import create_department, station_department
 from zongzhi.platform.services.partner_intake import partner_case
 from zongzhi.platform.services.people import PersonInput
-from zongzhi.platform.services.rulesets import save_draft
 
 #: Township A's users, one per role: the rows of the matrix. A new role is one line here and one in
 #: ``A_USERS_ADDED`` (e.g. ``"auditor": "a_auditor"`` and ``"a_auditor": (["auditor"], "ta", {})``).

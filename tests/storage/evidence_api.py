@@ -20,10 +20,10 @@ import httpx
 
 from tests.gql import gql
 from tests.world import World
-from zongzhi.platform.actor import actor_for_user
-from zongzhi.platform.app import create_app
+from zongzhi.platform.domain.actor import actor_for_user
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services.cases import CaseInput, intake
+from zongzhi.platform.wiring.app import create_app
 
 EVIDENCE_FIELDS = "id filename contentType size sha256 status storedAt uploadedBy { username }"
 REQUEST = f"""mutation($caseId: ID!, $filename: String!, $contentType: String!, $size: Int!, $sha256: String!,

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
 
 
 @dataclass

@@ -34,12 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import security
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.current import current
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref, visible
+from zongzhi.platform.base import security
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.current import current
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.base.observability import metrics
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import (
     AuditLog,
     Case,
@@ -49,7 +50,6 @@ from zongzhi.platform.models import (
     DeliveryAttempt,
     PartnerCredential,
 )
-from zongzhi.platform.observability import metrics
 
 log = logging.getLogger(__name__)
 

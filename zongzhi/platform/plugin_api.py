@@ -23,12 +23,18 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CaseStatus, CenterLevel, PartyRole, Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.geo import grid_at
+from zongzhi.platform.base.codes import CATEGORIES, AssignmentMode, CaseStatus, CenterLevel, PartyRole, Role
+from zongzhi.platform.base.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ServiceError,
+    ValidationFailed,
+)
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.geo import grid_at
+from zongzhi.platform.domain.jurisdiction import scoped_cases
 from zongzhi.platform.hookspecs import CodeContribution, DockingFigures, FactFieldSpec, hookimpl
-from zongzhi.platform.jurisdiction import scoped_cases
 from zongzhi.platform.models import (
     Assignment,
     Case,
@@ -40,7 +46,6 @@ from zongzhi.platform.models import (
     PartnerCredential,
     PartnerRecord,
 )
-from zongzhi.platform.outbox import change
 from zongzhi.platform.partners import (
     PARTY_SCHEMA,
     PERSON_SCHEMA,
@@ -50,8 +55,8 @@ from zongzhi.platform.partners import (
     read_payload,
     receiving_center,
 )
-from zongzhi.platform.rule_actions import ActionContext
 from zongzhi.platform.rules import ActionSpec
+from zongzhi.platform.rules.builtin_actions import ActionContext
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.services.cases import (
@@ -67,6 +72,7 @@ from zongzhi.platform.services.cases import (
     set_deadline,
 )
 from zongzhi.platform.services.org import ancestor_at
+from zongzhi.platform.services.outbox import change
 from zongzhi.platform.services.partner_intake import own_case, partner_actor, partner_case
 from zongzhi.platform.services.people import PersonInput
 

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import _truncate
 from tests.gql import gql
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.imports import ImportRefused
 from zongzhi.platform.imports.centers import import_centers
 from zongzhi.platform.imports.grids import import_grids
@@ -30,7 +31,6 @@ from zongzhi.platform.models import (
     User,
     UserGrid,
 )
-from zongzhi.platform.security import issue_jwt
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "county"
 CLI = Actor.system_actor("test import")
@@ -253,7 +253,7 @@ async def test_bad_resident_and_unit_rows_are_each_named_and_nothing_is_written(
 
 
 async def test_a_township_admin_imports_only_into_its_tree(world, tmp_path):
-    from zongzhi.platform.actor import actor_for_user
+    from zongzhi.platform.domain.actor import actor_for_user
     from zongzhi.platform.services.accounts import create_user
 
     admin = await actor_for_user(
@@ -294,7 +294,7 @@ def test_the_import_commands_report_and_exit_nonzero_on_bad_rows(tmp_path):
 
 
 async def test_the_sample_county_over_graphql_draws_every_grid(empty, settings):
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     for fn, name in SAMPLE:
         await fn(CLI, EXAMPLES / name)
@@ -317,7 +317,7 @@ async def test_the_sample_county_over_graphql_draws_every_grid(empty, settings):
 
 @pytest.mark.parametrize("kind", ["centers", "departments", "grids", "users", "residents", "units"])
 def test_every_import_command_has_help_and_is_in_the_readme(kind, capsys):
-    from zongzhi.platform.cli import main
+    from zongzhi.platform.wiring.cli import main
 
     assert main(["import", kind, "--help"]) == 0
     assert "FILE" in capsys.readouterr().out.upper()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from zongzhi.platform.graphql_http import GraphQLEndpoint
+from zongzhi.platform.wiring.graphql_http import GraphQLEndpoint
 
 
 def endpoint(client: httpx.AsyncClient) -> GraphQLEndpoint:

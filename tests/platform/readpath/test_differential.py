@@ -20,8 +20,8 @@ from tests.casework import actor, new_case, take_to
 from tests.gql import raw
 from tests.platform.readpath.paths import endpoint, resolvers_only
 from tests.sql_log import sql_sent
-from zongzhi.platform import pii
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, PartyRole
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, PartyRole
 from zongzhi.platform.models import AuditLog, Case, Whistle
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
@@ -485,7 +485,7 @@ async def test_a_page_is_one_statement(client, world):
 async def test_the_setting_turns_compiled_reads_off(settings, world):
     from dataclasses import replace
 
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     app = create_app(replace(settings, compiled_reads=False), manage_db=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as off:

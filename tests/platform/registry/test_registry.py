@@ -6,9 +6,9 @@ import pytest
 
 from tests.casework import actor, new_case
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.codes import PartyRole
+from zongzhi.platform.base.codes import PartyRole
+from zongzhi.platform.base.registry_codes import uscc_check_char
 from zongzhi.platform.models import AuditLog, CaseParty, House, HouseMember, OrgUnit
-from zongzhi.platform.registry_codes import uscc_check_char
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import registry as svc
 from zongzhi.platform.services.people import PersonInput, find_or_create_person

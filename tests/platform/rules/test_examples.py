@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform import plugins
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Ruleset, RulesetVersion
-from zongzhi.platform.runtime import core_rules_source
-from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.pipeline import plugin_host as plugins
+from zongzhi.platform.rules.versions import RulesetRejected, compile_source
+from zongzhi.platform.wiring.runtime import core_rules_source
 
 SOURCE = """ruleset: group_disputes
 rules:

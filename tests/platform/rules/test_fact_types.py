@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.platforms import running
-from zongzhi.platform.platform import Platform
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.rules import RulesetInvalid, parse_ruleset
-from zongzhi.platform.services.rulesets import RulesetRejected, compile_source
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.rules.versions import RulesetRejected, compile_source
+from zongzhi.platform.wiring.platform import Platform
 
 RULE = """ruleset: typed
 rules:
@@ -100,7 +100,7 @@ def test_lint_names_the_rule_of_a_yaml_syntax_error(tmp_path: Path):
     (tmp_path / "typo.yaml").write_text(RULE.format(when="{party.cnt: {gte: 5}}"), encoding="utf-8")
     env = {**os.environ, "ZONGZHI_DATA_DIR": str(tmp_path), "ZONGZHI_LOG_LEVEL": "WARNING"}
     linted = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "rules", "lint", "bad.yaml", "typo.yaml"],
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "rules", "lint", "bad.yaml", "typo.yaml"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -16,7 +16,7 @@ import pytest
 from tests.gql import GraphQLErrors, gql
 from tests.platform.test_rules_pipeline import _window_case
 from zongzhi.platform.models import AuditLog, Case
-from zongzhi.platform.runtime import core_rules_source
+from zongzhi.platform.wiring.runtime import core_rules_source
 
 IMPACT = """mutation($s: String!, $since: DateTime!, $until: DateTime!) {
   simulateRulesetImpact(name: "core", source: $s, since: $since, until: $until) {
@@ -98,7 +98,7 @@ async def test_impact_diff_activation_and_switching_off(rules, client, settings)
         "ZONGZHI_LOG_LEVEL": "WARNING",
     }
     cli = subprocess.run(
-        [sys.executable, "-m", "zongzhi.platform.cli", "rules", "impact", "core", "--file", str(candidate_file),
+        [sys.executable, "-m", "zongzhi.platform.wiring.cli", "rules", "impact", "core", "--file", str(candidate_file),
          "--since", since, "--until", until],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -7,10 +7,10 @@ from datetime import datetime
 from tests.casework import actor
 from tests.gql import gql
 from tests.platform.test_rules_pipeline import _window_case
+from zongzhi.platform.domain.workdays import CHINA
 from zongzhi.platform.reports import build_report, render
-from zongzhi.platform.services import rulesets
+from zongzhi.platform.rules import versions as rulesets
 from zongzhi.platform.stats import parse_period, scope_of_center
-from zongzhi.platform.workdays import CHINA
 
 BROKEN = """ruleset: broken
 rules:

@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 
 from tests.casework import actor
-from zongzhi.platform.codes import CaseStatus, PartyRole
-from zongzhi.platform.fact_time import festival_days, next_holiday
-from zongzhi.platform.facts import build_fact
+from zongzhi.platform.base.codes import CaseStatus, PartyRole
+from zongzhi.platform.domain.workdays import CHINA
 from zongzhi.platform.models import Case, CaseEvent, Decision
+from zongzhi.platform.rules import versions as rulesets
+from zongzhi.platform.rules.fact_time import festival_days, next_holiday
+from zongzhi.platform.rules.facts import build_fact
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services import rulesets
 from zongzhi.platform.services.people import PersonInput
-from zongzhi.platform.workdays import CHINA
 
 SEASONAL = """ruleset: seasonal
 rules:
@@ -139,7 +139,7 @@ async def test_a_loaded_year_names_its_festivals(world, settings, tmp_path):
     import subprocess
     import sys
 
-    from zongzhi.platform import fact_time
+    from zongzhi.platform.rules import fact_time
 
     year_file = tmp_path / "2031.yaml"
     year_file.write_text(
@@ -156,7 +156,7 @@ async def test_a_loaded_year_names_its_festivals(world, settings, tmp_path):
         "ZONGZHI_SECRET_KEY": settings.secret_key,
         "ZONGZHI_LOG_LEVEL": "WARNING",
     }
-    run = [sys.executable, "-m", "zongzhi.platform.cli", "calendar", "load"]
+    run = [sys.executable, "-m", "zongzhi.platform.wiring.cli", "calendar", "load"]
     loaded = subprocess.run([*run, str(year_file)], env=env, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     bad = tmp_path / "bad.yaml"

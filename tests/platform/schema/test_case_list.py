@@ -19,8 +19,8 @@ from tests.casework import actor, new_case
 from tests.gql import GraphQLErrors, gql
 from tests.platform.readpath.paths import resolvers_only
 from tests.sql_log import sql_sent
-from zongzhi.platform.codes import AssignmentMode, UnitKind
-from zongzhi.platform.jurisdiction import case_scope, case_scope_parts, visible
+from zongzhi.platform.base.codes import AssignmentMode, UnitKind
+from zongzhi.platform.domain.jurisdiction import case_scope, case_scope_parts, visible
 from zongzhi.platform.models import Assignment, Case, Center
 from zongzhi.platform.schema.ids import from_global_id, to_global_id
 

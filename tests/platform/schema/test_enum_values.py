@@ -16,12 +16,12 @@ from graphql import build_schema as parse_sdl
 
 from tests.gql import GraphQLErrors, gql
 from tests.security.schema_walk import served_schema
-from zongzhi.platform import codes
+from zongzhi.platform.base import codes
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.models import Case
 from zongzhi.platform.schema import build_schema
 from zongzhi.platform.schema.enum_names import is_upper_snake, upper_snake
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.settings import Settings
 
 SDL_FILE = Path(__file__).parents[3] / "schema.graphql"
 

@@ -24,7 +24,7 @@ async def test_no_token_is_401(client, world):
 
 
 async def test_bad_and_revoked_tokens_are_401(client, world):
-    from zongzhi.platform.actor import Actor
+    from zongzhi.platform.domain.actor import Actor
     from zongzhi.platform.models import ApiToken
     from zongzhi.platform.services.accounts import create_api_token, revoke_api_token
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.codes import PartyRole
+from zongzhi.platform.base.codes import PartyRole
 from zongzhi.platform.models import AuditLog, Case, CaseParty, Person
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc

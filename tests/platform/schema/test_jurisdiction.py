@@ -6,7 +6,7 @@ import pytest
 
 from tests.casework import actor, new_case, take_to
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.codes import AssignmentMode, CaseStatus
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus
 from zongzhi.platform.models import Case, CaseEvent
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc

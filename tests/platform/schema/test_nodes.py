@@ -18,11 +18,11 @@ from strawberry import relay
 from tests.casework import new_case
 from tests.gql import gql
 from tests.security.townships import build_targets
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.schema.context import Context
 from zongzhi.platform.schema.ids import from_global_id, to_global_id
 from zongzhi.platform.schema.nodes import ModelNode, copy_of
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from zongzhi.platform import plugins
-from zongzhi.platform.app import build_app_schema
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.pipeline import plugin_host as plugins
+from zongzhi.platform.wiring.app import build_app_schema
 
 SDL_FILE = Path(__file__).parents[3] / "schema.graphql"
 

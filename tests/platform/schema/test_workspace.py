@@ -8,11 +8,11 @@ import pytest
 
 from tests.casework import actor, new_case, take_to
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus
-from zongzhi.platform.current import current
+from zongzhi.platform.base.codes import CaseStatus
+from zongzhi.platform.base.current import current
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import CaseEvent, Notification, Whistle
-from zongzhi.platform.rule_actions import ActionContext, notify, whistle
+from zongzhi.platform.rules.builtin_actions import ActionContext, notify, whistle
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.deadlines import tick
@@ -198,8 +198,8 @@ async def test_bulk_close_reports_each_case(client, world):
 async def test_notification_added_pushes_new_rows_of_the_inbox(client, world):
     import asyncio
 
-    from zongzhi.platform import broadcast
-    from zongzhi.platform.actor import actor_for_user
+    from zongzhi.platform.domain.actor import actor_for_user
+    from zongzhi.platform.pipeline import broadcast
     from zongzhi.platform.schema.context import Context
 
     current().publishers = [broadcast.announce]
@@ -292,7 +292,7 @@ async def test_corrections_are_events_with_before_and_after(client, world):
 
 
 async def test_timeline_and_board_events_carry_labels_beside_codes(client, world):
-    from zongzhi.platform import broadcast
+    from zongzhi.platform.pipeline import broadcast
     from zongzhi.platform.schema.subscriptions import BoardEvent
 
     case = await take_to(world, await new_case(world), CaseStatus.closed)

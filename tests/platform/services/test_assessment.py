@@ -8,9 +8,9 @@ import pytest
 
 from tests.casework import actor, new_case, take_to
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, Role
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import CaseEvent
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import assessment
@@ -88,7 +88,7 @@ async def test_scores_equal_the_hand_computation_and_trace_to_events(world):
 
 
 async def assessment_actor(user):
-    from zongzhi.platform.actor import actor_for_user
+    from zongzhi.platform.domain.actor import actor_for_user
 
     return await actor_for_user(user)
 

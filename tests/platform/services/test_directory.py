@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.casework import new_case
 from tests.gql import gql
-from zongzhi.platform.codes import AssignmentMode, UnitKind
+from zongzhi.platform.base.codes import AssignmentMode, UnitKind
 from zongzhi.platform.models import Assignment
 from zongzhi.platform.schema.ids import to_global_id
 

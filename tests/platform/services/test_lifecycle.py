@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.casework import actor, new_case, take_to
-from zongzhi.platform.codes import AssignmentMode, CaseStatus
-from zongzhi.platform.errors import InvalidTransition
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus
+from zongzhi.platform.base.errors import InvalidTransition
 from zongzhi.platform.models import Case, CaseEvent, Outbox
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services import corrections

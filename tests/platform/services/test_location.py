@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services.masterdata import create_grid, set_center_active
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.gql import GraphQLErrors, gql
+from zongzhi.platform.base.security import issue_jwt
 from zongzhi.platform.models import AuditLog, Center, CenterDepartment, Grid, User, UserGrid
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services.accounts import create_user
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests.casework import actor, new_case
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.codes import CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.base.codes import CaseStatus, Role
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
 from zongzhi.platform.models import Case, CaseEvent
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, PartyRole
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.codes import CaseStatus, PartyRole
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case, CaseEvent, Outbox, PartnerRecord
 from zongzhi.platform.partners import create_credential
 from zongzhi.platform.services import cases as svc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from zongzhi.platform.models import RulesetVersion
-from zongzhi.platform.services import rulesets as svc
+from zongzhi.platform.rules import versions as svc
 
 SOURCE = """ruleset: shipped
 rules:

@@ -11,12 +11,12 @@ import pytest
 
 from tests.casework import new_case
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.actor import actor_for_user
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden
+from zongzhi.platform.base.security import issue_jwt
+from zongzhi.platform.domain.actor import actor_for_user
 from zongzhi.platform.models import Case, Ruleset, RulesetVersion
-from zongzhi.platform.security import issue_jwt
-from zongzhi.platform.services import rulesets as svc
+from zongzhi.platform.rules import versions as svc
 from zongzhi.platform.services.accounts import create_user
 
 SAVE = "mutation($n: String!, $s: String!) { saveRulesetDraft(name: $n, source: $s) { version } }"

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.casework import PATHS, actor, new_case, take_to
-from zongzhi.platform.actor import Actor, actor_for_user
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, Role
-from zongzhi.platform.errors import ServiceError
-from zongzhi.platform.jurisdiction import can_see_case
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, Role
+from zongzhi.platform.base.errors import ServiceError
+from zongzhi.platform.domain.actor import Actor, actor_for_user
+from zongzhi.platform.domain.jurisdiction import can_see_case
 from zongzhi.platform.models import Case, CaseEvent, Outbox, Whistle
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services import corrections

@@ -9,7 +9,7 @@ import pytest
 
 from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.models import Case, CaseEvent, Notification, SweepTask
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import sweeps

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from tests.casework import actor, new_case, take_to
 from tests.world import World
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, Risk
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, Risk
 from zongzhi.platform.models import Case, CaseEvent
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.stats.period import TZ

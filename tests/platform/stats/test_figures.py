@@ -7,7 +7,7 @@ import pytest
 from tests.casework import actor
 from tests.platform.stats.dataset import build
 from tests.world import World
-from zongzhi.platform.errors import Forbidden, NotFound
+from zongzhi.platform.base.errors import Forbidden, NotFound
 from zongzhi.platform.stats import parse_period, scope_for
 from zongzhi.platform.stats.figures import statistics
 from zongzhi.platform.stats.hotspots import hot_spots

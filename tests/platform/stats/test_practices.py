@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from tests.casework import actor, new_case, take_to
 from tests.gql import gql
 from zongzhi.platform import reports
-from zongzhi.platform.codes import CaseStatus
+from zongzhi.platform.base.codes import CaseStatus
 from zongzhi.platform.models import SweepTask
 from zongzhi.platform.services import sweeps
 from zongzhi.platform.stats.period import TZ, month

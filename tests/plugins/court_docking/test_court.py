@@ -11,12 +11,13 @@ from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
 from tests.platforms import running
 from tests.plugins.conftest import make_partner, post_signed
-from zongzhi.platform import partners, runtime
-from zongzhi.platform.codes import AssignmentMode
+from zongzhi.platform import partners
+from zongzhi.platform.base.codes import AssignmentMode
 from zongzhi.platform.models import Case, Delivery, PartnerRecord
-from zongzhi.platform.platform import Platform
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
+from zongzhi.platform.wiring import runtime
+from zongzhi.platform.wiring.platform import Platform
 
 REFERRALS = "/partners/court_docking/referrals"
 CONFIRMATIONS = "/partners/court_docking/confirmations"
@@ -205,7 +206,7 @@ async def test_partner_token_cannot_use_general_mutations(rules, client):
 
 async def test_disabling_the_plugin_removes_routes_fields_and_rules(rules, settings, client, partner_server):
     world = rules
-    from zongzhi.platform.app import create_app
+    from zongzhi.platform.wiring.app import create_app
 
     key, secret = await make_partner(world, partner_server, "court_docking")
     await post_signed(client, REFERRALS, key, secret, referral())

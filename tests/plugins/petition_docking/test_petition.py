@@ -8,10 +8,10 @@ from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
 from tests.plugins.conftest import make_partner, post_signed
 from zongzhi.platform import partners
-from zongzhi.platform.codes import AssignmentMode, Role
+from zongzhi.platform.base.codes import AssignmentMode, Role
+from zongzhi.platform.base.security import issue_jwt
 from zongzhi.platform.models import Case, CaseEvent, Delivery, PartnerRecord
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.plugins.petition_docking import plugin as petition

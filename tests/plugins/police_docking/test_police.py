@@ -8,7 +8,8 @@ from tests.casework import actor
 from tests.gql import GraphQLErrors, gql
 from tests.plugins.conftest import make_partner, post_signed
 from zongzhi.platform import partners
-from zongzhi.platform.codes import AssignmentMode, Role
+from zongzhi.platform.base.codes import AssignmentMode, Role
+from zongzhi.platform.base.security import issue_jwt
 from zongzhi.platform.models import (
     Assignment,
     Case,
@@ -19,7 +20,6 @@ from zongzhi.platform.models import (
     PartnerRecord,
 )
 from zongzhi.platform.schema.ids import to_global_id
-from zongzhi.platform.security import issue_jwt
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.accounts import create_user
 from zongzhi.plugins.police_docking import plugin as police

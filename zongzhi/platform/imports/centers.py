@@ -11,9 +11,9 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import manages
-from zongzhi.platform.codes import CenterLevel
+from zongzhi.platform.base.codes import CenterLevel
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import manages
 from zongzhi.platform.imports.common import ImportReport, Problem, read_csv, record, refuse_if_bad
 from zongzhi.platform.models import Center
 from zongzhi.platform.services.masterdata import AREA_CODE

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zongzhi.platform import audit
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain import audit
+from zongzhi.platform.domain.actor import Actor
 
 
 @dataclass(frozen=True)

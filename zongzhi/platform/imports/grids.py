@@ -19,11 +19,11 @@ from typing import Any
 from shapely.geometry import shape
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform import geo
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import manages
-from zongzhi.platform.codes import CenterLevel
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.codes import CenterLevel
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain import geo
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import manages
 from zongzhi.platform.imports.common import ImportReport, Problem, record, refuse_if_bad
 from zongzhi.platform.models import Center, Grid
 from zongzhi.platform.services.masterdata import GRID_CODE

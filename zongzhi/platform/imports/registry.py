@@ -18,14 +18,14 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform import pii
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.registry_codes import HOUSE_ROLES, key_group
+from zongzhi.platform.base.security import cipher
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction_registry import visible_grids
 from zongzhi.platform.imports.common import ImportReport, Problem, read_csv, record, refuse_if_bad, split_list
-from zongzhi.platform.jurisdiction_registry import visible_grids
 from zongzhi.platform.models import Grid, House, HouseMember, OrgUnit, Person, PersonTag
-from zongzhi.platform.registry_codes import HOUSE_ROLES, key_group
-from zongzhi.platform.security import cipher
 from zongzhi.platform.services.people import PersonInput, validate_person
 from zongzhi.platform.services.registry import HouseInput, UnitInput, house_problem, unit_problem, unit_values
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import is_global_admin, manages
-from zongzhi.platform.codes import CATEGORIES, Residence, Role
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.codes import CATEGORIES, Residence, Role
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import is_global_admin, manages
 from zongzhi.platform.imports.common import ImportReport, Problem, read_csv, record, refuse_if_bad, split_list
 from zongzhi.platform.models import Center, CenterDepartment, Department, Grid, User, UserGrid
 from zongzhi.platform.services.accounts import check_roles

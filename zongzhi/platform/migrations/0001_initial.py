@@ -1,11 +1,22 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, CenterLevel, FollowUpMethod, PartyRole, Residence, Risk, UnitKind
-from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
+from zongzhi.platform.base.codes import (
+    AssignmentMode,
+    CaseStatus,
+    CenterLevel,
+    FollowUpMethod,
+    PartyRole,
+    Residence,
+    Risk,
+    UnitKind,
+)
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from zongzhi.platform.codes import AssignmentMode, CaseStatus, FollowUpMethod, PartyRole, Risk, UnitKind
+from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, FollowUpMethod, PartyRole, Risk, UnitKind
 
 #: The columns the case list filters a jurisdiction on (schema.queries.CaseFilter, jurisdiction).
 LIST_FILTERS = ("status", "category", "channel", "kind", "risk", "grid_id", "created_by_id", "resolve_by")

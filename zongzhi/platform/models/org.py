@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from zongzhi.platform.codes import CenterLevel, Residence
+from zongzhi.platform.base.codes import CenterLevel, Residence
 
 
 class Center(Model):

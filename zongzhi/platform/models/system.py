@@ -45,10 +45,11 @@ class AuditLog(Model):
         table = "audit_log"
 
     async def save(self, using_db=None, update_fields=None, force_create=False, force_update=False) -> None:
-        """A new row is appended to the hash chain (``zongzhi.platform.audit``), an old one never changes."""
+        """A new row is appended to the hash chain (``zongzhi.platform.domain.audit``), an old one never
+        changes."""
         if self._saved_in_db or force_update or update_fields:
             raise TypeError("audit log rows are append-only")
-        from zongzhi.platform.audit import append_row
+        from zongzhi.platform.domain.audit import append_row
 
         await append_row(self, using_db)
 

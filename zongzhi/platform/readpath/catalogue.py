@@ -16,7 +16,8 @@ from tortoise.fields import DatetimeField
 from tortoise.models import Model
 from tortoise.timezone import get_default_timezone, get_use_tz
 
-from zongzhi.platform import codes, models
+from zongzhi.platform import models
+from zongzhi.platform.base import codes
 from zongzhi.platform.readpath import masking
 from zongzhi.platform.schema.ids import to_global_id
 
@@ -329,7 +330,7 @@ TYPES: dict[str, TypeSpec] = {
 
 
 def _event_label(event_type: str) -> str:
-    from zongzhi.platform import event_types
+    from zongzhi.platform.base import event_types
 
     return event_types.label(event_type)
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from zongzhi.platform import codes, limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.jurisdiction import is_partner
+from zongzhi.platform.base import codes, limits
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import is_partner
 from zongzhi.platform.readpath.catalogue import DECIMAL_COLUMNS, JSON_COLUMNS, TYPES
 from zongzhi.platform.readpath.selection import NotCompilable, ObjectPlan
 

@@ -17,9 +17,10 @@ from graphql import GraphQLSchema
 from graphql.execution.values import get_argument_values
 from tortoise import Tortoise
 
-from zongzhi.platform import codes, models
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.jurisdiction import resolve_ref, visible_ids
+from zongzhi.platform import models
+from zongzhi.platform.base import codes
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref, visible_ids
 from zongzhi.platform.readpath import masking
 from zongzhi.platform.readpath.compile import (
     POSTGRES,
@@ -174,7 +175,7 @@ class Runner:
             await resolve_ref(self.actor, models.Department, did, "filter.assigneeDepartmentId")
             r.assignee_department_id = did
         if f.get("partyIdNumber"):
-            from zongzhi.platform import limits
+            from zongzhi.platform.base import limits
 
             limits.check_text(f["partyIdNumber"], "filter.partyIdNumber", limits.SEARCH_MAX)
             r.party_hash = lookup_hash_for_id(f["partyIdNumber"].strip())

@@ -25,8 +25,8 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.base.errors import ServiceError
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.readpath.execute import Runner
 from zongzhi.platform.readpath.selection import NotCompilable, plan_operation
 from zongzhi.platform.schema.cost import Limits, cost_rule

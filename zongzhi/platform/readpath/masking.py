@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from zongzhi.platform import pii
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.security import cipher
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.security import cipher
+from zongzhi.platform.domain.actor import Actor
 
 #: What a person you cannot see is called (``types.UNSEEN_NAME``).
 UNSEEN_NAME = "***"

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from zongzhi.platform import pii
+from zongzhi.platform.base import pii
 from zongzhi.platform.models import Case, Center
-from zongzhi.platform.rule_stats import RuleStat, rule_statistics
 from zongzhi.platform.services.people import id_number_of, phone_of
 from zongzhi.platform.stats import warnings
 from zongzhi.platform.stats.figures import Rate, Statistics, statistics
 from zongzhi.platform.stats.hotspots import HotSpots, hot_spots
 from zongzhi.platform.stats.period import TZ, Period
 from zongzhi.platform.stats.practices import PracticeFigures, practice_figures
+from zongzhi.platform.stats.rules import RuleStat, rule_statistics
 from zongzhi.platform.stats.scope import Scope
 
 LIST_LIMIT = 30

@@ -181,7 +181,7 @@ def _first(item: tuple[Any, Firing]) -> Any:
 
 def get_engine() -> Engine:
     """The running platform's engine (``Platform.engine``)."""
-    from zongzhi.platform.current import current
+    from zongzhi.platform.base.current import current
 
     return current().engine
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from zongzhi.platform.event_types import is_known
+from zongzhi.platform.base.event_types import is_known
 
 from .actions import ActionRegistry, builtin_registry
 from .errors import RuleError, RulesetInvalid
@@ -327,7 +327,7 @@ class _Checker:
 
 
 def _known(extra: frozenset[str]) -> list[str]:
-    from zongzhi.platform.event_types import EVENT_TYPES
+    from zongzhi.platform.base.event_types import EVENT_TYPES
 
     return [*EVENT_TYPES, *extra]
 

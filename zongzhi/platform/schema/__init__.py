@@ -7,6 +7,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, Validati
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from zongzhi.platform.base.settings import Settings
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.accounts import AccountsMutation, AccountsQuery
 from zongzhi.platform.schema.assessment import AssessmentMutation, AssessmentQuery
@@ -35,7 +36,6 @@ from zongzhi.platform.schema.subscriptions import Subscription
 from zongzhi.platform.schema.sweeps import SweepsMutation, SweepsQuery
 from zongzhi.platform.schema.visits import VisitsMutation, VisitsQuery
 from zongzhi.platform.schema.workspace import CorrectionsMutation, WorkspaceMutation, WorkspaceQuery
-from zongzhi.platform.settings import Settings
 
 #: Concrete types reachable only through the ``Node`` interface must be listed for the schema.
 NODE_IMPLEMENTATIONS = [

@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.services import assessment as svc

@@ -18,10 +18,10 @@ import strawberry
 from strawberry.scalars import JSON
 from tortoise.expressions import Subquery
 
-from zongzhi.platform import audit
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain import audit
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import AuditLog, AuditSubject, Center, Evidence, EvidenceAccess, User
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of

@@ -6,13 +6,13 @@ from datetime import date
 
 import strawberry
 
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.domain.workdays import load_official_days, official_year
 from zongzhi.platform.models import AuditLog, CalendarDay, Center
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of
-from zongzhi.platform.workdays import load_official_days, official_year
 
 
 @strawberry.type

@@ -9,12 +9,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Unauthenticated
-from zongzhi.platform.jurisdiction import visible_ids
+from zongzhi.platform.base.errors import Unauthenticated
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import visible_ids
 from zongzhi.platform.models import Person
 from zongzhi.platform.schema.loaders import Loaders
-from zongzhi.platform.settings import Settings
 
 
 @dataclass
@@ -47,6 +47,22 @@ class Context:
             # Batched, never cached: a subscription's context lives as long as its connection.
             self.person_sight = DataLoader(load_fn=load, cache=False)
         return await self.person_sight.load(person_id)
+
+
+@dataclass
+class WebSocketContext(Context):
+    """A subscription connection's context: the actor comes from ``connectionParams``."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+def token_of(params: dict[str, Any]) -> str | None:
+    """``{"Authorization": "Bearer <token>"}`` (as HTTP) or ``{"token": "<token>"}``."""
+    for key in ("Authorization", "authorization"):
+        if isinstance(params.get(key), str):
+            return params[key]
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) and token else None
 
 
 Info = _Info[Context, None]

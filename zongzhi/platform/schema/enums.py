@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from zongzhi.platform import codes
+from zongzhi.platform.base import codes
 
 
 def _labelled(cls: type[codes.LabelledEnum], description: str):

@@ -35,7 +35,7 @@ from strawberry.extensions.mask_errors import MaskErrors
 from strawberry.utils.str_converters import to_camel_case
 from tortoise.exceptions import ValidationError as ColumnError
 
-from zongzhi.platform.errors import ServiceError
+from zongzhi.platform.base.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

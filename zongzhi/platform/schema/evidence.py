@@ -9,7 +9,7 @@ from strawberry import Private
 from strawberry.file_uploads import Upload
 
 from zongzhi.platform import models
-from zongzhi.platform.errors import Forbidden, ValidationFailed
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 
 #: Primary keys are 32-bit integers, except in the tables that grow with every event (64-bit).
 PK_MAX = 2**31 - 1

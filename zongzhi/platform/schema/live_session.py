@@ -17,17 +17,16 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from zongzhi.platform.schema.context import WebSocketContext, token_of
 from zongzhi.platform.services.accounts import authenticate
 
 CLOSE_UNAUTHORIZED = 4401
 
 
 async def still_authenticated(context: Any) -> bool:
-    from zongzhi.platform.graphql_http import WebSocketContext, _token_of
-
     if not isinstance(context, WebSocketContext) or context.actor is None:
         return True
-    header = _token_of(context.connection_params or {})
+    header = token_of(context.connection_params or {})
     if not header or not header.lower().startswith("bearer "):
         return False
     user = await authenticate(header[7:].strip())
@@ -58,6 +57,6 @@ def _close_soon(socket: Any) -> None:
         with contextlib.suppress(Exception):  # already closed by the client
             await socket.close(code=CLOSE_UNAUTHORIZED)
 
-    from zongzhi.platform.current import current
+    from zongzhi.platform.base.current import current
 
     current().spawn(close())

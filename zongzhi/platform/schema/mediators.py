@@ -9,8 +9,8 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from zongzhi.platform import models
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.schema.nodes import ModelNode, copy_of

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from zongzhi.platform import codes, limits
+from zongzhi.platform.base import codes, limits
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of

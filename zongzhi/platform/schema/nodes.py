@@ -24,7 +24,7 @@ import strawberry
 from strawberry import relay
 from tortoise.models import Model
 
-from zongzhi.platform.jurisdiction import visible
+from zongzhi.platform.domain.jurisdiction import visible
 from zongzhi.platform.schema.ids import to_global_id
 
 

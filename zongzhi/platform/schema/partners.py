@@ -7,10 +7,10 @@ from datetime import datetime
 import strawberry
 
 from zongzhi.platform import partners
-from zongzhi.platform.codes import Role
-from zongzhi.platform.current import current
-from zongzhi.platform.errors import Forbidden
-from zongzhi.platform.jurisdiction import visible
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.current import current
+from zongzhi.platform.base.errors import Forbidden
+from zongzhi.platform.domain.jurisdiction import visible
 from zongzhi.platform.models import Delivery as DeliveryRow
 from zongzhi.platform.models import DeliveryAttempt, PartnerCredential
 from zongzhi.platform.schema.context import Info, actor_of

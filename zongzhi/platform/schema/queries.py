@@ -15,10 +15,11 @@ from strawberry import relay
 from tortoise import Tortoise
 from tortoise.expressions import Q, RawSQL, Subquery
 
-from zongzhi.platform import codes, limits, models
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import (
+from zongzhi.platform import models
+from zongzhi.platform.base import codes, limits
+from zongzhi.platform.base.errors import NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import (
     ScopePart,
     case_scope_parts,
     resolve_ref,

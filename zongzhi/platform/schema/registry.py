@@ -12,11 +12,12 @@ from typing import Annotated
 import strawberry
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform import models, pii
-from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref, visible
-from zongzhi.platform.jurisdiction_registry import visible_houses, visible_units
-from zongzhi.platform.registry_codes import HOUSE_ROLES, HOUSE_USES, KEY_GROUPS, UNIT_KINDS, may_see_tag
+from zongzhi.platform import models
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.registry_codes import HOUSE_ROLES, HOUSE_USES, KEY_GROUPS, UNIT_KINDS, may_see_tag
+from zongzhi.platform.domain.jurisdiction import resolve_ref, visible
+from zongzhi.platform.domain.jurisdiction_registry import visible_houses, visible_units
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of

@@ -15,12 +15,11 @@ from typing import Any
 from graphql import OperationType
 from strawberry.extensions import SchemaExtension
 
-from zongzhi.platform import audit
+from zongzhi.platform.domain import audit
+from zongzhi.platform.schema.context import WebSocketContext
 
 
 def _transport(context: Any) -> str:
-    from zongzhi.platform.graphql_http import WebSocketContext
-
     return "websocket" if isinstance(context, WebSocketContext) else "http"
 
 

@@ -7,17 +7,19 @@ from typing import Annotated
 
 import strawberry
 
-from zongzhi.platform import models, rule_stats
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases, visible
+from zongzhi.platform import models
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.jurisdiction import scoped_cases, visible
 from zongzhi.platform.rules import Firing
+from zongzhi.platform.rules import impact as rule_impact
+from zongzhi.platform.rules import versions as svc
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import pk_of, to_global_id
 from zongzhi.platform.schema.stats import period_of, scope_of
-from zongzhi.platform.services import rule_impact, whistles
-from zongzhi.platform.services import rulesets as svc
+from zongzhi.platform.services import whistles
+from zongzhi.platform.stats import rules as rule_stats
 
 
 @strawberry.type(description="One version of a ruleset: its YAML source and who wrote and activated it.")

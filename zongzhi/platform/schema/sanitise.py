@@ -1,6 +1,6 @@
 """Every argument of every field checked for values nothing downstream can store or compare.
 
-Services give each value its domain bound (``zongzhi.platform.limits``); this is the floor under
+Services give each value its domain bound (``zongzhi.platform.base.limits``); this is the floor under
 all of them, so a field that forgets a check still cannot turn odd input into an ``INTERNAL``
 error, a crashed rule engine or a poisoned event: strings that are not valid Unicode (a lone
 surrogate such as ``"\\ud800"``), that hold NUL or other control characters (tab and line breaks
@@ -20,8 +20,8 @@ from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
-from zongzhi.platform import limits
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.errors import ValidationFailed
 
 
 def check_value(value: Any, field: str) -> None:

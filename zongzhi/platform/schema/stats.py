@@ -16,7 +16,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from zongzhi.platform import models, reports
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.from_dataclass import dataclass_type

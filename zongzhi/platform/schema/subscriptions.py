@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from zongzhi.platform import broadcast, codes
+from zongzhi.platform.base import codes
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.schema.stats import EarlyWarning, early_warning_for, scope_of
@@ -65,7 +66,7 @@ class BoardEvent:
 
     @strawberry.field(description="The event type's Chinese label, e.g. 上报升级.")
     def type_label(self) -> str:
-        from zongzhi.platform import event_types
+        from zongzhi.platform.base import event_types
 
         return event_types.label(self.type)
 

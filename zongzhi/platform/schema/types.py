@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import Private
 
-from zongzhi.platform import codes, models, pii
+from zongzhi.platform import models
+from zongzhi.platform.base import codes, pii
 from zongzhi.platform.schema import enums
 from zongzhi.platform.schema.context import Info
 from zongzhi.platform.schema.nodes import ModelNode, copy_of
@@ -285,7 +286,7 @@ class CaseEvent(ModelNode):
 
     @strawberry.field(description="The payload's entries with Chinese labels for keys and coded values.")
     def details(self) -> list[EventDetail]:
-        from zongzhi.platform.event_labels import details
+        from zongzhi.platform.base.event_labels import details
 
         return [
             EventDetail(key=k, key_label=kl, value=v, value_label=vl)
@@ -294,7 +295,7 @@ class CaseEvent(ModelNode):
 
     @classmethod
     def of(cls, m: models.CaseEvent) -> CaseEvent:
-        from zongzhi.platform import event_types
+        from zongzhi.platform.base import event_types
 
         return copy_of(cls, m, label=event_types.label(m.type))
 
@@ -462,7 +463,7 @@ class Case(ModelNode):
     async def houses(
         self, info: Info
     ) -> list[Annotated[House, strawberry.lazy("zongzhi.platform.schema.registry")]]:
-        from zongzhi.platform.jurisdiction_registry import visible_houses
+        from zongzhi.platform.domain.jurisdiction_registry import visible_houses
         from zongzhi.platform.schema.registry import House
 
         rows = (
@@ -476,7 +477,7 @@ class Case(ModelNode):
     async def org_units(
         self, info: Info
     ) -> list[Annotated[OrgUnit, strawberry.lazy("zongzhi.platform.schema.registry")]]:
-        from zongzhi.platform.jurisdiction_registry import visible_units
+        from zongzhi.platform.domain.jurisdiction_registry import visible_units
         from zongzhi.platform.schema.registry import OrgUnit
 
         rows = (

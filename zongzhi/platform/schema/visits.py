@@ -9,7 +9,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from zongzhi.platform import models
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.schema import types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.evidence import require_preflight, service
@@ -45,7 +45,7 @@ class Visit(ModelNode):
 
     @strawberry.field(description="The case the finding became, if you may see it.")
     async def case(self, info: Info) -> types.Case | None:
-        from zongzhi.platform.jurisdiction import scoped_cases
+        from zongzhi.platform.domain.jurisdiction import scoped_cases
 
         if self.m.case_id is None:
             return None
@@ -72,8 +72,8 @@ class VisitsQuery:
         grid_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this grid's.")] = None,
         first: Annotated[int, strawberry.argument(description="At most this many (1-100).")] = 50,
     ) -> list[Visit]:
-        from zongzhi.platform.jurisdiction import resolve_ref
-        from zongzhi.platform.jurisdiction_registry import visible_visits
+        from zongzhi.platform.domain.jurisdiction import resolve_ref
+        from zongzhi.platform.domain.jurisdiction_registry import visible_visits
 
         query = visible_visits(actor_of(info))
         if grid_id:

@@ -15,9 +15,11 @@ from typing import Annotated
 
 import strawberry
 
-from zongzhi.platform import broadcast, codes, limits, models
-from zongzhi.platform.errors import ServiceError, ValidationFailed
-from zongzhi.platform.jurisdiction import scoped_cases
+from zongzhi.platform import models
+from zongzhi.platform.base import codes, limits
+from zongzhi.platform.base.errors import ServiceError, ValidationFailed
+from zongzhi.platform.domain.jurisdiction import scoped_cases
+from zongzhi.platform.pipeline import broadcast
 from zongzhi.platform.schema import enums, types
 from zongzhi.platform.schema.context import Info, actor_of
 from zongzhi.platform.schema.ids import PK_MAX, pk_of

@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform import audit
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import manages
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref, visible
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.base.security import decode_jwt
+from zongzhi.platform.domain import audit
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import manages
+from zongzhi.platform.domain.jurisdiction import resolve_ref, visible
 from zongzhi.platform.models import ApiToken, Center, Department, Grid, User, UserGrid
-from zongzhi.platform.security import decode_jwt
 
 TOKEN_PREFIX = "zz_"
 #: ``last_used_at`` is written at most this often per token (not one UPDATE per request).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Assignment, Case
 from zongzhi.platform.services import case_access
 from zongzhi.platform.services.lifecycle import STEPS, refusal

@@ -27,9 +27,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CenterLevel, Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.base.codes import CenterLevel, Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import (
     AssessmentConfig,
     Assignment,
@@ -118,7 +118,7 @@ async def configure(
     home_weight: float | None = None,
     township_share: float | None = None,
 ) -> AssessmentConfig:
-    from zongzhi.platform.jurisdiction import center_in_scope
+    from zongzhi.platform.domain.jurisdiction import center_in_scope
 
     if not actor.has(*CONFIG_ROLES):
         raise Forbidden("assessment rules are set by a county leader")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, NotFound
-from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, NotFound
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import Assignment, Case, Center, Whistle
 from zongzhi.platform.services import lifecycle
 from zongzhi.platform.services.lifecycle import CENTER_STAFF, Scope, Standing

@@ -1,6 +1,6 @@
 """A door for citizens (群众端口 / 上报通 / 随手拍): report, prove the phone, follow, rate.
 
-A citizen proves a phone number with a one-time code (sent through ``zongzhi.platform.sms``) and gets
+A citizen proves a phone number with a one-time code (sent through ``zongzhi.platform.base.sms``) and gets
 a signed session token bound to that phone's keyed hash. A report is held for staff review; only
 accepted reports become cases (through intake, channel ``online``), with the photos added as case
 evidence. The citizen follows a report by its tracking number in plain words: statuses and dates,
@@ -20,13 +20,13 @@ import string
 import time
 from datetime import UTC, datetime, timedelta
 
-from zongzhi.platform import security
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CATEGORIES, CaseStatus, PartyRole, Role
-from zongzhi.platform.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.jurisdiction import REPORT_REVIEW_ROLES, center_in_scope
+from zongzhi.platform.base import security
+from zongzhi.platform.base.codes import CATEGORIES, CaseStatus, PartyRole, Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from zongzhi.platform.base.pii import normalise_phone
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import REPORT_REVIEW_ROLES, center_in_scope
 from zongzhi.platform.models import Case, CaseEvent, Center, CitizenCode, CitizenReport, User
-from zongzhi.platform.pii import normalise_phone
 from zongzhi.platform.services.practice_files import put_checked, read_back
 
 CODE_TTL = timedelta(minutes=10)
@@ -76,7 +76,7 @@ def _code_hash(phone_hash: str, code: str) -> str:
 
 async def request_code(phone: str, client_address: str) -> None:
     """Send a one-time code, within the limits per phone (1 a minute, 5 an hour) and per address."""
-    from zongzhi.platform import sms
+    from zongzhi.platform.base import sms
 
     phone = _phone(phone)
     ph = _phone_hash(phone)
@@ -135,7 +135,7 @@ def session_phone(token: str | None) -> str:
 
 def _claims(token: str | None) -> dict:
     """A session token's claims: the phone's hash, the phone encrypted, the expiry."""
-    from zongzhi.platform.errors import Unauthenticated
+    from zongzhi.platform.base.errors import Unauthenticated
 
     try:
         payload, mac = (token or "").rsplit(".", 1)
@@ -312,7 +312,7 @@ async def plain_status(report: CitizenReport) -> dict:
 
 async def rate(session: str | None, tracking: str, stars: int, note: str = "") -> CitizenReport:
     """评价: 1-5 stars once the matter is concluded; recorded on the case's timeline."""
-    from zongzhi.platform.outbox import change, record_event
+    from zongzhi.platform.services.outbox import change, record_event
 
     report = await own_report(session, tracking)
     if not isinstance(stars, int) or not 1 <= stars <= 5:
@@ -340,7 +340,7 @@ async def rate(session: str | None, tracking: str, stars: int, note: str = "") -
 
 def reviewable(actor: Actor):
     """The reports the actor may review: their center subtree's, for staff, leaders and admins."""
-    from zongzhi.platform.jurisdiction import visible
+    from zongzhi.platform.domain.jurisdiction import visible
 
     return visible(actor, CitizenReport)
 

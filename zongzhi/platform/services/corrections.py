@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CATEGORIES, KINDS, PartyRole
-from zongzhi.platform.errors import NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.codes import CATEGORIES, KINDS, PartyRole
+from zongzhi.platform.base.errors import NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref
 from zongzhi.platform.models import Case, CaseParty, Person
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import load_for_step, save_case
 from zongzhi.platform.services.lifecycle import CONCLUDED, require_roles
+from zongzhi.platform.services.outbox import change, record_event
 from zongzhi.platform.services.people import PersonInput, find_or_create_person
 
 #: Fields whose change needs a reason.

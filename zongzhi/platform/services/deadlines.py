@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.base.observability import metrics
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case, Whistle
-from zongzhi.platform.observability import metrics
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.lifecycle import OPEN
+from zongzhi.platform.services.outbox import change, record_event
 
 TICK_ACTOR = Actor.system_actor("期限监控")
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import is_global_admin
-from zongzhi.platform.codes import CATEGORIES, Role
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref
+from zongzhi.platform.base.codes import CATEGORIES, Role
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import is_global_admin
+from zongzhi.platform.domain.jurisdiction import resolve_ref
 from zongzhi.platform.models import Center, CenterDepartment, Department, User
 from zongzhi.platform.services.mediators import figures as mediator_figures
 

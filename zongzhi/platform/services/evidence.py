@@ -32,15 +32,15 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, scoped_cases
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from zongzhi.platform.base.observability import metrics
+from zongzhi.platform.base.settings import Settings
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, scoped_cases
 from zongzhi.platform.models import Case, Evidence, EvidenceAccess
-from zongzhi.platform.observability import metrics
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import get_case
-from zongzhi.platform.settings import Settings
+from zongzhi.platform.services.outbox import change, record_event
 from zongzhi.storage import (
     EvidenceStore,
     InvalidUpload,

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import NotFound
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import NotFound
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Assignment, Case, CaseEvent, Notification, NotificationRead, User, Whistle
 
 #: Inbox kinds with their labels (the stable code first).
@@ -31,7 +31,7 @@ KINDS = {
 
 def inbox_of(actor: Actor) -> QuerySet:
     """The actor's notifications: to them or their role at their center, about cases they can see."""
-    from zongzhi.platform.jurisdiction import visible
+    from zongzhi.platform.domain.jurisdiction import visible
 
     return visible(actor, Notification)
 

@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import (
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.codes import (
     CATEGORIES,
     CHANNELS,
     KINDS,
@@ -23,12 +22,13 @@ from zongzhi.platform.codes import (
     PartyRole,
     Role,
 )
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import Case, CaseParty, Center, Grid, Person
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import now
 from zongzhi.platform.services.org import ancestor_at
+from zongzhi.platform.services.outbox import change, record_event
 from zongzhi.platform.services.people import (
     PersonInput,
     check_person_refs,
@@ -175,7 +175,7 @@ async def _located_grid(data: CaseInput, actor: Actor) -> Grid | None:
     Given a center, only a grid under it; a place outside the actor's jurisdiction leaves the case
     where it would have gone without coordinates.
     """
-    from zongzhi.platform.geo import grid_at
+    from zongzhi.platform.domain.geo import grid_at
 
     found = await grid_at(data.lat, data.lng)  # type: ignore[arg-type]
     if found is None:

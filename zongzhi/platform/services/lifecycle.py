@@ -15,10 +15,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus as S
-from zongzhi.platform.codes import Role
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ServiceError
+from zongzhi.platform.base.codes import CaseStatus as S
+from zongzhi.platform.base.codes import Role
+from zongzhi.platform.base.errors import Forbidden, InvalidTransition, ServiceError
+from zongzhi.platform.domain.actor import Actor
 
 OPEN = frozenset({S.received, S.assessed, S.dispatched, S.handling})
 CONCLUDED = frozenset({S.resolved, S.failed})

@@ -14,12 +14,12 @@ from typing import Any
 from shapely.geometry import shape
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform import audit, geo
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.admin_scope import is_global_admin, manages
-from zongzhi.platform.codes import CenterLevel, Residence, Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref
+from zongzhi.platform.base.codes import CenterLevel, Residence, Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.domain import audit, geo
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.admin_scope import is_global_admin, manages
+from zongzhi.platform.domain.jurisdiction import resolve_ref
 from zongzhi.platform.models import Center, CenterDepartment, Department, Grid, User, UserGrid
 from zongzhi.platform.services import accounts
 from zongzhi.platform.services.org import create_center as _create_center

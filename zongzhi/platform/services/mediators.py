@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CATEGORIES, AssignmentMode, CaseStatus, Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.base.codes import CATEGORIES, AssignmentMode, CaseStatus, Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope
 from zongzhi.platform.models import Assignment, Case, CaseEvent, Center, MediatorChoice, MediatorProfile, User
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services import cases as case_svc
+from zongzhi.platform.services.outbox import change, record_event
 
 ORG_KINDS = ("committee", "lawyer", "other")
 PROFILE_ROLES = (Role.staff, Role.leader, Role.admin)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from zongzhi.platform.codes import CenterLevel, Residence
-from zongzhi.platform.errors import NotFound, ValidationFailed
+from zongzhi.platform.base.codes import CenterLevel, Residence
+from zongzhi.platform.base.errors import NotFound, ValidationFailed
 from zongzhi.platform.models import Center, CenterDepartment, Department, Grid
 
 _AREA_CODE = re.compile(r"^\d{12}$")

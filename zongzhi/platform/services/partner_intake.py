@@ -20,10 +20,10 @@ from typing import Any
 from tortoise.exceptions import BaseORMException
 from tortoise.expressions import Subquery
 
-from zongzhi.platform.actor import Actor
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case, PartnerCredential, PartnerRecord
-from zongzhi.platform.outbox import change
 from zongzhi.platform.services.cases import CaseInput, intake, note_event, reject
+from zongzhi.platform.services.outbox import change
 
 
 def partner_actor(credential: PartnerCredential) -> Actor:

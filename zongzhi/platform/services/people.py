@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zongzhi.platform import limits, pii
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import ValidationFailed
-from zongzhi.platform.jurisdiction import may_see_person, resolve_ref
+from zongzhi.platform.base import limits, pii
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.base.security import cipher
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import may_see_person, resolve_ref
 from zongzhi.platform.models import Grid, Person
-from zongzhi.platform.security import cipher
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.storage import EvidenceStore, check_declared
 from zongzhi.storage.keys import slug
 from zongzhi.storage.sniff import normalise

@@ -11,9 +11,9 @@ import enum
 
 from tortoise.expressions import Q, Subquery
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus
-from zongzhi.platform.jurisdiction import NOTHING
+from zongzhi.platform.base.codes import CaseStatus
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import NOTHING
 from zongzhi.platform.models import Assignment, Whistle
 from zongzhi.platform.services.lifecycle import CENTER_STAFF, CONCLUDED, STEPS
 

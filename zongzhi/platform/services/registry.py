@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform import pii
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref, scoped_cases
-from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids
-from zongzhi.platform.models import Case, CaseLink, Grid, House, HouseMember, OrgUnit, Person, PersonTag
-from zongzhi.platform.registry_codes import (
+from zongzhi.platform.base import pii
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.base.registry_codes import (
     HOUSE_ROLES,
     HOUSE_USES,
     KEY_GROUPS,
     UNIT_KINDS,
     credit_code_problem,
 )
-from zongzhi.platform.security import cipher
+from zongzhi.platform.base.security import cipher
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref, scoped_cases
+from zongzhi.platform.domain.jurisdiction_registry import grid_writable, visible_grids
+from zongzhi.platform.models import Case, CaseLink, Grid, House, HouseMember, OrgUnit, Person, PersonTag
 from zongzhi.platform.services.masterdata import record
 
 
@@ -198,7 +198,7 @@ async def tag_person(actor: Actor, person_id: int, tag: str, note: str = "", on:
 
     Needs a role that may see the tag.
     """
-    from zongzhi.platform.registry_codes import may_see_tag
+    from zongzhi.platform.base.registry_codes import may_see_tag
 
     if tag not in KEY_GROUPS:
         raise ValidationFailed(f"tag is one of {', '.join(KEY_GROUPS)}", field="tag")

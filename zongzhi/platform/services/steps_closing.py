@@ -5,14 +5,14 @@ Who may take each step stands in the lifecycle table (``services/lifecycle.py``)
 
 from __future__ import annotations
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, FollowUpMethod
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.codes import CaseStatus, FollowUpMethod
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case, FollowUp
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import active_assignments, load_for_step, now, save_case
 from zongzhi.platform.services.lifecycle import require_roles
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def close(actor: Actor, case_id: int, note: str = "") -> Case:

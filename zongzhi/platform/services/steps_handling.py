@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CaseStatus, CenterLevel
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.codes import CaseStatus, CenterLevel
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import (
     active_assignments,
     load_for_step,
@@ -23,6 +22,7 @@ from zongzhi.platform.services.case_access import (
     save_case,
 )
 from zongzhi.platform.services.lifecycle import require_roles
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def accept(actor: Actor, case_id: int, note: str = "") -> Case:

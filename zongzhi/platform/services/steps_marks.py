@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from zongzhi.platform import limits, security
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import Risk
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base import limits, security
+from zongzhi.platform.base.codes import Risk
+from zongzhi.platform.base.errors import ValidationFailed
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import get_case, load_for_step, now, save_case
 from zongzhi.platform.services.lifecycle import require_roles
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def flag_risk(actor: Actor, case_id: int, level: Risk | str, reason: str) -> Case:
@@ -91,7 +91,7 @@ async def set_deadline(
 
 async def note_event(actor: Actor, case_id: int, event_type: str, payload: dict) -> Case:
     """A plugin's own fact on the timeline (a court's answer, a request sent out); no status change."""
-    from zongzhi.platform.current import current
+    from zongzhi.platform.base.current import current
 
     if event_type not in current().codes.event_types:
         raise ValidationFailed(f"unknown event type {event_type!r}", field="type")

@@ -6,14 +6,14 @@ Who may take each step stands in the lifecycle table (``services/lifecycle.py``)
 
 from __future__ import annotations
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import Case, Center
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import load_for_step, save_case
 from zongzhi.platform.services.lifecycle import require_roles
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def _move_to(case: Case, center: Center) -> dict:

@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from zongzhi.platform import limits
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CATEGORIES, KINDS, AssignmentMode, CaseStatus, Risk, UnitKind
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.base import limits
+from zongzhi.platform.base.codes import CATEGORIES, KINDS, AssignmentMode, CaseStatus, Risk, UnitKind
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import Assignment, Case, Center, Department, User
-from zongzhi.platform.outbox import change, record_event
 from zongzhi.platform.services.case_access import load_for_step, now, save_case
 from zongzhi.platform.services.intake import COMPLEXITIES
 from zongzhi.platform.services.lifecycle import require_roles
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def assess(

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import CenterLevel, Role
-from zongzhi.platform.errors import Forbidden, NotFound, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope
+from zongzhi.platform.base.codes import CenterLevel, Role
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope
+from zongzhi.platform.domain.workdays import CHINA, WorkCalendar
 from zongzhi.platform.models import AnalysisMeeting, Center, Grid, Notification, SweepSchedule, SweepTask
-from zongzhi.platform.outbox import change
-from zongzhi.platform.workdays import CHINA, WorkCalendar
+from zongzhi.platform.services.outbox import change
 
 CADENCES = ("weekly", "fortnightly", "monthly", "quarterly")
 KINDS = ("sweep", "analysis")
@@ -297,7 +297,7 @@ def _task_visible(actor: Actor, task: SweepTask) -> bool:
 
 def visible_tasks(actor: Actor):
     """Tasks of the actor's center subtree, and of a grid worker's grids (``jurisdiction.visible``)."""
-    from zongzhi.platform.jurisdiction import visible
+    from zongzhi.platform.domain.jurisdiction import visible
 
     return visible(actor, SweepTask)
 
@@ -393,7 +393,7 @@ async def record_result(actor: Actor, task_id: int, answers: dict, findings: lis
 
 async def finding_to_case(actor: Actor, task_id: int, index: int, title: str | None = None):
     """One step from a finding to a case, through intake (received at the task's center or grid)."""
-    from zongzhi.platform.codes import CATEGORIES
+    from zongzhi.platform.base.codes import CATEGORIES
     from zongzhi.platform.models import Case
     from zongzhi.platform.services import cases as svc
 
@@ -437,7 +437,7 @@ async def record_meeting(
     task_id: int | None = None,
 ) -> AnalysisMeeting:
     """研判会: conclusions, the cases discussed (inside the actor's jurisdiction) and the risks named."""
-    from zongzhi.platform.jurisdiction import scoped_cases
+    from zongzhi.platform.domain.jurisdiction import scoped_cases
 
     if not actor.has(*SCHEDULE_ROLES):
         raise Forbidden("recording an analysis meeting needs center staff")

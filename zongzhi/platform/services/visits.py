@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.codes import PartyRole
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref
-from zongzhi.platform.jurisdiction_registry import grid_writable, visible_grids
+from zongzhi.platform.base.codes import PartyRole
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref
+from zongzhi.platform.domain.jurisdiction_registry import grid_writable, visible_grids
 from zongzhi.platform.models import CaseLink, Grid, House, Visit
 from zongzhi.platform.services import cases as case_svc
 from zongzhi.platform.services.masterdata import record

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Forbidden, InvalidTransition, ValidationFailed
-from zongzhi.platform.jurisdiction import resolve_ref
+from zongzhi.platform.base.errors import Forbidden, InvalidTransition, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import resolve_ref
 from zongzhi.platform.models import Case, Whistle
-from zongzhi.platform.outbox import change, record_event
+from zongzhi.platform.services.outbox import change, record_event
 
 
 async def answer(actor: Actor, whistle_id: int, answer_text: str) -> Whistle:

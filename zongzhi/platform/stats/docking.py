@@ -23,7 +23,7 @@ DockingFn = Callable[[Q, datetime, datetime], Awaitable[dict[str, Any]]]
 
 
 def _registry() -> dict[str, DockingFn]:
-    from zongzhi.platform.current import current
+    from zongzhi.platform.base.current import current
 
     return current().docking
 

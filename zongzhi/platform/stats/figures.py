@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from zongzhi.platform.codes import CATEGORIES, CHANNELS, KINDS, CaseStatus, Risk
+from zongzhi.platform.base.codes import CATEGORIES, CHANNELS, KINDS, CaseStatus, Risk
 from zongzhi.platform.models import Department
 from zongzhi.platform.services.lifecycle import OPEN
 from zongzhi.platform.stats import docking

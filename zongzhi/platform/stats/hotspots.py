@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zongzhi.platform.codes import CATEGORIES
+from zongzhi.platform.base.codes import CATEGORIES
 from zongzhi.platform.models import Grid
 from zongzhi.platform.stats.period import Period
 from zongzhi.platform.stats.scope import Scope

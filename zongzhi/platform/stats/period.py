@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from zongzhi.platform.errors import ValidationFailed
+from zongzhi.platform.base.errors import ValidationFailed
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: The zone's fixed offset (China has no daylight saving time); SQLite buckets days with it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zongzhi.platform.codes import Role
+from zongzhi.platform.base.codes import Role
 from zongzhi.platform.models import User
 from zongzhi.platform.services import assessment, mediators, sweeps
 from zongzhi.platform.stats.period import Period

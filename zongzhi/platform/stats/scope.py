@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from zongzhi.platform.actor import Actor
-from zongzhi.platform.errors import Forbidden, ValidationFailed
-from zongzhi.platform.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
 from zongzhi.platform.models import Center
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from zongzhi.platform.codes import Risk
+from zongzhi.platform.base.codes import Risk
 from zongzhi.platform.models import Case, Person, Whistle
 from zongzhi.platform.services.lifecycle import OPEN
 from zongzhi.platform.stats.scope import Scope
