@@ -267,13 +267,15 @@ def filter_value(rng: random.Random, world, numbers: list[str]) -> dict:
         "gridId": lambda: to_global_id("Grid", world.grids[rng.choice(["a1g1", "b1g1"])].id),
         "assigneeDepartmentId": lambda: to_global_id("Department", world.departments["housing"].id),
         "assigneeUserId": lambda: to_global_id("User", world.users["a_mediator"].id),
+        "queue": lambda: rng.choice(QUEUES),
     }
     keys = rng.sample(list(options), rng.choice([0, 1, 1, 2, 3]))
     return {k: options[k]() for k in keys}
 
 
 #: Arguments whose values are enum values (written bare in a literal).
-ENUM_KEYS = frozenset({"status", "risk", "field", "direction"})
+ENUM_KEYS = frozenset({"status", "risk", "field", "direction", "queue"})
+QUEUES = ["MINE", "DEPARTMENT", "WHISTLES", "TO_ASSESS", "TO_DISPATCH", "TO_CLOSE", "TO_FOLLOW_UP"]
 
 
 def _literal(value, bare: bool = False) -> str:
@@ -407,6 +409,27 @@ async def test_generated_documents_answer_the_same_on_both_paths(client, world):
             assert "errors" not in r.json() or ("Q2FzZT" not in variables["id"] and "case(" in query), r.text
         answered += counts["compiled"] > compiled_before
     assert answered >= 100
+
+
+async def test_every_work_queue_answers_the_same_on_both_paths(client, world):
+    """Each queue for each user, with its count and a second page: the day's work surface."""
+    await seed(world)
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    query = """query($q: WorkQueue!, $after: String) { cases(first: 3, after: $after, filter: {queue: $q}) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { number status } } } }"""
+    nonempty: set[str] = set()
+    for user in USERS:
+        for queue in QUEUES:
+            before = counts["compiled"]
+            page = (await both(client, world.tokens[user], query, {"q": queue})).json()["data"]["cases"]
+            assert counts["compiled"] == before + 1, (user, queue)
+            if page["totalCount"]:
+                nonempty.add(queue)
+            if page["pageInfo"]["hasNextPage"]:
+                await both(
+                    client, world.tokens[user], query, {"q": queue, "after": page["pageInfo"]["endCursor"]}
+                )
+    assert nonempty >= set(QUEUES) - {"TO_CLOSE"}, nonempty  # the seed fills all but one
 
 
 async def test_refused_requests_answer_the_same_on_both_paths(client, world):

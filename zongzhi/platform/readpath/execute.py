@@ -28,6 +28,7 @@ from zongzhi.platform.readpath.compile import (
     Params,
     Resolved,
     filter_predicates,
+    queue_predicate,
     scope_parts,
     scope_predicate,
 )
@@ -174,6 +175,8 @@ class Runner:
             did = pk_of(f["assigneeDepartmentId"], "Department", "filter.assigneeDepartmentId")
             await resolve_ref(self.actor, models.Department, did, "filter.assigneeDepartmentId")
             r.assignee_department_id = did
+        if f.get("queue") is not None:
+            r.queue = queue_predicate(self.actor, f["queue"])
         if f.get("partyIdNumber"):
             from zongzhi.platform.base import limits
 
