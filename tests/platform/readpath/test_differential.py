@@ -430,6 +430,11 @@ async def test_every_work_queue_answers_the_same_on_both_paths(client, world):
                     client, world.tokens[user], query, {"q": queue, "after": page["pageInfo"]["endCursor"]}
                 )
     assert nonempty >= set(QUEUES) - {"TO_CLOSE"}, nonempty  # the seed fills all but one
+    counted = "{ workQueues { __typename queue label count } again: workQueues { n: count queue } }"
+    for user in USERS:
+        before = counts["compiled"]
+        await both(client, world.tokens[user], counted, {})
+        assert counts["compiled"] == before + 1, user
 
 
 async def test_refused_requests_answer_the_same_on_both_paths(client, world):
@@ -503,6 +508,20 @@ async def test_a_page_is_one_statement(client, world):
     page = [sql for sql, _ in sent if any(t in sql for t in ('"case"', '"case_party"', '"case_event"'))]
     assert page[0].startswith("WITH page AS") and "count(*)" in page[0] and 'JOIN "person"' in page[0], sent
     assert all(sql.startswith('SELECT "person"."id"') for sql in page[1:]) and len(page) <= 2, sent
+
+
+async def test_the_work_queues_and_the_bearer_token_are_one_statement_each(client, world):
+    await seed(world)
+    token = world.tokens["a_staff"]
+    query = "{ workQueues { queue label count } }"
+    await raw(client, token, query)  # the document compiled
+    with sql_sent() as sent:
+        r = await raw(client, token, query)
+    assert r.status_code == 200 and len(r.json()["data"]["workQueues"]) == len(QUEUES)
+    statements = [sql for sql, _ in sent]
+    assert len(statements) == 2, statements
+    assert '"api_token"' in statements[0] or '"user"' in statements[0], statements
+    assert statements[1].count("count(*)") == len(QUEUES), statements
 
 
 async def test_the_setting_turns_compiled_reads_off(settings, world):

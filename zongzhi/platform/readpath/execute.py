@@ -44,6 +44,7 @@ from zongzhi.platform.schema.queries import (
     _is_default,
 )
 from zongzhi.platform.schema.sanitise import check_value
+from zongzhi.platform.services import queues
 from zongzhi.platform.services.people import lookup_hash_for_id
 
 _created_at = models.Case._meta.fields_map["created_at"].to_python_value
@@ -57,6 +58,14 @@ _SORT_VALUE = {
 
 
 C_ID = 'c."id"'
+
+
+def _queue_field(name: str, queue: queues.WorkQueue, count: int) -> Any:
+    if name == "queue":
+        return queue.name
+    if name == "label":
+        return queues.LABELS[queue]
+    return count if name == "count" else "WorkQueueCount"
 
 
 def risk_rank(c: str) -> str:
@@ -275,20 +284,7 @@ class Runner:
                 f'json((SELECT json_group_array({obj}) FROM (SELECT cc.*, p."sv" AS "_sv_" FROM page p '
                 f'JOIN "case" cc ON cc."id" = p."id" ORDER BY {ordering}) c))'
             )
-        total = "NULL"
-        if root.total:
-            if parts is None:
-                preds = filter_predicates(f, resolved, p, "c")
-                total = f'(SELECT count(*) FROM "case" c WHERE {" AND ".join(preds) or "1 = 1"})'
-            elif not parts:
-                total = "0"
-            else:
-                ids = []
-                for part in parts:
-                    preds = filter_predicates(f, resolved, p, "c")
-                    preds.append(part(p, "c"))
-                    ids.append(f'SELECT c."id" FROM "case" c WHERE {" AND ".join(preds)}')
-                total = f"(SELECT count(*) FROM ({' UNION '.join(ids)}) n)"
+        total = self.count_sql(f, resolved, p) if root.total else "NULL"
         row = await self.fetch(f'{page}SELECT {rows} AS "rows", {total} AS "total"', p.values)
         raw_rows = _json(row["rows"]) if row is not None else []
         convert = _SORT_VALUE[field]
@@ -303,6 +299,35 @@ class Runner:
         count = int(row["total"]) if root.total and row is not None else None
         return edges, len(raw_rows) > first, count, after is not None
 
+    def count_sql(self, f: dict | None, resolved: Resolved, p: Params) -> str:
+        """How many cases the list with this filter holds in all: ``totalCount``, a queue's count."""
+        parts = scope_parts(self.actor)
+        if parts is None:
+            preds = filter_predicates(f, resolved, p, "c")
+            return f'(SELECT count(*) FROM "case" c WHERE {" AND ".join(preds) or "1 = 1"})'
+        if not parts:
+            return "0"
+        ids = []
+        for part in parts:
+            preds = filter_predicates(f, resolved, p, "c")
+            preds.append(part(p, "c"))
+            ids.append(f'SELECT c."id" FROM "case" c WHERE {" AND ".join(preds)}')
+        return f"(SELECT count(*) FROM ({' UNION '.join(ids)}) n)"
+
+    # ``workQueues`` ---------------------------------------------------------------------------
+
+    async def work_queues(self) -> list[tuple[queues.WorkQueue, int]]:
+        """Every queue's count in one statement (the resolvers count one queue at a time)."""
+        p = Params(self.dialect)
+        counts = [
+            self.count_sql({"queue": q}, Resolved(queue=queue_predicate(self.actor, q)), p)
+            for q in queues.WorkQueue
+        ]
+        row = await self.fetch(
+            "SELECT " + ", ".join(f'{c} AS "q{i}"' for i, c in enumerate(counts)), p.values
+        )
+        return [(q, int(row[f"q{i}"])) for i, q in enumerate(queues.WorkQueue)]
+
     # the answer -------------------------------------------------------------------------------
 
     async def run(self, roots: list) -> tuple[dict, set[int]]:
@@ -312,6 +337,8 @@ class Runner:
                 fetched.append(None)
             elif root.name == "cases":
                 fetched.append(await self.case_list(root))
+            elif root.name == "workQueues":
+                fetched.append(await self.work_queues())
             else:
                 fetched.append(await self.one_case(root))
         blind: set[int] = set()
@@ -328,6 +355,10 @@ class Runner:
                 data[root[0]] = root[1]
             elif root.name == "cases":
                 data[root.key] = self.connection(root, *got)
+            elif root.name == "workQueues":
+                data[root.key] = [
+                    {key: _queue_field(name, q, n) for key, name in root.connection or []} for q, n in got
+                ]
             else:
                 data[root.key] = None if got is None else shape(root.case, got, self.sight)  # type: ignore[arg-type]
         return data, self.sight.revealed

@@ -30,12 +30,13 @@ class NotCompilable(Exception):
 
 
 #: Root fields the compiled path answers.
-ROOTS = ("cases", "case", "node")
+ROOTS = ("cases", "case", "node", "workQueues")
 
 CONNECTION_FIELDS = {
     "CaseConnection": {"edges", "pageInfo", "totalCount"},
     "CaseEdge": {"cursor", "node"},
     "PageInfo": {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"},
+    "WorkQueueCount": {"queue", "label", "count"},
 }
 
 
@@ -220,6 +221,8 @@ def plan_operation(
         root = RootPlan(key, name, nodes[0])
         if name == "cases":
             planner.connection(root, nodes)
+        elif name == "workQueues":
+            root.connection = planner._simple(nodes, "WorkQueueCount")
         else:  # ``node`` is compiled for a Case; another type's ID goes through the resolvers
             root.case = planner.object(nodes, "Case")
         roots.append(root)
