@@ -181,6 +181,7 @@ OBJECTS = {
     "grid": ["id", "code", "name", "level", "datum", "polygon", "center", "parent"],
     "timeline": ["id", "type", "label", "at", "actorLabel", "payload", "depth"],
     "followups": ["method", "satisfaction", "executed", "note", "at"],
+    "allowedActions": ["step", "label", "mutation", "allowed", "reason", "__typename"],
     "whistles": ["id", "due", "answeredAt", "answer", "department"],
     "lastEvent": ["id", "type", "label", "at", "actorLabel", "payload", "depth"],
     "parties": ["role", "roleLabel", "__typename", "person"],
@@ -437,6 +438,37 @@ async def test_every_work_queue_answers_the_same_on_both_paths(client, world):
         assert counts["compiled"] == before + 1, user
 
 
+async def test_allowed_actions_answer_the_same_on_both_paths(client, world):
+    """The buttons of every case for every user: the lifecycle table decided from the statement's
+    open assignments and whistles, as the resolver decides from its loaders."""
+    cases = await seed(world)
+    # Summoned: housing may record progress on a case in hand it was whistled to.
+    await Whistle.create(case=cases[1], department=world.departments["housing"], due=datetime.now(UTC))
+    # Held through a center: township A's mediator may accept what the county sent to township A.
+    county = await actor(world, "county_staff")
+    sent = await new_case(world, grid="a1g1", filer="a1_grid", title="转办镇里")
+    await svc.assess(county, sent.id)
+    await svc.dispatch(
+        county, sent.id, AssignmentMode.transfer, [svc.UnitInput(center_id=world.centers["ta"].id)]
+    )
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    query = """{ cases(first: 50) { edges { node { number status
+      allowedActions { step label mutation allowed reason } } } } }"""
+    allowed = set()
+    buttons: dict[str, set[tuple[str, str]]] = {}
+    for user in USERS:
+        before = counts["compiled"]
+        body = (await both(client, world.tokens[user], query, {})).json()
+        assert counts["compiled"] == before + 1, user
+        for edge in body["data"]["cases"]["edges"]:
+            steps = {a["step"] for a in edge["node"]["allowedActions"] if a["allowed"]}
+            allowed |= steps
+            buttons.setdefault(user, set()).update((edge["node"]["number"], s) for s in steps)
+    assert len(allowed) >= 8, allowed
+    assert (cases[1].number, "progress") in buttons["housing_officer"]
+    assert (sent.number, "accept") in buttons["a_mediator"]
+
+
 async def test_refused_requests_answer_the_same_on_both_paths(client, world):
     await seed(world)
     token = world.tokens["a_staff"]
@@ -464,7 +496,7 @@ async def test_refused_requests_answer_the_same_on_both_paths(client, world):
         '{ case(id: "Q2FzZTox==bad") { number } }',
         '{ node(id: "bm90IGFuIGlk") { id } }',
         "{ cases(first: 1) { edges { node { number @skip(if: true) title } } } }",
-        "{ cases(first: 1) { edges { node { allowedActions { step } } } } }",
+        "{ cases(first: 1) { edges { node { evidence { id } } } } }",
     ):
         await both(client, token, query, {})
 

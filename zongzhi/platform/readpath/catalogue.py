@@ -7,9 +7,11 @@ A field not listed here is outside the compiled subset: the document goes throug
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from tortoise.fields import DatetimeField
@@ -48,11 +50,13 @@ class Relation:
 
 @dataclass(frozen=True)
 class Embedded:
-    """An object made of its parent's own columns (``Code``, ``Location``, ``Deadlines``)."""
+    """An object made of its parent's own columns (``Code``, ``Location``, ``Deadlines``), or with
+    ``many`` a list of them (``allowedActions``)."""
 
     target: str
     columns: tuple[str, ...]
     make: Value
+    many: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,65 @@ def _deadlines(r: dict, _c: Any) -> dict:
     }
 
 
+#: Columns computed by a correlated subquery on the row ``{o}``: what ``allowedActions`` decides
+#: from besides the case's own columns (its open assignments with their centers' paths, and the
+#: departments an open whistle summons), as ``[user, department, center, center path]`` lists.
+COMPUTED = {
+    "_active": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(json_build_array(a.user_id, a.department_id, a.center_id, ac.path)"
+            " ORDER BY a.id), '[]'::json) FROM assignment a LEFT JOIN center ac ON ac.id = a.center_id"
+            ' WHERE a.case_id = {o}."id" AND a.returned_at IS NULL AND a.finished_at IS NULL)'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(json_array(a.user_id, a.department_id, a.center_id, ac.path))"
+            " FROM assignment a LEFT JOIN center ac ON ac.id = a.center_id"
+            ' WHERE a.case_id = {o}."id" AND a.returned_at IS NULL AND a.finished_at IS NULL))'
+        ),
+    },
+    "_summoning": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(w.department_id), '[]'::json) FROM whistle w"
+            ' WHERE w.case_id = {o}."id" AND w.answered_at IS NULL)'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(w.department_id) FROM whistle w"
+            ' WHERE w.case_id = {o}."id" AND w.answered_at IS NULL))'
+        ),
+    },
+}
+
+
+def _allowed_actions(r: dict, sight: Any) -> list[dict]:
+    """``services.allowed.decide`` on what the statement read (the resolver loads the same rows)."""
+    from zongzhi.platform.services.allowed import LABELS, MUTATIONS, decide
+
+    actor = sight.actor
+    active, paths = [], {}
+    for user_id, department_id, center_id, path in _json_value(r["_active"]):
+        active.append(SimpleNamespace(user_id=user_id, department_id=department_id, center_id=center_id))
+        if center_id is not None and path is not None:
+            paths[center_id] = path
+    summoned = actor.department_id is not None and actor.department_id in _json_value(r["_summoning"])
+    case = SimpleNamespace(
+        id=r["id"], status=_converter(C, "status")(r["status"]), center_path=r["center_path"]
+    )
+    return [
+        {
+            "step": a.step,
+            "label": LABELS[a.step],
+            "mutation": MUTATIONS[a.step],
+            "allowed": a.allowed,
+            "reason": a.reason,
+        }
+        for a in decide(actor, case, active, paths, summoned)  # type: ignore[arg-type]
+    ]
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _plain(*names: str) -> dict[str, Leaf]:
     return {n: Leaf((n,), lambda r, _c, n=n: r[n]) for n in names}
 
@@ -176,6 +239,12 @@ TYPES: dict[str, TypeSpec] = {
                 },
             ),
             "deadlines": Embedded("Deadlines", ("respond_by", "resolve_by", "status"), _deadlines),
+            "allowedActions": Embedded(
+                "AllowedAction",
+                ("id", "status", "center_path", "_active", "_summoning"),
+                _allowed_actions,
+                many=True,
+            ),
             "center": Relation("Center", "center", '{i}."id" = {o}."center_id"', ("center_id",)),
             "grid": Relation("Grid", "grid", '{i}."id" = {o}."grid_id"', ("grid_id",)),
             "lastEvent": Relation(
@@ -316,6 +385,7 @@ TYPES: dict[str, TypeSpec] = {
     ),
     # Objects made in Python from their parent's row: no table of their own.
     "Code": TypeSpec("", None, _plain("code", "label")),
+    "AllowedAction": TypeSpec("", None, _plain("step", "label", "mutation", "allowed", "reason")),
     "Location": TypeSpec("", None, _plain("lat", "lng", "address")),
     "Deadlines": TypeSpec(
         "",

@@ -23,7 +23,7 @@ from typing import Any
 from zongzhi.platform.base import codes, limits
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.jurisdiction import is_partner
-from zongzhi.platform.readpath.catalogue import DECIMAL_COLUMNS, JSON_COLUMNS, TYPES
+from zongzhi.platform.readpath.catalogue import COMPUTED, DECIMAL_COLUMNS, JSON_COLUMNS, TYPES
 from zongzhi.platform.readpath.selection import NotCompilable, ObjectPlan
 
 POSTGRES = "postgres"
@@ -58,6 +58,8 @@ class ObjectSQL:
         return f"t{self.count}"
 
     def _column(self, alias: str, column: str) -> str:
+        if column in COMPUTED:
+            return COMPUTED[column][self.dialect].format(o=alias)
         ref = f'{alias}."{column}"'
         if column in DECIMAL_COLUMNS:
             return f"CAST({ref} AS TEXT)"

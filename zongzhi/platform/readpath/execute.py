@@ -92,6 +92,8 @@ def shape(plan: ObjectPlan, raw: dict, sight: masking.Sight) -> dict:
             out[key] = a
         elif kind == "embedded":
             out[key] = shape(b, a(raw, sight), sight)
+        elif kind == "embedded_many":
+            out[key] = [shape(b, item, sight) for item in a(raw, sight)]
         elif kind == "one":
             child = raw[a]
             if child is not None and c:

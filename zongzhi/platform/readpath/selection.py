@@ -141,7 +141,8 @@ class Planner:
             elif isinstance(definition, Embedded):
                 child = self.object(field_nodes, definition.target)
                 plan.need(definition.columns)
-                plan.entries.append((key, "embedded", definition.make, child, None))
+                kind = "embedded_many" if definition.many else "embedded"
+                plan.entries.append((key, kind, definition.make, child, None))
             else:
                 child = self.object(field_nodes, definition.target)
                 plan.need(definition.columns)
