@@ -22,7 +22,7 @@ from tests.platform.readpath.paths import endpoint, resolvers_only
 from tests.sql_log import sql_sent
 from zongzhi.platform.base import pii
 from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, PartyRole
-from zongzhi.platform.models import AuditLog, Case, Whistle
+from zongzhi.platform.models import AuditLog, Case, Notification, NotificationRead, Whistle
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
@@ -467,6 +467,65 @@ async def test_allowed_actions_answer_the_same_on_both_paths(client, world):
     assert len(allowed) >= 8, allowed
     assert (cases[1].number, "progress") in buttons["housing_officer"]
     assert (sent.number, "accept") in buttons["a_mediator"]
+
+
+async def test_the_inbox_answers_the_same_on_both_paths(client, world):
+    """Notifications to users and to roles at centers, about no case, a visible or an invisible
+    case, read and unread (a role's read by one of its users): every user, both paths, paged."""
+    cases = await seed(world)
+    sent = [
+        ("a_staff", None, None, None, "rule"),
+        (None, "ta", "staff", 0, "overdue"),
+        (None, "ta", "mediator", 1, "supervision"),
+        (None, "tb", "staff", 3, "whistle"),
+        ("b_staff", None, None, 0, "returned"),  # about a case township B cannot see
+        ("housing_officer", None, None, 4, "whistle"),
+        (None, "county", "staff", 2, "overdue"),
+        (None, "county", "leader", None, "supervision"),
+        ("a_mediator", None, None, 8, "rule"),
+        ("a1_grid", None, None, 0, "unknown_kind"),
+        (None, "ta", "staff", None, "rule"),
+        ("a_staff", None, None, 1, "overdue"),
+    ]
+    rows = []
+    for i, (user, center, role, case, kind) in enumerate(sent):
+        rows.append(
+            await Notification.create(
+                user=world.users[user] if user else None,
+                center=world.centers[center] if center else None,
+                role=role,
+                case=cases[case] if case is not None else None,
+                kind=kind,
+                message=f"消息{i}",
+                read_at=datetime.now(UTC) if i == 11 else None,
+            )
+        )
+    await NotificationRead.create(notification=rows[1], user=world.users["a_staff"])
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    whole = """{ notifications(first: 50) { __typename totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { __typename cursor node { __typename id kind kindLabel message createdAt read toRole
+        case { number status center { name } parties { role person { name idNumber phone } } } } } }
+      unreadNotificationCount }"""
+    paged = """query($unread: Boolean!, $after: String) {
+      inbox: notifications(unread: $unread, first: 2, after: $after) {
+        edges { node { id read message } } pageInfo { endCursor hasNextPage } } }"""
+    listed = 0
+    for user in USERS:
+        token = world.tokens[user]
+        before = counts["compiled"]
+        body = (await both(client, token, whole, {})).json()
+        assert counts["compiled"] == before + 1, user
+        listed += body["data"]["notifications"]["totalCount"]
+        for unread in (False, True):
+            variables: dict = {"unread": unread}
+            for _ in range(8):
+                page = (await both(client, token, paged, variables)).json()["data"]["inbox"]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                variables["after"] = page["pageInfo"]["endCursor"]
+    assert listed >= 8
+    await both(client, world.tokens["a_staff"], paged, {"unread": False, "after": "bm90IGEgY3Vyc29y"})
 
 
 async def test_refused_requests_answer_the_same_on_both_paths(client, world):

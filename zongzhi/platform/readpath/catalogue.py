@@ -139,6 +139,16 @@ COMPUTED = {
             ' WHERE a.case_id = {o}."id" AND a.returned_at IS NULL AND a.finished_at IS NULL))'
         ),
     },
+    "_readers": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(nr.user_id), '[]'::json) FROM notification_read nr"
+            ' WHERE nr.notification_id = {o}."id")'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(nr.user_id) FROM notification_read nr"
+            ' WHERE nr.notification_id = {o}."id"))'
+        ),
+    },
     "_summoning": {
         "postgres": (
             "(SELECT coalesce(json_agg(w.department_id), '[]'::json) FROM whistle w"
@@ -176,6 +186,19 @@ def _allowed_actions(r: dict, sight: Any) -> list[dict]:
         }
         for a in decide(actor, case, active, paths, summoned)  # type: ignore[arg-type]
     ]
+
+
+def _read(r: dict, sight: Any) -> bool:
+    """Read by its user, or (sent to a role) by the asker: ``schema.workspace._notifications``."""
+    if r["user_id"] is not None:
+        return r["read_at"] is not None
+    return sight.actor.user_id in _json_value(r["_readers"])
+
+
+def _kind_label(kind: str) -> str:
+    from zongzhi.platform.services.inbox import KINDS
+
+    return KINDS.get(kind, kind)
 
 
 def _json_value(value: Any) -> Any:
@@ -263,6 +286,19 @@ TYPES: dict[str, TypeSpec] = {
             "timeline": Relation("CaseEvent", "case_event", '{i}."case_id" = {o}."id"', ("id",), many=True),
             "followups": Relation("FollowUp", "follow_up", '{i}."case_id" = {o}."id"', ("id",), many=True),
             "whistles": Relation("Whistle", "whistle", '{i}."case_id" = {o}."id"', ("id",), many=True),
+        },
+    ),
+    "Notification": TypeSpec(
+        "notification",
+        models.Notification,
+        {
+            "id": global_id("Notification"),
+            **_columns(models.Notification, kind="kind", message="message", createdAt="created_at"),
+            "kindLabel": Leaf(("kind",), lambda r, _c: _kind_label(r["kind"])),
+            "read": Leaf(("user_id", "read_at", "_readers"), _read),
+            "toRole": Leaf(("user_id", "role"), lambda r, _c: r["role"] if r["user_id"] is None else None),
+            # The inbox lists only notifications about cases the asker sees: no check needed here.
+            "case": Relation("Case", "case", '{i}."id" = {o}."case_id"', ("case_id",)),
         },
     ),
     "FollowUp": TypeSpec(

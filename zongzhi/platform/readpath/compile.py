@@ -175,6 +175,32 @@ def scope_predicate(actor: Actor, p: Params, c: str) -> str:
     return "(" + " OR ".join(part(p, c) for part in parts) + ")" if parts else "1 = 0"
 
 
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def inbox_predicates(actor: Actor, unread: bool, p: Params, n: str) -> list[str]:
+    """``services.inbox.inbox_of`` (and ``unread``) on the notification alias ``n``: to the asker or
+    their role at their center, about no case or a case they can see."""
+    if actor.user_id is None:
+        return ["1 = 0"]
+    to = [f'{n}."user_id" = {p.add(actor.user_id)}']
+    if actor.center_id and actor.roles:
+        role = f'{n}."role"'
+        to.append(f'({n}."center_id" = {p.add(actor.center_id)} AND {p.any_of(role, sorted(actor.roles))})')
+    seen = (
+        f'EXISTS (SELECT 1 FROM "case" c WHERE c."id" = {n}."case_id" AND {scope_predicate(actor, p, "c")})'
+    )
+    preds = ["(" + " OR ".join(to) + ")", f'({n}."case_id" IS NULL OR {seen})']
+    if unread:
+        mine = p.add(actor.user_id)
+        read = f'SELECT "notification_id" FROM "notification_read" WHERE "user_id" = {p.add(actor.user_id)}'
+        preds.append(
+            f'(({n}."user_id" = {mine} AND {n}."read_at" IS NULL) OR '
+            f'({n}."user_id" IS NULL AND {n}."id" NOT IN ({read})))'
+        )
+    return preds
+
+
 # --- the case list's filter --------------------------------------------------------------------
 
 

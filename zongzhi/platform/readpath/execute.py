@@ -28,6 +28,7 @@ from zongzhi.platform.readpath.compile import (
     Params,
     Resolved,
     filter_predicates,
+    inbox_predicates,
     queue_predicate,
     scope_parts,
     scope_predicate,
@@ -330,6 +331,52 @@ class Runner:
         )
         return [(q, int(row[f"q{i}"])) for i, q in enumerate(queues.WorkQueue)]
 
+    # the inbox ------------------------------------------------------------------------------
+
+    async def notification_list(
+        self, root: RootPlan
+    ) -> tuple[list[tuple[dict, str]], bool, int | None, bool]:
+        """``notifications``: a page of the inbox, newest first, and its total."""
+        from zongzhi.platform.schema.workspace import _after, _cursor
+
+        args = self.arguments(root)
+        first, after, unread = args["first"], args.get("after"), args["unread"]
+        if not 1 <= first <= self.settings.page_size_max:
+            raise NotCompilable("first out of range")
+        before = _after(after) if after else None
+        d = self.dialect
+        p = Params(d)
+        if (d, None) not in root.object_sql:
+            root.object_sql[(d, None)] = ObjectSQL(d).object(root.case, "n")  # type: ignore[arg-type]
+        obj = root.object_sql[(d, None)]
+        preds = inbox_predicates(self.actor, unread, p, "n")
+        if before is not None:
+            preds.append(f'n."id" < {p.add(before)}')
+        source = (
+            f'FROM "notification" n WHERE {" AND ".join(preds)} ORDER BY n."id" DESC LIMIT {p.add(first + 1)}'
+        )
+        if d == POSTGRES:
+            rows = f"(SELECT coalesce(json_agg(o), '[]'::json) FROM (SELECT {obj} AS o {source}) page)"
+        else:
+            rows = f"json((SELECT json_group_array(json(o)) FROM (SELECT {obj} AS o {source})))"
+        total = "NULL"
+        if root.total:
+            everything = " AND ".join(inbox_predicates(self.actor, unread, p, "n"))
+            total = f'(SELECT count(*) FROM "notification" n WHERE {everything})'
+        row = await self.fetch(f'SELECT {rows} AS "rows", {total} AS "total"', p.values)
+        raw_rows = _json(row["rows"])
+        edges = [(raw, _cursor(int(raw["id"]))) for raw in raw_rows[:first]]
+        count = int(row["total"]) if root.total else None
+        return edges, len(raw_rows) > first, count, after is not None
+
+    async def unread_count(self) -> int:
+        p = Params(self.dialect)
+        preds = inbox_predicates(self.actor, True, p, "n")
+        row = await self.fetch(
+            f'SELECT count(*) AS "n" FROM "notification" n WHERE {" AND ".join(preds)}', p.values
+        )
+        return int(row["n"])
+
     # the answer -------------------------------------------------------------------------------
 
     async def run(self, roots: list) -> tuple[dict, set[int]]:
@@ -341,13 +388,18 @@ class Runner:
                 fetched.append(await self.case_list(root))
             elif root.name == "workQueues":
                 fetched.append(await self.work_queues())
+            elif root.name == "notifications":
+                fetched.append(await self.notification_list(root))
+            elif root.name == "unreadNotificationCount":
+                fetched.append(await self.unread_count())
             else:
                 fetched.append(await self.one_case(root))
         blind: set[int] = set()
         for root, got in zip(roots, fetched, strict=True):
             if isinstance(root, tuple) or root.case is None or not root.case.has_person or got is None:
                 continue
-            for raw in [edge for edge, _cursor in got[0]] if root.name == "cases" else [got]:
+            listed = root.name in ("cases", "notifications")
+            for raw in [edge for edge, _cursor in got[0]] if listed else [got]:
                 masking.blind_people(root.case, raw, blind)
         if blind:
             self.sight.blind_seen = await visible_ids(self.actor, models.Person, sorted(blind))
@@ -355,8 +407,10 @@ class Runner:
         for root, got in zip(roots, fetched, strict=True):
             if isinstance(root, tuple):
                 data[root[0]] = root[1]
-            elif root.name == "cases":
+            elif root.name in ("cases", "notifications"):
                 data[root.key] = self.connection(root, *got)
+            elif root.name == "unreadNotificationCount":
+                data[root.key] = got
             elif root.name == "workQueues":
                 data[root.key] = [
                     {key: _queue_field(name, q, n) for key, name in root.connection or []} for q, n in got
