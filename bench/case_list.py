@@ -157,15 +157,15 @@ async def add_list_data(url: str, n_people: int) -> None:
             t0 = time.perf_counter()
             lo, hi = await conn.fetchrow("SELECT min(id), max(id) FROM person")
             await conn.execute(
-                """INSERT INTO case_party (case_id, person_id, role)
-                   SELECT id, $1::int + floor(random() * ($2::int - $1::int + 1))::int, 'applicant'
+                """INSERT INTO case_party (case_id, person_id, role, blind)
+                   SELECT id, $1::int + floor(random() * ($2::int - $1::int + 1))::int, 'applicant', false
                    FROM "case" """,
                 lo,
                 hi,
             )
             await conn.execute(
-                """INSERT INTO case_party (case_id, person_id, role)
-                   SELECT id, $1::int + floor(random() * ($2::int - $1::int + 1))::int, 'respondent'
+                """INSERT INTO case_party (case_id, person_id, role, blind)
+                   SELECT id, $1::int + floor(random() * ($2::int - $1::int + 1))::int, 'respondent', false
                    FROM "case" WHERE random() < 0.5""",
                 lo,
                 hi,
