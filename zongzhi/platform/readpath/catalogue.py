@@ -14,7 +14,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from tortoise.fields import DatetimeField
+from tortoise.fields import BooleanField, DatetimeField, SmallIntField
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.timezone import get_default_timezone, get_use_tz
 
@@ -28,10 +29,15 @@ Value = Callable[[dict, Any], Any]
 
 @dataclass(frozen=True)
 class Leaf:
-    """A field whose value comes from its object's own columns."""
+    """A field whose value comes from its object's own columns.
+
+    ``repeats``: the answer is a function of one column alone (not of who asks) whose values recur
+    from row to row (a status, a center's name): its serialised answer is remembered per value.
+    """
 
     columns: tuple[str, ...]
     value: Value
+    repeats: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class TypeSpec:
     fields: dict[str, Leaf | Relation | Embedded]
 
 
-def _converter(model: type[Model], column: str) -> Callable[[Any], Any]:
+def converter(model: type[Model], column: str) -> Callable[[Any], Any]:
     field = model._meta.fields_map[column]
     if isinstance(field, DatetimeField):
         return _datetime_of(field.to_python_value)
@@ -91,9 +97,15 @@ def _datetime_of(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
+#: Text columns whose values recur on a page (the names of centers, grids and departments, codes).
+REPEATING = frozenset({"name", "code", "kind", "level", "role", "type", "unit_kind", "method"})
+
+
 def col(model: type[Model], column: str) -> Leaf:
-    convert = _converter(model, column)
-    return Leaf((column,), lambda r, _c: convert(r[column]))
+    convert = converter(model, column)
+    field = model._meta.fields_map[column]
+    repeats = isinstance(field, CharEnumFieldInstance | IntEnumFieldInstance | BooleanField | SmallIntField)
+    return Leaf((column,), lambda r, _c: convert(r[column]), repeats or column in REPEATING)
 
 
 def global_id(type_name: str) -> Leaf:
@@ -101,8 +113,8 @@ def global_id(type_name: str) -> Leaf:
 
 
 def label(model: type[Model], column: str, enum: type[codes.LabelledEnum]) -> Leaf:
-    convert = _converter(model, column)
-    return Leaf((column,), lambda r, _c: enum(convert(r[column])).label)
+    convert = converter(model, column)
+    return Leaf((column,), lambda r, _c: enum(convert(r[column])).label, repeats=True)
 
 
 def code(column: str, code_list: codes.CodeList) -> Embedded:
@@ -112,12 +124,12 @@ def code(column: str, code_list: codes.CodeList) -> Embedded:
 def _deadlines(r: dict, _c: Any) -> dict:
     from zongzhi.platform.services.lifecycle import OPEN
 
-    convert = _converter(models.Case, "resolve_by")
+    convert = converter(models.Case, "resolve_by")
     resolve_by = convert(r["resolve_by"])
-    status = _converter(models.Case, "status")(r["status"])
+    status = converter(models.Case, "status")(r["status"])
     overdue = bool(resolve_by and status in OPEN and resolve_by < datetime.now(resolve_by.tzinfo))
     return {
-        "respond_by": _converter(models.Case, "respond_by")(r["respond_by"]),
+        "respond_by": converter(models.Case, "respond_by")(r["respond_by"]),
         "resolve_by": resolve_by,
         "overdue": overdue,
     }
@@ -174,7 +186,7 @@ def _allowed_actions(r: dict, sight: Any) -> list[dict]:
             paths[center_id] = path
     summoned = actor.department_id is not None and actor.department_id in _json_value(r["_summoning"])
     case = SimpleNamespace(
-        id=r["id"], status=_converter(C, "status")(r["status"]), center_path=r["center_path"]
+        id=r["id"], status=converter(C, "status")(r["status"]), center_path=r["center_path"]
     )
     return [
         {
@@ -256,8 +268,8 @@ TYPES: dict[str, TypeSpec] = {
                 "Location",
                 ("lat", "lng", "address"),
                 lambda r, _c: {
-                    "lat": _converter(C, "lat")(r["lat"]),
-                    "lng": _converter(C, "lng")(r["lng"]),
+                    "lat": converter(C, "lat")(r["lat"]),
+                    "lng": converter(C, "lng")(r["lng"]),
                     "address": r["address"],
                 },
             ),

@@ -22,6 +22,7 @@ from zongzhi.platform.base import codes
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.jurisdiction import resolve_ref, visible_ids
 from zongzhi.platform.readpath import masking
+from zongzhi.platform.readpath.catalogue import converter
 from zongzhi.platform.readpath.compile import (
     POSTGRES,
     ObjectSQL,
@@ -48,11 +49,10 @@ from zongzhi.platform.schema.sanitise import check_value
 from zongzhi.platform.services import queues
 from zongzhi.platform.services.people import lookup_hash_for_id
 
-_created_at = models.Case._meta.fields_map["created_at"].to_python_value
 _SORT_VALUE = {
-    CaseOrderField.RECEIVED: _created_at,
-    CaseOrderField.LAST_ACTIVITY: models.Case._meta.fields_map["updated_at"].to_python_value,
-    CaseOrderField.RESOLVE_BY: models.Case._meta.fields_map["resolve_by"].to_python_value,
+    CaseOrderField.RECEIVED: converter(models.Case, "created_at"),
+    CaseOrderField.LAST_ACTIVITY: converter(models.Case, "updated_at"),
+    CaseOrderField.RESOLVE_BY: converter(models.Case, "resolve_by"),
     CaseOrderField.SEVERITY: lambda v: None if v is None else int(v),
     CaseOrderField.RISK: lambda v: None if v is None else int(v),
 }
@@ -78,6 +78,11 @@ def risk_rank(c: str) -> str:
 # --- shaping -----------------------------------------------------------------------------------
 
 
+_MISSING = object()
+#: Answers remembered per repeating field of a plan (its distinct values seldom reach this).
+_MEMO_MAX = 512
+
+
 def shape(plan: ObjectPlan, raw: dict, sight: masking.Sight) -> dict:
     out: dict[str, Any] = {}
     for key, kind, a, b, c in plan.entries:
@@ -89,6 +94,15 @@ def shape(plan: ObjectPlan, raw: dict, sight: masking.Sight) -> dict:
                 out[key] = [b(v) for v in value]
             else:
                 out[key] = b(value)
+        elif kind == "repeating":  # a: the Leaf, b: its serialiser, c: answers by column value
+            value = raw[a.columns[0]]
+            answer = c.get(value, _MISSING)
+            if answer is _MISSING:
+                answer = a.value(raw, sight)
+                answer = None if answer is None else b(answer)
+                if len(c) < _MEMO_MAX:
+                    c[value] = answer
+            out[key] = answer
         elif kind == "typename":
             out[key] = a
         elif kind == "embedded":

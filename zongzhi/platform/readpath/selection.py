@@ -139,7 +139,11 @@ class Planner:
             if isinstance(definition, Leaf):
                 serialize, is_list = self._serializer(type_name, name)
                 plan.need(definition.columns)
-                plan.entries.append((key, "leaf", definition.value, serialize, is_list))
+                if definition.repeats and not is_list:
+                    memo: dict = {}
+                    plan.entries.append((key, "repeating", definition, serialize, memo))
+                else:
+                    plan.entries.append((key, "leaf", definition.value, serialize, is_list))
             elif isinstance(definition, Embedded):
                 child = self.object(field_nodes, definition.target)
                 plan.need(definition.columns)
