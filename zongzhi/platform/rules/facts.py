@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.expressions import Subquery
 
 from zongzhi.platform.base.codes import PartyRole
@@ -150,6 +151,7 @@ FACT_FIELDS: dict[str, FactField] = {
     "payload.from": _f("string", "`case.reopened`: the status before"),
 }
 
+
 def add_plugin_fields(plugin: str, fields: dict[str, dict[str, Any]], into: dict[str, FactField]) -> None:
     """Declare a plugin's payload fields (``{"payload.x": {"type": ..., "description": ...}}``) in
     ``into``, the fact fields of the platform being built."""
@@ -223,7 +225,39 @@ def fact_table(sources: set[str] | None = None) -> str:
     return "\n".join(rows) + "\n"
 
 
+# The party counts in one statement on PostgreSQL (the ORM's three to four queries, and building
+# them, were a fifth of a worker's time per event). The same numbers as ``_party_counts_orm``.
+_PARTY_COUNTS_PG = """
+WITH p AS (SELECT person_id, role FROM case_party WHERE case_id = $1)
+SELECT
+  (SELECT count(*) FROM p) AS count,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'applicant') AS applicants,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'respondent') AS respondents,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'other') AS others,
+  (SELECT coalesce(max(n), 0) FROM (
+      SELECT count(DISTINCT o.case_id) AS n FROM p
+      JOIN case_party o ON o.person_id = p.person_id AND o.case_id <> $1
+      JOIN "case" c ON c.id = o.case_id AND c.created_at >= $2
+      GROUP BY p.person_id) per_party) AS prior_cases_90d,
+  (SELECT count(DISTINCT r.id) FROM case_party r
+      JOIN "case" c ON c.id = r.case_id AND c.created_at >= $2
+      WHERE r.case_id <> $1
+        AND r.person_id IN (SELECT person_id FROM p WHERE role = 'respondent')
+        AND r.case_id IN (SELECT a.case_id FROM case_party a
+                          WHERE a.person_id IN (SELECT person_id FROM p WHERE role = 'applicant'))
+  ) AS same_pair_cases_90d
+"""
+
+
 async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return await _party_counts_orm(case, since)
+    row = (await conn.execute_query_dict(_PARTY_COUNTS_PG, [case.id, since]))[0]
+    return {key: int(value) for key, value in row.items()}
+
+
+async def _party_counts_orm(case: Case, since: datetime) -> dict[str, int]:
     parties = await CaseParty.filter(case_id=case.id).values("person_id", "role")
     prior = 0
     for p in parties:
@@ -256,11 +290,26 @@ async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
     }
 
 
+async def _centers(ids: list[int], known: dict[int, Center] | None) -> dict[int, Center]:
+    """Centers by id; with ``known`` (a batch's), read only the ones it lacks and keep them there."""
+    if known is None:
+        return {c.id: c for c in await Center.filter(id__in=ids)}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        known.update({c.id: c for c in await Center.filter(id__in=missing)})
+    return known
+
+
 async def build_fact(
-    event: CaseEvent, case: Case | None = None, paths: frozenset[str] | None = None
+    event: CaseEvent,
+    case: Case | None = None,
+    paths: frozenset[str] | None = None,
+    centers: dict[int, Center] | None = None,
 ) -> dict[str, Any]:
     """The fact for ``event``. With ``paths`` (what the active rules read), the history counts no
-    rule reads are left out: they are the costly part, and most rulesets never look at them."""
+    rule reads are left out: they are the costly part, and most rulesets never look at them.
+    ``centers``: centers already read (a batch of events shares them; a center changes rarely, and a
+    batch is one transaction of a few hundred milliseconds)."""
 
     def wanted(prefix: str) -> bool:
         return paths is None or any(p == prefix or p.startswith(prefix + ".") for p in paths)
@@ -270,11 +319,11 @@ async def build_fact(
     since = case.created_at - HISTORY
     # The case's center path lists the ids of its center and every ancestor: one query for all.
     chain_ids = [int(p) for p in case.center_path.strip("/").split("/") if p]
-    by_id = {c.id: c for c in await Center.filter(id__in=[*chain_ids, case.center_id])}
+    by_id = await _centers([*chain_ids, case.center_id], centers)
     center = by_id[case.center_id]
     if center.path != case.center_path:  # a stale copy of the path: the center's own is the truth
         chain_ids = [int(p) for p in center.path.strip("/").split("/") if p]
-        by_id = {c.id: c for c in await Center.filter(id__in=chain_ids)}
+        by_id = await _centers(chain_ids, centers)
     chain = [by_id[i] for i in chain_ids if i in by_id]
     grid_fact: dict[str, Any] = {}
     if case.grid_id:
