@@ -51,9 +51,10 @@ async def postmaster_pid(url: str) -> int:
 
 def cpu_split(worker_pid: int, redis_pid: int, postmaster: int) -> dict[str, float]:
     procs = _processes()
-    workers = [worker_pid, *procs.get(f"children:{worker_pid}", [])]
+    pool = procs.get(f"children:{worker_pid}", [])
     return {
-        "worker processes": sum(_cpu_seconds(p) for p in workers),
+        "worker main process (Celery's consumer)": _cpu_seconds(worker_pid),
+        "worker pool processes (evaluation)": sum(_cpu_seconds(p) for p in pool),
         "PostgreSQL": sum(_cpu_seconds(p) for p in [postmaster, *procs.get(f"children:{postmaster}", [])]),
         "Redis": _cpu_seconds(redis_pid),
         "bench process": _cpu_seconds(os.getpid()),

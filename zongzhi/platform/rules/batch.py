@@ -39,6 +39,7 @@ from zongzhi.platform.base.current import current
 from zongzhi.platform.base.errors import ServiceError
 from zongzhi.platform.base.observability import metrics, tracing
 from zongzhi.platform.domain.actor import Actor
+from zongzhi.platform.domain.workdays import calendar_memo
 from zongzhi.platform.models import Case, CaseEvent, Center, Decision, Outbox, RulesetVersion
 from zongzhi.platform.rules import Firing, get_engine
 from zongzhi.platform.rules import builtin_actions as rule_actions
@@ -178,12 +179,16 @@ async def _items(rows: list[Outbox], batch: _Batch) -> list[_Item]:
 
 
 async def _run(items: list[_Item], batch: _Batch) -> None:
-    """Each event, then its consequences, depth first: the order the embedded mode always had."""
+    """Each event, then its consequences, depth first: the order the embedded mode always had.
+
+    The calendar and the grids' routing targets are read once per batch (actions look them up
+    for most events; they change rarely, and a batch is a fraction of a second)."""
     queue = deque(items)
-    while queue:
-        item = queue.popleft()
-        made = await _evaluate(item, batch)
-        queue.extendleft(reversed(made))
+    with calendar_memo(), rule_actions.grid_target_memo():
+        while queue:
+            item = queue.popleft()
+            made = await _evaluate(item, batch)
+            queue.extendleft(reversed(made))
 
 
 async def _evaluate(item: _Item, batch: _Batch) -> list[_Item]:
