@@ -192,6 +192,11 @@ async def _run(items: list[_Item], batch: _Batch) -> None:
 
 
 async def _evaluate(item: _Item, batch: _Batch) -> list[_Item]:
+    with tracing.span("evaluate_event", {"zongzhi.event_id": item.event.id}):
+        return await _evaluate_event(item, batch)
+
+
+async def _evaluate_event(item: _Item, batch: _Batch) -> list[_Item]:
     event = item.event
     firings: list[Firing] = []
     case = item.case
@@ -206,7 +211,10 @@ async def _evaluate(item: _Item, batch: _Batch) -> list[_Item]:
                 chain = frozenset(await _chain_rules(event))
             if item.redelivered:
                 versions = await _pinned(batch.decided.get(event.id, set()), versions)
-            with metrics.timed(metrics.RULE_SECONDS):
+            with (
+                tracing.span("rules.match", {"zongzhi.event_type": event.type}),
+                metrics.timed(metrics.RULE_SECONDS),
+            ):
                 matched = get_engine().evaluate(fact, versions)
             metrics.EVENTS_EVALUATED.inc()
             firings = [f for f in matched if f"{f.ruleset}/{f.rule_id}" not in chain]
