@@ -49,13 +49,23 @@ async def postmaster_pid(url: str) -> int:
         await conn.close()
 
 
+def _exited_children_cpu(pid: int) -> float:
+    """CPU seconds of the children ``pid`` has waited for (a backend that ended during the run)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_split(worker_pid: int, redis_pid: int, postmaster: int) -> dict[str, float]:
     procs = _processes()
     pool = procs.get(f"children:{worker_pid}", [])
     return {
         "worker main process (Celery's consumer)": _cpu_seconds(worker_pid),
         "worker pool processes (evaluation)": sum(_cpu_seconds(p) for p in pool),
-        "PostgreSQL": sum(_cpu_seconds(p) for p in [postmaster, *procs.get(f"children:{postmaster}", [])]),
+        "PostgreSQL": sum(_cpu_seconds(p) for p in [postmaster, *procs.get(f"children:{postmaster}", [])])
+        + _exited_children_cpu(postmaster),
         "Redis": _cpu_seconds(redis_pid),
         "bench process": _cpu_seconds(os.getpid()),
     }
