@@ -12,7 +12,7 @@ from zongzhi.platform.domain.workdays import CHINA
 from zongzhi.platform.models import Case, CaseEvent, Decision
 from zongzhi.platform.rules import versions as rulesets
 from zongzhi.platform.rules.fact_time import festival_days, next_holiday
-from zongzhi.platform.rules.facts import build_fact
+from zongzhi.platform.rules.facts import build_fact, party_counts_many
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
 
@@ -196,6 +196,9 @@ async def test_party_history_counts_earlier_cases_of_the_same_people(world):
     assert (party["count"], party["applicants"], party["respondents"], party["others"]) == (3, 2, 1, 0)
     fresh = await _intake(world, "新案件", "neighbor", applicants=1, respondents=0)
     event = await CaseEvent.get(case_id=fresh.id, type="case.received")
+    # A worker's batch reads them for many cases at once: the same numbers.
+    many = await party_counts_many([await Case.get(id=case.id), fresh])
+    assert many == {case.id: party, fresh.id: (await build_fact(event, fresh))["party"]}
     assert (await build_fact(event, fresh))["party"] == {
         "count": 1,
         "applicants": 1,

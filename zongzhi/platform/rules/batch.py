@@ -44,7 +44,7 @@ from zongzhi.platform.models import Case, CaseEvent, Center, Decision, Outbox, R
 from zongzhi.platform.rules import Firing, get_engine
 from zongzhi.platform.rules import builtin_actions as rule_actions
 from zongzhi.platform.rules.evaluation import MAX_DEPTH, _chain_rules, active_versions
-from zongzhi.platform.rules.facts import build_fact
+from zongzhi.platform.rules.facts import build_fact, party_counts_many
 from zongzhi.platform.services import outbox
 from zongzhi.platform.services.outbox import Committed, caused_by, collect
 
@@ -85,6 +85,7 @@ class _Batch:
         self.publish: list[Committed] = []
         self.decided: dict[int, set[DecisionKey]] = {}
         self.centers: dict[int, Center] = {}
+        self.party: dict[int, dict[str, int]] = {}  # case id -> the fact's party counts
         platform = current()
         plugins = platform.plugins
         hooked = plugins is not None and bool(plugins.hook.zongzhi_case_event.get_hookimpls())
@@ -175,7 +176,25 @@ async def _items(rows: list[Outbox], batch: _Batch) -> list[_Item]:
             continue
         chain = None if event.rule else frozenset()
         items.append(_Item(row, event, cases.get(event.case_id), chain, True))
+    await _read_party_counts(items, batch)
     return items
+
+
+async def _read_party_counts(items: list[_Item], batch: _Batch) -> None:
+    """The facts' party counts for every case of the batch a rule will look at, in one statement
+    (PostgreSQL: elsewhere each fact reads its own)."""
+    known = active_versions()
+    if not await known.get() or not any(p.split(".")[0] == "party" for p in known.paths):
+        return
+    if Tortoise.get_connection("default").capabilities.dialect != "postgres":
+        return
+    cases = {
+        i.case.id: i.case
+        for i in items
+        if i.case is not None and i.event.depth < MAX_DEPTH and i.event.type in known.event_types
+    }
+    if cases:
+        batch.party = await party_counts_many(list(cases.values()))
 
 
 async def _run(items: list[_Item], batch: _Batch) -> None:
@@ -206,7 +225,8 @@ async def _evaluate_event(item: _Item, batch: _Batch) -> list[_Item]:
         versions = await known.get()
         if versions and event.type in known.event_types:
             case = case or await Case.get(id=event.case_id)
-            fact = await build_fact(event, case, paths=known.paths, centers=batch.centers)
+            party = batch.party.get(case.id)
+            fact = await build_fact(event, case, paths=known.paths, centers=batch.centers, party=party)
             if chain is None:
                 chain = frozenset(await _chain_rules(event))
             if item.redelivered:
