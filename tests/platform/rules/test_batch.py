@@ -61,6 +61,9 @@ async def test_a_batch_takes_its_limit_and_evaluates_their_consequences_with_the
     assert len(result.handled) == 6, "two events and their consequences (routed, deadline set)"
     assert await Outbox.filter(processed_at=None).count() == 1
     assert await Decision.filter(case_id__in=ids[:2]).count() == 4
+    route = await Decision.get(case_id=ids[0], rule_id="route-to-village-of-grid")
+    assert (route.outcome, route.params["to"], route.params["result"]["moved"]) == ("ok", "village_of_grid", True)
+    assert route.event_id == (await CaseEvent.get(case_id=ids[0], type="case.received")).id and route.at
     # The consequences were handed to the publishers after commit (the board announces them), marked
     # processed, so a broker publisher sends none of them.
     assert {i.event.type for i in sent} == {"case.routed", "case.deadline_set"}
