@@ -14,6 +14,7 @@ their events through the ``zongzhi_fact_fields`` hook (``add_plugin_fields``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -312,6 +313,13 @@ async def _party_counts_orm(case: Case, since: datetime) -> dict[str, int]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _prefixes(paths: frozenset[str]) -> frozenset[str]:
+    """Every path the rules read and every prefix of one (``party`` for ``party.count``)."""
+    parts = (p.split(".") for p in paths)
+    return frozenset(".".join(split[:n]) for split in parts for n in range(1, len(split) + 1))
+
+
 async def _centers(ids: list[int], known: dict[int, Center] | None) -> dict[int, Center]:
     """Centers by id; with ``known`` (a batch's), read only the ones it lacks and keep them there."""
     if known is None:
@@ -335,8 +343,10 @@ async def build_fact(
     batch is one transaction of a few hundred milliseconds). ``party``: the case's party counts,
     read with a batch's (``party_counts_many``)."""
 
+    read = _prefixes(paths) if paths is not None else None
+
     def wanted(prefix: str) -> bool:
-        return paths is None or any(p == prefix or p.startswith(prefix + ".") for p in paths)
+        return read is None or prefix in read
 
     case = case or await Case.get(id=event.case_id)
     now = datetime.now(UTC)
