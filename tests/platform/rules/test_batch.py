@@ -62,7 +62,11 @@ async def test_a_batch_takes_its_limit_and_evaluates_their_consequences_with_the
     assert await Outbox.filter(processed_at=None).count() == 1
     assert await Decision.filter(case_id__in=ids[:2]).count() == 4
     route = await Decision.get(case_id=ids[0], rule_id="route-to-village-of-grid")
-    assert (route.outcome, route.params["to"], route.params["result"]["moved"]) == ("ok", "village_of_grid", True)
+    assert (route.outcome, route.params["to"], route.params["result"]["moved"]) == (
+        "ok",
+        "village_of_grid",
+        True,
+    )
     assert route.event_id == (await CaseEvent.get(case_id=ids[0], type="case.received")).id and route.at
     # The consequences were handed to the publishers after commit (the board announces them), marked
     # processed, so a broker publisher sends none of them.
@@ -216,3 +220,28 @@ async def test_rows_another_worker_holds_are_skipped_with_the_later_events_of_th
     assert await Case.filter(id=first, center_id=world.centers["va1"].id).exists()
     await evaluate_pending(10)
     assert not await Outbox.filter(processed_at=None).exists()
+
+
+async def test_an_event_that_cannot_be_evaluated_waits_and_the_rest_of_the_batch_commits(rules, monkeypatch):
+    """A fault while building one event's fact (nothing written yet) leaves that row pending for its
+    own message; the batch's other events are evaluated and committed."""
+    from zongzhi.platform.rules import batch
+
+    world = rules
+    ids = await _pending_cases(world, 3)
+    real = batch.build_fact
+
+    async def failing_for_the_second(event, case, **kw):
+        if case.id == ids[1]:
+            raise ValueError("a fact that cannot be built")
+        return await real(event, case, **kw)
+
+    monkeypatch.setattr(batch, "build_fact", failing_for_the_second)
+    result = await evaluate_pending(10)
+    assert result.left == 1
+    routed = await Case.filter(id__in=ids, center_id=world.centers["va1"].id).values_list("id", flat=True)
+    assert sorted(routed) == [ids[0], ids[2]]
+    assert await Outbox.filter(processed_at=None).values_list("event__case_id", flat=True) == [ids[1]]
+    monkeypatch.setattr(batch, "build_fact", real)
+    await evaluate_pending(10)
+    assert await Case.filter(id=ids[1], center_id=world.centers["va1"].id).exists()

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import BaseORMException, IntegrityError
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform.base.current import current
@@ -218,27 +218,15 @@ async def _evaluate(item: _Item, batch: _Batch) -> list[_Item]:
 
 async def _evaluate_event(item: _Item, batch: _Batch) -> list[_Item]:
     event = item.event
-    firings: list[Firing] = []
-    case = item.case
-    chain = item.chain
-    if event.depth < MAX_DEPTH:
-        known = active_versions()
-        versions = await known.get()
-        if versions and event.type in known.event_types:
-            case = case or await Case.get(id=event.case_id)
-            party = batch.party.get(case.id)
-            fact = await build_fact(event, case, paths=known.paths, centers=batch.centers, party=party)
-            if chain is None:
-                chain = frozenset(await _chain_rules(event))
-            if item.redelivered:
-                versions = await _pinned(batch.decided.get(event.id, set()), versions)
-            with (
-                tracing.span("rules.match", {"zongzhi.event_type": event.type}),
-                metrics.timed(metrics.RULE_SECONDS),
-            ):
-                matched = get_engine().evaluate(fact, versions)
-            metrics.EVENTS_EVALUATED.inc()
-            firings = [f for f in matched if f"{f.ruleset}/{f.rule_id}" not in chain]
+    try:
+        case, chain, firings = await _match(item, batch)
+    except BaseORMException:
+        raise  # the transaction may be aborted: the batch fails, each message retries its own event
+    except Exception:
+        # Reading and matching wrote nothing: the batch goes on, this row waits for its own message.
+        log.exception("event %s could not be evaluated; its outbox row is left pending", event.id)
+        batch.result.left += 1
+        return []
     batch.result.firings += len(firings)
     made: list[Committed] = []
     if firings or batch.plugins is not None:
@@ -259,6 +247,32 @@ async def _evaluate_event(item: _Item, batch: _Batch) -> list[_Item]:
         for c in made
         if c.event is not None and c.row.topic == outbox.EVENT_TOPIC
     ]
+
+
+async def _match(item: _Item, batch: _Batch) -> tuple[Case | None, frozenset[str] | None, list[Firing]]:
+    """The event's fact matched against the active versions: (the case, the event's chain of
+    rules, the firings that are not in that chain)."""
+    event, case, chain = item.event, item.case, item.chain
+    if event.depth >= MAX_DEPTH:
+        return case, chain, []
+    known = active_versions()
+    versions = await known.get()
+    if not versions or event.type not in known.event_types:
+        return case, chain, []
+    case = case or await Case.get(id=event.case_id)
+    party = batch.party.get(case.id)
+    fact = await build_fact(event, case, paths=known.paths, centers=batch.centers, party=party)
+    if chain is None:
+        chain = frozenset(await _chain_rules(event))
+    if item.redelivered:
+        versions = await _pinned(batch.decided.get(event.id, set()), versions)
+    with (
+        tracing.span("rules.match", {"zongzhi.event_type": event.type}),
+        metrics.timed(metrics.RULE_SECONDS),
+    ):
+        matched = get_engine().evaluate(fact, versions)
+    metrics.EVENTS_EVALUATED.inc()
+    return case, chain, [f for f in matched if f"{f.ruleset}/{f.rule_id}" not in chain]
 
 
 async def _pinned(decided: set[DecisionKey], versions: list[tuple[str, int]]) -> list[tuple[str, int]]:
