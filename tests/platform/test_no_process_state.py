@@ -23,6 +23,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("platform/services/outbox.py", "_pending"): "per transaction: the outbox rows of the change in progress",
     ("platform/services/outbox.py", "_cause"): "per rule action: the event whose rule made the change",
     ("platform/base/observability/context.py", "_current"): "per request: its id, user and operation",
+    ("platform/domain/workdays.py", "_memo"): "per worker batch: the calendars it has read",
+    ("platform/rules/builtin_actions.py", "_grid_targets"): "per worker batch: the grids' routing targets",
     ("platform/base/observability/metrics.py", "_operations"): (
         "bounds the label values of the Prometheus instruments, which are per process by nature "
         "(each process writes its own samples for the scrape to add up)"

@@ -134,6 +134,8 @@ class WorkerProcess:
         self.log_path = workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        #: More environment for the next start (a test's own batch size, say).
+        self.extra_env: dict[str, str] = {}
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZONGZHI_")}
@@ -147,6 +149,7 @@ class WorkerProcess:
             ZONGZHI_LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 30.0) -> None:

@@ -12,7 +12,7 @@ from zongzhi.platform.domain.workdays import CHINA
 from zongzhi.platform.models import Case, CaseEvent, Decision
 from zongzhi.platform.rules import versions as rulesets
 from zongzhi.platform.rules.fact_time import festival_days, next_holiday
-from zongzhi.platform.rules.facts import build_fact
+from zongzhi.platform.rules.facts import build_fact, party_counts_many
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
 
@@ -177,3 +177,33 @@ async def test_a_loaded_year_names_its_festivals(world, settings, tmp_path):
     expected = sum((date(2031, 1, 3) + timedelta(days=n)).weekday() < 5 for n in range(19)) + 1
     assert t["workdays_to_holiday"] == expected
     fact_time.forget_loaded()
+
+
+async def test_party_history_counts_earlier_cases_of_the_same_people(world):
+    """``party.prior_cases_90d`` and ``party.same_pair_cases_90d`` (one statement on PostgreSQL, the
+    ORM's queries on SQLite: the same numbers)."""
+    first = await _intake(world, "邻里纠纷", "neighbor", applicants=2, respondents=1)
+    parties = await first.parties.all().order_by("id")
+    again = [svc.PartyInput(role=PartyRole(p.role), person_id=p.person_id) for p in parties]
+    staff = await actor(world, "a_staff")
+    base = dict(category="neighbor", channel="window", center_id=world.centers["ta"].id)
+    for title, people in (("又吵架", again), ("申请人另案", again[:1]), ("第三次", again)):
+        case, _ = await svc.intake(svc.CaseInput(title=title, parties=people, **base), staff)
+    event = await CaseEvent.get(case_id=case.id, type="case.received")
+    party = (await build_fact(event, await Case.get(id=case.id)))["party"]
+    # The first applicant is in all three earlier cases; the pair met in two of them.
+    assert (party["prior_cases_90d"], party["same_pair_cases_90d"]) == (3, 2)
+    assert (party["count"], party["applicants"], party["respondents"], party["others"]) == (3, 2, 1, 0)
+    fresh = await _intake(world, "新案件", "neighbor", applicants=1, respondents=0)
+    event = await CaseEvent.get(case_id=fresh.id, type="case.received")
+    # A worker's batch reads them for many cases at once: the same numbers.
+    many = await party_counts_many([await Case.get(id=case.id), fresh])
+    assert many == {case.id: party, fresh.id: (await build_fact(event, fresh))["party"]}
+    assert (await build_fact(event, fresh))["party"] == {
+        "count": 1,
+        "applicants": 1,
+        "respondents": 0,
+        "others": 0,
+        "prior_cases_90d": 0,
+        "same_pair_cases_90d": 0,
+    }

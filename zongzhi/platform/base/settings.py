@@ -76,6 +76,14 @@ class Settings:
     broker_url: str = _setting(
         "ZONGZHI_BROKER_URL", "redis://127.0.0.1:6379/0", "Celery broker (Redis or RabbitMQ URL)."
     )
+    worker_batch: int = _setting(
+        "ZONGZHI_WORKER_BATCH",
+        "100",
+        "Outbox rows a worker task claims and evaluates in one transaction (the embedded mode "
+        "evaluates an event and its consequences in one transaction too). `0`: one event per task, "
+        "one transaction per action.",
+        int,
+    )
     redis_url: str = _setting(
         "ZONGZHI_REDIS_URL",
         "",

@@ -9,6 +9,9 @@ it nor the loaded rows cover, Monday–Friday is assumed and the deadline says s
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -36,6 +39,20 @@ def _package_workday(day: date) -> bool | None:
         return None
 
 
+_memo: ContextVar[dict[tuple, WorkCalendar] | None] = ContextVar("zongzhi_calendar_memo", default=None)
+
+
+@contextmanager
+def calendar_memo() -> Iterator[None]:
+    """Inside, a calendar read once for a range and centers is read from memory (a worker's batch:
+    most of its deadlines count from the same day in the same centers)."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 class WorkCalendar:
     """Answers ``is_workday`` from pre-loaded rows; build one with ``await WorkCalendar.load(...)``."""
 
@@ -46,6 +63,16 @@ class WorkCalendar:
 
     @classmethod
     async def load(cls, start: date, end: date, center_ids: list[int] | None = None) -> WorkCalendar:
+        memo = _memo.get()
+        if memo is None:
+            return await cls._read(start, end, center_ids)
+        key = (start, end, tuple(sorted(center_ids or ())))
+        if key not in memo:
+            memo[key] = await cls._read(start, end, center_ids)
+        return memo[key]
+
+    @classmethod
+    async def _read(cls, start: date, end: date, center_ids: list[int] | None) -> WorkCalendar:
         which = Q(center_id=None) | Q(center_id__in=center_ids) if center_ids else Q(center_id=None)
         rows = await CalendarDay.filter(which, day__gte=start, day__lte=end).values_list(
             "day", "workday", "center_id"

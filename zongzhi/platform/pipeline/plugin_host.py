@@ -160,18 +160,23 @@ class Plugins:
     def routes(self) -> list[BaseRoute]:
         return [route for group in self.hook.zongzhi_routes() for route in group]
 
-    async def case_event(self, event: CaseEvent, case: Case) -> None:
-        """Every plugin's ``zongzhi_case_event``, awaited in pluggy's order; one failing stops no other."""
+    async def case_event(self, event: CaseEvent, case: Case) -> bool:
+        """Every plugin's ``zongzhi_case_event``, awaited in pluggy's order; one failing stops no other.
+
+        False if one failed (logged): a caller inside a transaction rolls back what it wrote."""
         try:
             pending = self.hook.zongzhi_case_event(event=event, case=case)
         except Exception:  # a plugin whose implementation is not async raised while being called
             log.exception("a plugin failed on event %s", event.id)
-            return
+            return False
+        ok = True
         for awaitable in pending:
             try:
                 await awaitable
             except Exception:
+                ok = False
                 log.exception("plugin hook %s failed on event %s", _origin(awaitable), event.id)
+        return ok
 
     def docking_figures(self) -> dict[str, DockingFigures]:
         figures: dict[str, DockingFigures] = {}

@@ -7,6 +7,9 @@ Decision record. Raising records an error decision; the other actions still run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,15 +36,40 @@ async def _center_ids(case: Case) -> list[int]:
     return [int(p) for p in case.center_path.strip("/").split("/") if p]
 
 
+_grid_targets: ContextVar[dict[tuple[int, str], Center | None] | None] = ContextVar(
+    "zongzhi_grid_targets", default=None
+)
+
+
+@contextmanager
+def grid_target_memo() -> Iterator[None]:
+    """Inside, the center a grid routes to at a level is looked up once (a worker's batch)."""
+    token = _grid_targets.set({})
+    try:
+        yield
+    finally:
+        _grid_targets.reset(token)
+
+
+async def _grid_target(grid_id: int, to: str) -> Center | None:
+    memo = _grid_targets.get()
+    if memo is not None and (grid_id, to) in memo:
+        return memo[(grid_id, to)]
+    grid = await Grid.get(id=grid_id).select_related("center")
+    level = CenterLevel(to.removesuffix("_of_grid"))
+    target = grid.center if grid.center.level == level else await ancestor_at(grid.center, level)
+    if memo is not None:
+        memo[(grid_id, to)] = target
+    return target
+
+
 async def route(ctx: ActionContext, params: dict[str, Any]) -> dict:
     to = params["to"]
     case = ctx.case
     if to in {"village_of_grid", "township_of_grid", "county_of_grid"}:
         if case.grid_id is None:
             raise ValidationFailed("the case has no grid to route by", field="grid")
-        grid = await Grid.get(id=case.grid_id).select_related("center")
-        level = CenterLevel(to.removesuffix("_of_grid"))
-        target = grid.center if grid.center.level == level else await ancestor_at(grid.center, level)
+        target = await _grid_target(case.grid_id, to)
     elif to == "parent":
         owner = await Center.get(id=case.center_id)
         target = await Center.get_or_none(id=owner.parent_id) if owner.parent_id else None

@@ -14,10 +14,12 @@ their events through the ``zongzhi_fact_fields`` hook (``add_plugin_fields``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.expressions import Subquery
 
 from zongzhi.platform.base.codes import PartyRole
@@ -150,6 +152,7 @@ FACT_FIELDS: dict[str, FactField] = {
     "payload.from": _f("string", "`case.reopened`: the status before"),
 }
 
+
 def add_plugin_fields(plugin: str, fields: dict[str, dict[str, Any]], into: dict[str, FactField]) -> None:
     """Declare a plugin's payload fields (``{"payload.x": {"type": ..., "description": ...}}``) in
     ``into``, the fact fields of the platform being built."""
@@ -223,7 +226,61 @@ def fact_table(sources: set[str] | None = None) -> str:
     return "\n".join(rows) + "\n"
 
 
+# The party counts in one statement on PostgreSQL (the ORM's three to four queries, and building
+# them, were a fifth of a worker's time per event), for one case or, joined laterally, for a
+# worker's whole batch. The same numbers as ``_party_counts_orm``.
+_PARTY_COUNTS = """
+WITH p AS (SELECT person_id, role FROM case_party WHERE case_id = {case})
+SELECT
+  (SELECT count(*) FROM p) AS count,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'applicant') AS applicants,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'respondent') AS respondents,
+  (SELECT count(DISTINCT person_id) FROM p WHERE role = 'other') AS others,
+  (SELECT coalesce(max(n), 0) FROM (
+      SELECT count(DISTINCT o.case_id) AS n FROM p
+      JOIN case_party o ON o.person_id = p.person_id AND o.case_id <> {case}
+      JOIN "case" c ON c.id = o.case_id AND c.created_at >= {since}
+      GROUP BY p.person_id) per_party) AS prior_cases_90d,
+  (SELECT count(DISTINCT r.id) FROM case_party r
+      JOIN "case" c ON c.id = r.case_id AND c.created_at >= {since}
+      WHERE r.case_id <> {case}
+        AND r.person_id IN (SELECT person_id FROM p WHERE role = 'respondent')
+        AND r.case_id IN (SELECT a.case_id FROM case_party a
+                          WHERE a.person_id IN (SELECT person_id FROM p WHERE role = 'applicant'))
+  ) AS same_pair_cases_90d
+"""
+_PARTY_COUNTS_PG = _PARTY_COUNTS.format(case="$1", since="$2")
+_PARTY_COUNTS_MANY_PG = (
+    "SELECT t.case_id, x.* FROM unnest($1::bigint[], $2::timestamptz[]) AS t(case_id, since) "
+    f"CROSS JOIN LATERAL ({_PARTY_COUNTS.format(case='t.case_id', since='t.since')}) x"
+)
+
+
+def _postgres():
+    conn = Tortoise.get_connection("default")
+    return conn if conn.capabilities.dialect == "postgres" else None
+
+
 async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
+    conn = _postgres()
+    if conn is None:
+        return await _party_counts_orm(case, since)
+    row = (await conn.execute_query_dict(_PARTY_COUNTS_PG, [case.id, since]))[0]
+    return {key: int(value) for key, value in row.items()}
+
+
+async def party_counts_many(cases: list[Case]) -> dict[int, dict[str, int]]:
+    """The ``party`` part of the fact of each case, by case id: one statement on PostgreSQL."""
+    conn = _postgres()
+    if conn is None:
+        return {case.id: await _party_counts_orm(case, case.created_at - HISTORY) for case in cases}
+    rows = await conn.execute_query_dict(
+        _PARTY_COUNTS_MANY_PG, [[c.id for c in cases], [c.created_at - HISTORY for c in cases]]
+    )
+    return {row.pop("case_id"): {key: int(value) for key, value in row.items()} for row in rows}
+
+
+async def _party_counts_orm(case: Case, since: datetime) -> dict[str, int]:
     parties = await CaseParty.filter(case_id=case.id).values("person_id", "role")
     prior = 0
     for p in parties:
@@ -256,25 +313,51 @@ async def _party_counts(case: Case, since: datetime) -> dict[str, int]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _prefixes(paths: frozenset[str]) -> frozenset[str]:
+    """Every path the rules read and every prefix of one (``party`` for ``party.count``)."""
+    parts = (p.split(".") for p in paths)
+    return frozenset(".".join(split[:n]) for split in parts for n in range(1, len(split) + 1))
+
+
+async def _centers(ids: list[int], known: dict[int, Center] | None) -> dict[int, Center]:
+    """Centers by id; with ``known`` (a batch's), read only the ones it lacks and keep them there."""
+    if known is None:
+        return {c.id: c for c in await Center.filter(id__in=ids)}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        known.update({c.id: c for c in await Center.filter(id__in=missing)})
+    return known
+
+
 async def build_fact(
-    event: CaseEvent, case: Case | None = None, paths: frozenset[str] | None = None
+    event: CaseEvent,
+    case: Case | None = None,
+    paths: frozenset[str] | None = None,
+    centers: dict[int, Center] | None = None,
+    party: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The fact for ``event``. With ``paths`` (what the active rules read), the history counts no
-    rule reads are left out: they are the costly part, and most rulesets never look at them."""
+    rule reads are left out: they are the costly part, and most rulesets never look at them.
+    ``centers``: centers already read (a batch of events shares them; a center changes rarely, and a
+    batch is one transaction of a few hundred milliseconds). ``party``: the case's party counts,
+    read with a batch's (``party_counts_many``)."""
+
+    read = _prefixes(paths) if paths is not None else None
 
     def wanted(prefix: str) -> bool:
-        return paths is None or any(p == prefix or p.startswith(prefix + ".") for p in paths)
+        return read is None or prefix in read
 
     case = case or await Case.get(id=event.case_id)
     now = datetime.now(UTC)
     since = case.created_at - HISTORY
     # The case's center path lists the ids of its center and every ancestor: one query for all.
     chain_ids = [int(p) for p in case.center_path.strip("/").split("/") if p]
-    by_id = {c.id: c for c in await Center.filter(id__in=[*chain_ids, case.center_id])}
+    by_id = await _centers([*chain_ids, case.center_id], centers)
     center = by_id[case.center_id]
     if center.path != case.center_path:  # a stale copy of the path: the center's own is the truth
         chain_ids = [int(p) for p in center.path.strip("/").split("/") if p]
-        by_id = {c.id: c for c in await Center.filter(id__in=chain_ids)}
+        by_id = await _centers(chain_ids, centers)
     chain = [by_id[i] for i in chain_ids if i in by_id]
     grid_fact: dict[str, Any] = {}
     if case.grid_id:
@@ -293,6 +376,10 @@ async def build_fact(
             .exclude(id=case.id)
             .count()
         )
+    if not wanted("party"):
+        party = {}
+    elif party is None:
+        party = await _party_counts(case, since)
     return {
         "type": event.type,
         "event_id": event.id,
@@ -324,7 +411,7 @@ async def build_fact(
             "has_parent": center.parent_id is not None,
         },
         "grid": grid_fact,
-        "party": await _party_counts(case, since) if wanted("party") else {},
+        "party": party,
         "time": await time_fact(
             event.at,
             chain_ids,

@@ -73,6 +73,22 @@ async def change() -> AsyncIterator[None]:
 
 
 @asynccontextmanager
+async def collect() -> AsyncIterator[list[Committed]]:
+    """Changes inside join the caller's transaction (a savepoint, or a batch's transaction) and leave
+    their rows in the list yielded, unpublished: the caller publishes them after its own commit.
+
+    The batch evaluator uses it to evaluate consequences in the batch that made them, and to drop
+    the rows of a savepoint it rolled back.
+    """
+    items: list[Committed] = []
+    token = _pending.set(items)
+    try:
+        yield items
+    finally:
+        _pending.reset(token)
+
+
+@asynccontextmanager
 async def caused_by(event_id: int, depth: int, rule: str) -> AsyncIterator[None]:
     """Mark events recorded inside as consequences of ``event_id`` made by ``rule`` (rule actions)."""
     token = _cause.set((event_id, depth, rule))
@@ -189,6 +205,32 @@ async def mark_handled(row: Outbox) -> None:
     at = datetime.now(UTC)
     await Outbox.filter(id=row.id, processed_at=None).update(processed_at=at, published_at=at)
     row.published_at = row.processed_at = at
+
+
+_MARK_HANDLED_PG = """
+UPDATE outbox SET processed_at = $1, published_at = COALESCE(published_at, $1)
+WHERE id = ANY($2::bigint[]) AND processed_at IS NULL
+"""
+
+
+async def mark_rows_handled(rows: list[Outbox]) -> None:
+    """Rows handled by the process holding them: processed (and published, if they were not) in one
+    statement, so their messages, if any are sent, find nothing to do."""
+    if not rows:
+        return
+    at = datetime.now(UTC)
+    ids = [r.id for r in rows]
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(_MARK_HANDLED_PG, [at, ids])
+    else:
+        await Outbox.filter(id__in=ids, processed_at=None, published_at=None).update(
+            processed_at=at, published_at=at
+        )
+        await Outbox.filter(id__in=ids, processed_at=None).update(processed_at=at)
+    for row in rows:
+        row.published_at = row.published_at or at
+        row.processed_at = at
 
 
 # A published row's message is in flight (queued, or held by a worker until the broker's visibility

@@ -28,12 +28,28 @@ def core_rules_source() -> str:
     return resources.files("zongzhi.platform.rules").joinpath("core_rules.yaml").read_text(encoding="utf-8")
 
 
+def _unhandled(items: list[outbox.Committed]) -> list[outbox.Committed]:
+    """Event rows still to evaluate: a batch marks the consequences it evaluated itself processed."""
+    return [
+        item
+        for item in items
+        if item.row.topic == outbox.EVENT_TOPIC
+        and item.row.event_id is not None
+        and item.row.processed_at is None
+    ]
+
+
 async def inline_publisher(items: list[outbox.Committed]) -> None:
+    from zongzhi.platform.base.current import current
+    from zongzhi.platform.rules.batch import evaluate_committed
     from zongzhi.platform.rules.evaluation import evaluate_event
 
-    for item in items:
-        if item.row.topic == outbox.EVENT_TOPIC and item.row.event_id is not None:
-            await evaluate_event(item.row.event_id, committed=item)
+    todo = _unhandled(items)
+    if todo and current().settings.worker_batch > 0:
+        await evaluate_committed(todo)
+        return
+    for item in todo:
+        await evaluate_event(item.row.event_id, committed=item)
 
 
 def celery_publisher(broker_url: str) -> outbox.Publisher:
@@ -42,9 +58,8 @@ def celery_publisher(broker_url: str) -> outbox.Publisher:
     async def publish(items: list[outbox.Committed]) -> None:
         from zongzhi.platform.pipeline.queue import send_evaluation
 
-        for item in items:
-            if item.row.topic == outbox.EVENT_TOPIC and item.row.event_id is not None:
-                await asyncio.to_thread(send_evaluation, item.row.event_id, broker_url)
+        for item in _unhandled(items):
+            await asyncio.to_thread(send_evaluation, item.row.event_id, broker_url)
 
     return publish
 

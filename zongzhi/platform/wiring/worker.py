@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class TaskRunner:
     """One worker process's event loop and platform: built in ``worker_process_init`` (or on the first
     task, in a pool without child processes), stopped in ``worker_process_shutdown``."""
@@ -94,6 +95,13 @@ def build_app(settings: Settings | None = None) -> Celery:
 
     @app.task(name=EVALUATE)
     def evaluate_event(event_id: int) -> int:
+        """Batched (``ZONGZHI_WORKER_BATCH`` > 0): returns the outbox rows handled; else the rules fired."""
+        if settings.worker_batch > 0:
+            from zongzhi.platform.rules.batch import evaluate_message
+
+            handled = runner.run(evaluate_message(event_id, settings.worker_batch))
+            log.info("event %s: %d outbox rows handled", event_id, handled)
+            return handled
         from zongzhi.platform.rules.evaluation import evaluate_event as evaluate
 
         fired = len(runner.run(evaluate(event_id)))
