@@ -67,12 +67,33 @@ def _processes() -> dict[str, list[int]]:
     return {"postgres": postgres, **{f"children:{k}": v for k, v in children.items()}}
 
 
-def cpu_split(server_pid: int) -> dict[str, float]:
+def _postmaster(admin_url: str) -> int | None:
+    """The local pid of the PostgreSQL server behind ``admin_url`` (the parent of our backend), so
+    that only its processes count, not every PostgreSQL on a machine shared with other benchmarks."""
+
+    async def backend() -> int:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            return await conn.fetchval("SELECT pg_backend_pid()")
+        finally:
+            await conn.close()
+
+    try:
+        status = Path(f"/proc/{asyncio.run(backend())}/status").read_text()
+    except OSError:
+        return None  # a server on another machine: every local PostgreSQL process counts
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+
+
+def cpu_split(server_pid: int, postmaster: int | None = None) -> dict[str, float]:
     procs = _processes()
     api = [server_pid, *procs.get(f"children:{server_pid}", [])]
+    postgres = procs["postgres"]
+    if postmaster is not None:
+        postgres = [postmaster, *procs.get(f"children:{postmaster}", [])]
     return {
         "API processes": sum(_cpu_seconds(p) for p in api),
-        "PostgreSQL": sum(_cpu_seconds(p) for p in procs["postgres"]),
+        "PostgreSQL": sum(_cpu_seconds(p) for p in postgres),
         "bench client": _cpu_seconds(os.getpid()),
     }
 
@@ -191,9 +212,10 @@ def main() -> None:
     server, base = start_server(env, args.workers)
     try:
         asyncio.run(drive(base, token, 100, args.concurrency))  # warm-up
-        cpu_before = cpu_split(server.pid)
+        postmaster = _postmaster(admin)
+        cpu_before = cpu_split(server.pid, postmaster)
         elapsed, latencies = asyncio.run(drive(base, token, args.cases, args.concurrency))
-        cpu_after = cpu_split(server.pid)
+        cpu_after = cpu_split(server.pid, postmaster)
         print(
             f"intake: {args.cases} cases in {elapsed:.1f} s = {args.cases / elapsed:.0f} cases/s "
             f"({args.workers} uvicorn workers, {args.concurrency} concurrent clients, rules evaluated inline)"
