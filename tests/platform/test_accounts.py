@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -189,3 +189,34 @@ async def test_an_open_subscription_stops_when_its_account_does(settings, world,
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd.code == 4401
+
+
+async def test_the_one_statement_actor_is_the_orm_actor_for_every_user(world):
+    """``authenticate_actor`` (the request path's single statement) builds the same actor as
+    ``actor_for_user`` over the ORM, by JWT and by API token, for every user of the test county."""
+    from zongzhi.platform.base.security import issue_jwt
+    from zongzhi.platform.domain.actor import actor_for_user
+    from zongzhi.platform.services.accounts import authenticate_actor
+
+    for name, user in world.users.items():
+        expected = await actor_for_user(user)
+        assert await authenticate_actor(issue_jwt(user.id, user.username)) == expected, name
+        assert await authenticate_actor(await create_api_token(user, name="probe")) == expected, name
+
+
+async def test_the_one_statement_actor_refuses_what_authenticate_refuses(world):
+    from zongzhi.platform.services.accounts import authenticate_actor
+
+    user = world.users["a_staff"]
+    expired = await create_api_token(user, name="old", ttl=timedelta(seconds=-1))
+    revoked = await create_api_token(user, name="gone")
+    await ApiToken.filter(user_id=user.id, name="gone").update(revoked_at=datetime.now(UTC))
+    assert await authenticate_actor(expired) is None
+    assert await authenticate_actor(revoked) is None
+    assert await authenticate_actor("zz_unknown") is None
+    assert await authenticate_actor("not-a-jwt") is None
+    live = await create_api_token(user, name="live")
+    assert (await authenticate_actor(live)).user_id == user.id
+    assert (await ApiToken.get(user_id=user.id, name="live")).last_used_at is not None
+    await User.filter(id=user.id).update(active=False)
+    assert await authenticate_actor(live) is None

@@ -25,11 +25,14 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from tortoise import Tortoise
 
+from tests.platform.readpath.paths import resolvers_only
 from tests.security.practices_matrix import PRACTICE_EXTRA, PRACTICE_NO_CHECK, practice_probes
 from tests.security.schema_walk import all_root_fields, guarded_root_fields, served_schema
 from tests.security.townships import (
@@ -751,7 +754,17 @@ async def _b_message(targets: Targets) -> dict:
     return broadcast.message_for(event, case)
 
 
-async def test_township_a_reaches_nothing_of_township_b(client, world):
+@pytest.fixture(params=["compiled", "resolvers"])
+def read_path(request, client) -> Iterator[str]:
+    """Both read paths: the compiled one (the default) and the resolvers alone."""
+    if request.param == "resolvers":
+        with resolvers_only(client):
+            yield request.param
+    else:
+        yield request.param
+
+
+async def test_township_a_reaches_nothing_of_township_b(client, world, read_path):
     targets = await build_targets(world)
     extra = {"b_case_number": targets.b_case_number, "b_center_code": world.centers["tb"].code}
     problems: list[str] = []
@@ -789,7 +802,7 @@ async def test_township_a_reaches_nothing_of_township_b(client, world):
     assert cells >= len(REGISTRY) * len(A_ROLES)
 
 
-async def test_the_probes_reach_township_b_for_its_own_staff(client, world):
+async def test_the_probes_reach_township_b_for_its_own_staff(client, world, read_path):
     """The control: township B's staff gets an answer from each marked probe, so each can fail."""
     targets = await build_targets(world)
     extra = {"b_case_number": targets.b_case_number, "b_center_code": world.centers["tb"].code}

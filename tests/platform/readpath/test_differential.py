@@ -22,7 +22,7 @@ from tests.platform.readpath.paths import endpoint, resolvers_only
 from tests.sql_log import sql_sent
 from zongzhi.platform.base import pii
 from zongzhi.platform.base.codes import AssignmentMode, CaseStatus, PartyRole
-from zongzhi.platform.models import AuditLog, Case, Whistle
+from zongzhi.platform.models import AuditLog, Case, Notification, NotificationRead, Whistle
 from zongzhi.platform.schema.ids import to_global_id
 from zongzhi.platform.services import cases as svc
 from zongzhi.platform.services.people import PersonInput
@@ -181,6 +181,7 @@ OBJECTS = {
     "grid": ["id", "code", "name", "level", "datum", "polygon", "center", "parent"],
     "timeline": ["id", "type", "label", "at", "actorLabel", "payload", "depth"],
     "followups": ["method", "satisfaction", "executed", "note", "at"],
+    "allowedActions": ["step", "label", "mutation", "allowed", "reason", "__typename"],
     "whistles": ["id", "due", "answeredAt", "answer", "department"],
     "lastEvent": ["id", "type", "label", "at", "actorLabel", "payload", "depth"],
     "parties": ["role", "roleLabel", "__typename", "person"],
@@ -267,13 +268,15 @@ def filter_value(rng: random.Random, world, numbers: list[str]) -> dict:
         "gridId": lambda: to_global_id("Grid", world.grids[rng.choice(["a1g1", "b1g1"])].id),
         "assigneeDepartmentId": lambda: to_global_id("Department", world.departments["housing"].id),
         "assigneeUserId": lambda: to_global_id("User", world.users["a_mediator"].id),
+        "queue": lambda: rng.choice(QUEUES),
     }
     keys = rng.sample(list(options), rng.choice([0, 1, 1, 2, 3]))
     return {k: options[k]() for k in keys}
 
 
 #: Arguments whose values are enum values (written bare in a literal).
-ENUM_KEYS = frozenset({"status", "risk", "field", "direction"})
+ENUM_KEYS = frozenset({"status", "risk", "field", "direction", "queue"})
+QUEUES = ["MINE", "DEPARTMENT", "WHISTLES", "TO_ASSESS", "TO_DISPATCH", "TO_CLOSE", "TO_FOLLOW_UP"]
 
 
 def _literal(value, bare: bool = False) -> str:
@@ -409,6 +412,122 @@ async def test_generated_documents_answer_the_same_on_both_paths(client, world):
     assert answered >= 100
 
 
+async def test_every_work_queue_answers_the_same_on_both_paths(client, world):
+    """Each queue for each user, with its count and a second page: the day's work surface."""
+    await seed(world)
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    query = """query($q: WorkQueue!, $after: String) { cases(first: 3, after: $after, filter: {queue: $q}) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { number status } } } }"""
+    nonempty: set[str] = set()
+    for user in USERS:
+        for queue in QUEUES:
+            before = counts["compiled"]
+            page = (await both(client, world.tokens[user], query, {"q": queue})).json()["data"]["cases"]
+            assert counts["compiled"] == before + 1, (user, queue)
+            if page["totalCount"]:
+                nonempty.add(queue)
+            if page["pageInfo"]["hasNextPage"]:
+                await both(
+                    client, world.tokens[user], query, {"q": queue, "after": page["pageInfo"]["endCursor"]}
+                )
+    assert nonempty >= set(QUEUES) - {"TO_CLOSE"}, nonempty  # the seed fills all but one
+    counted = "{ workQueues { __typename queue label count } again: workQueues { n: count queue } }"
+    for user in USERS:
+        before = counts["compiled"]
+        await both(client, world.tokens[user], counted, {})
+        assert counts["compiled"] == before + 1, user
+
+
+async def test_allowed_actions_answer_the_same_on_both_paths(client, world):
+    """The buttons of every case for every user: the lifecycle table decided from the statement's
+    open assignments and whistles, as the resolver decides from its loaders."""
+    cases = await seed(world)
+    # Summoned: housing may record progress on a case in hand it was whistled to.
+    await Whistle.create(case=cases[1], department=world.departments["housing"], due=datetime.now(UTC))
+    # Held through a center: township A's mediator may accept what the county sent to township A.
+    county = await actor(world, "county_staff")
+    sent = await new_case(world, grid="a1g1", filer="a1_grid", title="转办镇里")
+    await svc.assess(county, sent.id)
+    await svc.dispatch(
+        county, sent.id, AssignmentMode.transfer, [svc.UnitInput(center_id=world.centers["ta"].id)]
+    )
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    query = """{ cases(first: 50) { edges { node { number status
+      allowedActions { step label mutation allowed reason } } } } }"""
+    allowed = set()
+    buttons: dict[str, set[tuple[str, str]]] = {}
+    for user in USERS:
+        before = counts["compiled"]
+        body = (await both(client, world.tokens[user], query, {})).json()
+        assert counts["compiled"] == before + 1, user
+        for edge in body["data"]["cases"]["edges"]:
+            steps = {a["step"] for a in edge["node"]["allowedActions"] if a["allowed"]}
+            allowed |= steps
+            buttons.setdefault(user, set()).update((edge["node"]["number"], s) for s in steps)
+    assert len(allowed) >= 8, allowed
+    assert (cases[1].number, "progress") in buttons["housing_officer"]
+    assert (sent.number, "accept") in buttons["a_mediator"]
+
+
+async def test_the_inbox_answers_the_same_on_both_paths(client, world):
+    """Notifications to users and to roles at centers, about no case, a visible or an invisible
+    case, read and unread (a role's read by one of its users): every user, both paths, paged."""
+    cases = await seed(world)
+    sent = [
+        ("a_staff", None, None, None, "rule"),
+        (None, "ta", "staff", 0, "overdue"),
+        (None, "ta", "mediator", 1, "supervision"),
+        (None, "tb", "staff", 3, "whistle"),
+        ("b_staff", None, None, 0, "returned"),  # about a case township B cannot see
+        ("housing_officer", None, None, 4, "whistle"),
+        (None, "county", "staff", 2, "overdue"),
+        (None, "county", "leader", None, "supervision"),
+        ("a_mediator", None, None, 8, "rule"),
+        ("a1_grid", None, None, 0, "unknown_kind"),
+        (None, "ta", "staff", None, "rule"),
+        ("a_staff", None, None, 1, "overdue"),
+    ]
+    rows = []
+    for i, (user, center, role, case, kind) in enumerate(sent):
+        rows.append(
+            await Notification.create(
+                user=world.users[user] if user else None,
+                center=world.centers[center] if center else None,
+                role=role,
+                case=cases[case] if case is not None else None,
+                kind=kind,
+                message=f"消息{i}",
+                read_at=datetime.now(UTC) if i == 11 else None,
+            )
+        )
+    await NotificationRead.create(notification=rows[1], user=world.users["a_staff"])
+    counts = endpoint(client).compiled.counts  # type: ignore[union-attr]
+    whole = """{ notifications(first: 50) { __typename totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { __typename cursor node { __typename id kind kindLabel message createdAt read toRole
+        case { number status center { name } parties { role person { name idNumber phone } } } } } }
+      unreadNotificationCount }"""
+    paged = """query($unread: Boolean!, $after: String) {
+      inbox: notifications(unread: $unread, first: 2, after: $after) {
+        edges { node { id read message } } pageInfo { endCursor hasNextPage } } }"""
+    listed = 0
+    for user in USERS:
+        token = world.tokens[user]
+        before = counts["compiled"]
+        body = (await both(client, token, whole, {})).json()
+        assert counts["compiled"] == before + 1, user
+        listed += body["data"]["notifications"]["totalCount"]
+        for unread in (False, True):
+            variables: dict = {"unread": unread}
+            for _ in range(8):
+                page = (await both(client, token, paged, variables)).json()["data"]["inbox"]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                variables["after"] = page["pageInfo"]["endCursor"]
+    assert listed >= 8
+    await both(client, world.tokens["a_staff"], paged, {"unread": False, "after": "bm90IGEgY3Vyc29y"})
+
+
 async def test_refused_requests_answer_the_same_on_both_paths(client, world):
     await seed(world)
     token = world.tokens["a_staff"]
@@ -436,7 +555,7 @@ async def test_refused_requests_answer_the_same_on_both_paths(client, world):
         '{ case(id: "Q2FzZTox==bad") { number } }',
         '{ node(id: "bm90IGFuIGlk") { id } }',
         "{ cases(first: 1) { edges { node { number @skip(if: true) title } } } }",
-        "{ cases(first: 1) { edges { node { allowedActions { step } } } } }",
+        "{ cases(first: 1) { edges { node { evidence { id } } } } }",
     ):
         await both(client, token, query, {})
 
@@ -480,6 +599,20 @@ async def test_a_page_is_one_statement(client, world):
     page = [sql for sql, _ in sent if any(t in sql for t in ('"case"', '"case_party"', '"case_event"'))]
     assert page[0].startswith("WITH page AS") and "count(*)" in page[0] and 'JOIN "person"' in page[0], sent
     assert all(sql.startswith('SELECT "person"."id"') for sql in page[1:]) and len(page) <= 2, sent
+
+
+async def test_the_work_queues_and_the_bearer_token_are_one_statement_each(client, world):
+    await seed(world)
+    token = world.tokens["a_staff"]
+    query = "{ workQueues { queue label count } }"
+    await raw(client, token, query)  # the document compiled
+    with sql_sent() as sent:
+        r = await raw(client, token, query)
+    assert r.status_code == 200 and len(r.json()["data"]["workQueues"]) == len(QUEUES)
+    statements = [sql for sql, _ in sent]
+    assert len(statements) == 2, statements
+    assert '"api_token"' in statements[0] or '"user"' in statements[0], statements
+    assert statements[1].count("count(*)") == len(QUEUES), statements
 
 
 async def test_the_setting_turns_compiled_reads_off(settings, world):

@@ -7,12 +7,15 @@ A field not listed here is outside the compiled subset: the document goes throug
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from tortoise.fields import DatetimeField
+from tortoise.fields import BooleanField, DatetimeField, SmallIntField
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.timezone import get_default_timezone, get_use_tz
 
@@ -26,10 +29,15 @@ Value = Callable[[dict, Any], Any]
 
 @dataclass(frozen=True)
 class Leaf:
-    """A field whose value comes from its object's own columns."""
+    """A field whose value comes from its object's own columns.
+
+    ``repeats``: the answer is a function of one column alone (not of who asks) whose values recur
+    from row to row (a status, a center's name): its serialised answer is remembered per value.
+    """
 
     columns: tuple[str, ...]
     value: Value
+    repeats: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,13 @@ class Relation:
 
 @dataclass(frozen=True)
 class Embedded:
-    """An object made of its parent's own columns (``Code``, ``Location``, ``Deadlines``)."""
+    """An object made of its parent's own columns (``Code``, ``Location``, ``Deadlines``), or with
+    ``many`` a list of them (``allowedActions``)."""
 
     target: str
     columns: tuple[str, ...]
     make: Value
+    many: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class TypeSpec:
     fields: dict[str, Leaf | Relation | Embedded]
 
 
-def _converter(model: type[Model], column: str) -> Callable[[Any], Any]:
+def converter(model: type[Model], column: str) -> Callable[[Any], Any]:
     field = model._meta.fields_map[column]
     if isinstance(field, DatetimeField):
         return _datetime_of(field.to_python_value)
@@ -87,9 +97,15 @@ def _datetime_of(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
+#: Text columns whose values recur on a page (the names of centers, grids and departments, codes).
+REPEATING = frozenset({"name", "code", "kind", "level", "role", "type", "unit_kind", "method"})
+
+
 def col(model: type[Model], column: str) -> Leaf:
-    convert = _converter(model, column)
-    return Leaf((column,), lambda r, _c: convert(r[column]))
+    convert = converter(model, column)
+    field = model._meta.fields_map[column]
+    repeats = isinstance(field, CharEnumFieldInstance | IntEnumFieldInstance | BooleanField | SmallIntField)
+    return Leaf((column,), lambda r, _c: convert(r[column]), repeats or column in REPEATING)
 
 
 def global_id(type_name: str) -> Leaf:
@@ -97,8 +113,8 @@ def global_id(type_name: str) -> Leaf:
 
 
 def label(model: type[Model], column: str, enum: type[codes.LabelledEnum]) -> Leaf:
-    convert = _converter(model, column)
-    return Leaf((column,), lambda r, _c: enum(convert(r[column])).label)
+    convert = converter(model, column)
+    return Leaf((column,), lambda r, _c: enum(convert(r[column])).label, repeats=True)
 
 
 def code(column: str, code_list: codes.CodeList) -> Embedded:
@@ -108,15 +124,97 @@ def code(column: str, code_list: codes.CodeList) -> Embedded:
 def _deadlines(r: dict, _c: Any) -> dict:
     from zongzhi.platform.services.lifecycle import OPEN
 
-    convert = _converter(models.Case, "resolve_by")
+    convert = converter(models.Case, "resolve_by")
     resolve_by = convert(r["resolve_by"])
-    status = _converter(models.Case, "status")(r["status"])
+    status = converter(models.Case, "status")(r["status"])
     overdue = bool(resolve_by and status in OPEN and resolve_by < datetime.now(resolve_by.tzinfo))
     return {
-        "respond_by": _converter(models.Case, "respond_by")(r["respond_by"]),
+        "respond_by": converter(models.Case, "respond_by")(r["respond_by"]),
         "resolve_by": resolve_by,
         "overdue": overdue,
     }
+
+
+#: Columns computed by a correlated subquery on the row ``{o}``: what ``allowedActions`` decides
+#: from besides the case's own columns (its open assignments with their centers' paths, and the
+#: departments an open whistle summons), as ``[user, department, center, center path]`` lists.
+COMPUTED = {
+    "_active": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(json_build_array(a.user_id, a.department_id, a.center_id, ac.path)"
+            " ORDER BY a.id), '[]'::json) FROM assignment a LEFT JOIN center ac ON ac.id = a.center_id"
+            ' WHERE a.case_id = {o}."id" AND a.returned_at IS NULL AND a.finished_at IS NULL)'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(json_array(a.user_id, a.department_id, a.center_id, ac.path))"
+            " FROM assignment a LEFT JOIN center ac ON ac.id = a.center_id"
+            ' WHERE a.case_id = {o}."id" AND a.returned_at IS NULL AND a.finished_at IS NULL))'
+        ),
+    },
+    "_readers": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(nr.user_id), '[]'::json) FROM notification_read nr"
+            ' WHERE nr.notification_id = {o}."id")'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(nr.user_id) FROM notification_read nr"
+            ' WHERE nr.notification_id = {o}."id"))'
+        ),
+    },
+    "_summoning": {
+        "postgres": (
+            "(SELECT coalesce(json_agg(w.department_id), '[]'::json) FROM whistle w"
+            ' WHERE w.case_id = {o}."id" AND w.answered_at IS NULL)'
+        ),
+        "sqlite": (
+            "json((SELECT json_group_array(w.department_id) FROM whistle w"
+            ' WHERE w.case_id = {o}."id" AND w.answered_at IS NULL))'
+        ),
+    },
+}
+
+
+def _allowed_actions(r: dict, sight: Any) -> list[dict]:
+    """``services.allowed.decide`` on what the statement read (the resolver loads the same rows)."""
+    from zongzhi.platform.services.allowed import LABELS, MUTATIONS, decide
+
+    actor = sight.actor
+    active, paths = [], {}
+    for user_id, department_id, center_id, path in _json_value(r["_active"]):
+        active.append(SimpleNamespace(user_id=user_id, department_id=department_id, center_id=center_id))
+        if center_id is not None and path is not None:
+            paths[center_id] = path
+    summoned = actor.department_id is not None and actor.department_id in _json_value(r["_summoning"])
+    case = SimpleNamespace(
+        id=r["id"], status=converter(C, "status")(r["status"]), center_path=r["center_path"]
+    )
+    return [
+        {
+            "step": a.step,
+            "label": LABELS[a.step],
+            "mutation": MUTATIONS[a.step],
+            "allowed": a.allowed,
+            "reason": a.reason,
+        }
+        for a in decide(actor, case, active, paths, summoned)  # type: ignore[arg-type]
+    ]
+
+
+def _read(r: dict, sight: Any) -> bool:
+    """Read by its user, or (sent to a role) by the asker: ``schema.workspace._notifications``."""
+    if r["user_id"] is not None:
+        return r["read_at"] is not None
+    return sight.actor.user_id in _json_value(r["_readers"])
+
+
+def _kind_label(kind: str) -> str:
+    from zongzhi.platform.services.inbox import KINDS
+
+    return KINDS.get(kind, kind)
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _plain(*names: str) -> dict[str, Leaf]:
@@ -170,12 +268,18 @@ TYPES: dict[str, TypeSpec] = {
                 "Location",
                 ("lat", "lng", "address"),
                 lambda r, _c: {
-                    "lat": _converter(C, "lat")(r["lat"]),
-                    "lng": _converter(C, "lng")(r["lng"]),
+                    "lat": converter(C, "lat")(r["lat"]),
+                    "lng": converter(C, "lng")(r["lng"]),
                     "address": r["address"],
                 },
             ),
             "deadlines": Embedded("Deadlines", ("respond_by", "resolve_by", "status"), _deadlines),
+            "allowedActions": Embedded(
+                "AllowedAction",
+                ("id", "status", "center_path", "_active", "_summoning"),
+                _allowed_actions,
+                many=True,
+            ),
             "center": Relation("Center", "center", '{i}."id" = {o}."center_id"', ("center_id",)),
             "grid": Relation("Grid", "grid", '{i}."id" = {o}."grid_id"', ("grid_id",)),
             "lastEvent": Relation(
@@ -194,6 +298,19 @@ TYPES: dict[str, TypeSpec] = {
             "timeline": Relation("CaseEvent", "case_event", '{i}."case_id" = {o}."id"', ("id",), many=True),
             "followups": Relation("FollowUp", "follow_up", '{i}."case_id" = {o}."id"', ("id",), many=True),
             "whistles": Relation("Whistle", "whistle", '{i}."case_id" = {o}."id"', ("id",), many=True),
+        },
+    ),
+    "Notification": TypeSpec(
+        "notification",
+        models.Notification,
+        {
+            "id": global_id("Notification"),
+            **_columns(models.Notification, kind="kind", message="message", createdAt="created_at"),
+            "kindLabel": Leaf(("kind",), lambda r, _c: _kind_label(r["kind"])),
+            "read": Leaf(("user_id", "read_at", "_readers"), _read),
+            "toRole": Leaf(("user_id", "role"), lambda r, _c: r["role"] if r["user_id"] is None else None),
+            # The inbox lists only notifications about cases the asker sees: no check needed here.
+            "case": Relation("Case", "case", '{i}."id" = {o}."case_id"', ("case_id",)),
         },
     ),
     "FollowUp": TypeSpec(
@@ -316,6 +433,7 @@ TYPES: dict[str, TypeSpec] = {
     ),
     # Objects made in Python from their parent's row: no table of their own.
     "Code": TypeSpec("", None, _plain("code", "label")),
+    "AllowedAction": TypeSpec("", None, _plain("step", "label", "mutation", "allowed", "reason")),
     "Location": TypeSpec("", None, _plain("lat", "lng", "address")),
     "Deadlines": TypeSpec(
         "",

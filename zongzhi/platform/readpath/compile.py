@@ -23,7 +23,7 @@ from typing import Any
 from zongzhi.platform.base import codes, limits
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.jurisdiction import is_partner
-from zongzhi.platform.readpath.catalogue import DECIMAL_COLUMNS, JSON_COLUMNS, TYPES
+from zongzhi.platform.readpath.catalogue import COMPUTED, DECIMAL_COLUMNS, JSON_COLUMNS, TYPES
 from zongzhi.platform.readpath.selection import NotCompilable, ObjectPlan
 
 POSTGRES = "postgres"
@@ -58,6 +58,8 @@ class ObjectSQL:
         return f"t{self.count}"
 
     def _column(self, alias: str, column: str) -> str:
+        if column in COMPUTED:
+            return COMPUTED[column][self.dialect].format(o=alias)
         ref = f'{alias}."{column}"'
         if column in DECIMAL_COLUMNS:
             return f"CAST({ref} AS TEXT)"
@@ -173,6 +175,32 @@ def scope_predicate(actor: Actor, p: Params, c: str) -> str:
     return "(" + " OR ".join(part(p, c) for part in parts) + ")" if parts else "1 = 0"
 
 
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def inbox_predicates(actor: Actor, unread: bool, p: Params, n: str) -> list[str]:
+    """``services.inbox.inbox_of`` (and ``unread``) on the notification alias ``n``: to the asker or
+    their role at their center, about no case or a case they can see."""
+    if actor.user_id is None:
+        return ["1 = 0"]
+    to = [f'{n}."user_id" = {p.add(actor.user_id)}']
+    if actor.center_id and actor.roles:
+        role = f'{n}."role"'
+        to.append(f'({n}."center_id" = {p.add(actor.center_id)} AND {p.any_of(role, sorted(actor.roles))})')
+    seen = (
+        f'EXISTS (SELECT 1 FROM "case" c WHERE c."id" = {n}."case_id" AND {scope_predicate(actor, p, "c")})'
+    )
+    preds = ["(" + " OR ".join(to) + ")", f'({n}."case_id" IS NULL OR {seen})']
+    if unread:
+        mine = p.add(actor.user_id)
+        read = f'SELECT "notification_id" FROM "notification_read" WHERE "user_id" = {p.add(actor.user_id)}'
+        preds.append(
+            f'(({n}."user_id" = {mine} AND {n}."read_at" IS NULL) OR '
+            f'({n}."user_id" IS NULL AND {n}."id" NOT IN ({read})))'
+        )
+    return preds
+
+
 # --- the case list's filter --------------------------------------------------------------------
 
 
@@ -185,6 +213,58 @@ class Resolved:
     assignee_user_id: int | None = None
     assignee_department_id: int | None = None
     party_hash: str | None = None
+    #: The work queue's predicate, for the asker (``services.queues.queue_q`` as SQL).
+    queue: Part | None = None
+
+
+def _open_assignments(column: str, value: int) -> Part:
+    return lambda p, c: (
+        f'{c}."id" IN (SELECT "case_id" FROM "assignment" WHERE "returned_at" IS NULL '
+        f'AND "finished_at" IS NULL AND "{column}" = {p.add(value)})'
+    )
+
+
+def queue_predicate(actor: Actor, queue: Any) -> Part:
+    """``services.queues.queue_q`` as SQL, branch for branch (the jurisdiction is added apart)."""
+    from zongzhi.platform.services import queues
+
+    q = queues.WorkQueue(getattr(queue, "value", queue))
+    nothing: Part = lambda p, c: "1 = 0"  # noqa: E731
+    if q is queues.WorkQueue.MINE:
+        return _open_assignments("user_id", actor.user_id) if actor.user_id else nothing
+    if q is queues.WorkQueue.DEPARTMENT:
+        return _open_assignments("department_id", actor.department_id) if actor.department_id else nothing
+    if q is queues.WorkQueue.WHISTLES:
+        if not actor.department_id:
+            return nothing
+        department = actor.department_id
+        return lambda p, c: (
+            f'{c}."id" IN (SELECT "case_id" FROM "whistle" WHERE "department_id" = {p.add(department)} '
+            f'AND "answered_at" IS NULL)'
+        )
+    _, roles = queues.DECISIONS[q]
+    if not actor.has(*roles):
+        return nothing
+    statuses = [str(getattr(s, "value", s)) for s in queues.WAITING[q]]
+    if actor.center_id and actor.has(*queues.CENTER_STAFF):
+        center = actor.center_id
+        among: Part = lambda p, c: f'{c}."center_id" = {p.add(center)}'  # noqa: E731
+    elif actor.grid_ids:
+        grids = sorted(actor.grid_ids)
+        among = lambda p, c: p.any_of(f'{c}."grid_id"', grids, "int")  # noqa: E731
+    elif actor.user_id:
+        user = actor.user_id
+        among = lambda p, c: (  # noqa: E731
+            f'{c}."id" IN (SELECT "case_id" FROM "assignment" WHERE "user_id" = {p.add(user)})'
+        )
+    else:
+        return nothing
+
+    def waiting(p: Params, c: str) -> str:
+        status = f'{c}."status"'
+        return f"{p.any_of(status, statuses)} AND {among(p, c)}"
+
+    return waiting
 
 
 def filter_predicates(f: dict | None, resolved: Resolved, p: Params, c: str) -> list[str]:
@@ -245,8 +325,8 @@ def filter_predicates(f: dict | None, resolved: Resolved, p: Params, c: str) -> 
     if f.get("externalId"):
         external = limits.check_text(f["externalId"], "filter.externalId", 80).strip()
         out.append(f'{c}."external_id" = {p.add(external)}')
-    if f.get("queue") is not None:
-        raise NotCompilable("filter.queue")
+    if resolved.queue is not None:
+        out.append(f"({resolved.queue(p, c)})")
     if f.get("text"):
         t = limits.check_text(f["text"], "filter.text", limits.SEARCH_MAX).strip()
         pattern = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

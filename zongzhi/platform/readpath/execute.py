@@ -22,12 +22,15 @@ from zongzhi.platform.base import codes
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.jurisdiction import resolve_ref, visible_ids
 from zongzhi.platform.readpath import masking
+from zongzhi.platform.readpath.catalogue import converter
 from zongzhi.platform.readpath.compile import (
     POSTGRES,
     ObjectSQL,
     Params,
     Resolved,
     filter_predicates,
+    inbox_predicates,
+    queue_predicate,
     scope_parts,
     scope_predicate,
 )
@@ -43,19 +46,27 @@ from zongzhi.platform.schema.queries import (
     _is_default,
 )
 from zongzhi.platform.schema.sanitise import check_value
+from zongzhi.platform.services import queues
 from zongzhi.platform.services.people import lookup_hash_for_id
 
-_created_at = models.Case._meta.fields_map["created_at"].to_python_value
 _SORT_VALUE = {
-    CaseOrderField.RECEIVED: _created_at,
-    CaseOrderField.LAST_ACTIVITY: models.Case._meta.fields_map["updated_at"].to_python_value,
-    CaseOrderField.RESOLVE_BY: models.Case._meta.fields_map["resolve_by"].to_python_value,
+    CaseOrderField.RECEIVED: converter(models.Case, "created_at"),
+    CaseOrderField.LAST_ACTIVITY: converter(models.Case, "updated_at"),
+    CaseOrderField.RESOLVE_BY: converter(models.Case, "resolve_by"),
     CaseOrderField.SEVERITY: lambda v: None if v is None else int(v),
     CaseOrderField.RISK: lambda v: None if v is None else int(v),
 }
 
 
 C_ID = 'c."id"'
+
+
+def _queue_field(name: str, queue: queues.WorkQueue, count: int) -> Any:
+    if name == "queue":
+        return queue.name
+    if name == "label":
+        return queues.LABELS[queue]
+    return count if name == "count" else "WorkQueueCount"
 
 
 def risk_rank(c: str) -> str:
@@ -65,6 +76,11 @@ def risk_rank(c: str) -> str:
 
 
 # --- shaping -----------------------------------------------------------------------------------
+
+
+_MISSING = object()
+#: Answers remembered per repeating field of a plan (its distinct values seldom reach this).
+_MEMO_MAX = 512
 
 
 def shape(plan: ObjectPlan, raw: dict, sight: masking.Sight) -> dict:
@@ -78,10 +94,21 @@ def shape(plan: ObjectPlan, raw: dict, sight: masking.Sight) -> dict:
                 out[key] = [b(v) for v in value]
             else:
                 out[key] = b(value)
+        elif kind == "repeating":  # a: the Leaf, b: its serialiser, c: answers by column value
+            value = raw[a.columns[0]]
+            answer = c.get(value, _MISSING)
+            if answer is _MISSING:
+                answer = a.value(raw, sight)
+                answer = None if answer is None else b(answer)
+                if len(c) < _MEMO_MAX:
+                    c[value] = answer
+            out[key] = answer
         elif kind == "typename":
             out[key] = a
         elif kind == "embedded":
             out[key] = shape(b, a(raw, sight), sight)
+        elif kind == "embedded_many":
+            out[key] = [shape(b, item, sight) for item in a(raw, sight)]
         elif kind == "one":
             child = raw[a]
             if child is not None and c:
@@ -174,6 +201,8 @@ class Runner:
             did = pk_of(f["assigneeDepartmentId"], "Department", "filter.assigneeDepartmentId")
             await resolve_ref(self.actor, models.Department, did, "filter.assigneeDepartmentId")
             r.assignee_department_id = did
+        if f.get("queue") is not None:
+            r.queue = queue_predicate(self.actor, f["queue"])
         if f.get("partyIdNumber"):
             from zongzhi.platform.base import limits
 
@@ -272,20 +301,7 @@ class Runner:
                 f'json((SELECT json_group_array({obj}) FROM (SELECT cc.*, p."sv" AS "_sv_" FROM page p '
                 f'JOIN "case" cc ON cc."id" = p."id" ORDER BY {ordering}) c))'
             )
-        total = "NULL"
-        if root.total:
-            if parts is None:
-                preds = filter_predicates(f, resolved, p, "c")
-                total = f'(SELECT count(*) FROM "case" c WHERE {" AND ".join(preds) or "1 = 1"})'
-            elif not parts:
-                total = "0"
-            else:
-                ids = []
-                for part in parts:
-                    preds = filter_predicates(f, resolved, p, "c")
-                    preds.append(part(p, "c"))
-                    ids.append(f'SELECT c."id" FROM "case" c WHERE {" AND ".join(preds)}')
-                total = f"(SELECT count(*) FROM ({' UNION '.join(ids)}) n)"
+        total = self.count_sql(f, resolved, p) if root.total else "NULL"
         row = await self.fetch(f'{page}SELECT {rows} AS "rows", {total} AS "total"', p.values)
         raw_rows = _json(row["rows"]) if row is not None else []
         convert = _SORT_VALUE[field]
@@ -300,6 +316,81 @@ class Runner:
         count = int(row["total"]) if root.total and row is not None else None
         return edges, len(raw_rows) > first, count, after is not None
 
+    def count_sql(self, f: dict | None, resolved: Resolved, p: Params) -> str:
+        """How many cases the list with this filter holds in all: ``totalCount``, a queue's count."""
+        parts = scope_parts(self.actor)
+        if parts is None:
+            preds = filter_predicates(f, resolved, p, "c")
+            return f'(SELECT count(*) FROM "case" c WHERE {" AND ".join(preds) or "1 = 1"})'
+        if not parts:
+            return "0"
+        ids = []
+        for part in parts:
+            preds = filter_predicates(f, resolved, p, "c")
+            preds.append(part(p, "c"))
+            ids.append(f'SELECT c."id" FROM "case" c WHERE {" AND ".join(preds)}')
+        return f"(SELECT count(*) FROM ({' UNION '.join(ids)}) n)"
+
+    # ``workQueues`` ---------------------------------------------------------------------------
+
+    async def work_queues(self) -> list[tuple[queues.WorkQueue, int]]:
+        """Every queue's count in one statement (the resolvers count one queue at a time)."""
+        p = Params(self.dialect)
+        counts = [
+            self.count_sql({"queue": q}, Resolved(queue=queue_predicate(self.actor, q)), p)
+            for q in queues.WorkQueue
+        ]
+        row = await self.fetch(
+            "SELECT " + ", ".join(f'{c} AS "q{i}"' for i, c in enumerate(counts)), p.values
+        )
+        return [(q, int(row[f"q{i}"])) for i, q in enumerate(queues.WorkQueue)]
+
+    # the inbox ------------------------------------------------------------------------------
+
+    async def notification_list(
+        self, root: RootPlan
+    ) -> tuple[list[tuple[dict, str]], bool, int | None, bool]:
+        """``notifications``: a page of the inbox, newest first, and its total."""
+        from zongzhi.platform.schema.workspace import _after, _cursor
+
+        args = self.arguments(root)
+        first, after, unread = args["first"], args.get("after"), args["unread"]
+        if not 1 <= first <= self.settings.page_size_max:
+            raise NotCompilable("first out of range")
+        before = _after(after) if after else None
+        d = self.dialect
+        p = Params(d)
+        if (d, None) not in root.object_sql:
+            root.object_sql[(d, None)] = ObjectSQL(d).object(root.case, "n")  # type: ignore[arg-type]
+        obj = root.object_sql[(d, None)]
+        preds = inbox_predicates(self.actor, unread, p, "n")
+        if before is not None:
+            preds.append(f'n."id" < {p.add(before)}')
+        source = (
+            f'FROM "notification" n WHERE {" AND ".join(preds)} ORDER BY n."id" DESC LIMIT {p.add(first + 1)}'
+        )
+        if d == POSTGRES:
+            rows = f"(SELECT coalesce(json_agg(o), '[]'::json) FROM (SELECT {obj} AS o {source}) page)"
+        else:
+            rows = f"json((SELECT json_group_array(json(o)) FROM (SELECT {obj} AS o {source})))"
+        total = "NULL"
+        if root.total:
+            everything = " AND ".join(inbox_predicates(self.actor, unread, p, "n"))
+            total = f'(SELECT count(*) FROM "notification" n WHERE {everything})'
+        row = await self.fetch(f'SELECT {rows} AS "rows", {total} AS "total"', p.values)
+        raw_rows = _json(row["rows"])
+        edges = [(raw, _cursor(int(raw["id"]))) for raw in raw_rows[:first]]
+        count = int(row["total"]) if root.total else None
+        return edges, len(raw_rows) > first, count, after is not None
+
+    async def unread_count(self) -> int:
+        p = Params(self.dialect)
+        preds = inbox_predicates(self.actor, True, p, "n")
+        row = await self.fetch(
+            f'SELECT count(*) AS "n" FROM "notification" n WHERE {" AND ".join(preds)}', p.values
+        )
+        return int(row["n"])
+
     # the answer -------------------------------------------------------------------------------
 
     async def run(self, roots: list) -> tuple[dict, set[int]]:
@@ -309,13 +400,20 @@ class Runner:
                 fetched.append(None)
             elif root.name == "cases":
                 fetched.append(await self.case_list(root))
+            elif root.name == "workQueues":
+                fetched.append(await self.work_queues())
+            elif root.name == "notifications":
+                fetched.append(await self.notification_list(root))
+            elif root.name == "unreadNotificationCount":
+                fetched.append(await self.unread_count())
             else:
                 fetched.append(await self.one_case(root))
         blind: set[int] = set()
         for root, got in zip(roots, fetched, strict=True):
             if isinstance(root, tuple) or root.case is None or not root.case.has_person or got is None:
                 continue
-            for raw in [edge for edge, _cursor in got[0]] if root.name == "cases" else [got]:
+            listed = root.name in ("cases", "notifications")
+            for raw in [edge for edge, _cursor in got[0]] if listed else [got]:
                 masking.blind_people(root.case, raw, blind)
         if blind:
             self.sight.blind_seen = await visible_ids(self.actor, models.Person, sorted(blind))
@@ -323,8 +421,14 @@ class Runner:
         for root, got in zip(roots, fetched, strict=True):
             if isinstance(root, tuple):
                 data[root[0]] = root[1]
-            elif root.name == "cases":
+            elif root.name in ("cases", "notifications"):
                 data[root.key] = self.connection(root, *got)
+            elif root.name == "unreadNotificationCount":
+                data[root.key] = got
+            elif root.name == "workQueues":
+                data[root.key] = [
+                    {key: _queue_field(name, q, n) for key, name in root.connection or []} for q, n in got
+                ]
             else:
                 data[root.key] = None if got is None else shape(root.case, got, self.sight)  # type: ignore[arg-type]
         return data, self.sight.revealed

@@ -30,12 +30,15 @@ class NotCompilable(Exception):
 
 
 #: Root fields the compiled path answers.
-ROOTS = ("cases", "case", "node")
+ROOTS = ("cases", "case", "node", "workQueues", "notifications", "unreadNotificationCount")
 
 CONNECTION_FIELDS = {
     "CaseConnection": {"edges", "pageInfo", "totalCount"},
     "CaseEdge": {"cursor", "node"},
     "PageInfo": {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"},
+    "WorkQueueCount": {"queue", "label", "count"},
+    "NotificationConnection": {"edges", "pageInfo", "totalCount"},
+    "NotificationEdge": {"cursor", "node"},
 }
 
 
@@ -136,11 +139,16 @@ class Planner:
             if isinstance(definition, Leaf):
                 serialize, is_list = self._serializer(type_name, name)
                 plan.need(definition.columns)
-                plan.entries.append((key, "leaf", definition.value, serialize, is_list))
+                if definition.repeats and not is_list:
+                    memo: dict = {}
+                    plan.entries.append((key, "repeating", definition, serialize, memo))
+                else:
+                    plan.entries.append((key, "leaf", definition.value, serialize, is_list))
             elif isinstance(definition, Embedded):
                 child = self.object(field_nodes, definition.target)
                 plan.need(definition.columns)
-                plan.entries.append((key, "embedded", definition.make, child, None))
+                kind = "embedded_many" if definition.many else "embedded"
+                plan.entries.append((key, kind, definition.make, child, None))
             else:
                 child = self.object(field_nodes, definition.target)
                 plan.need(definition.columns)
@@ -154,12 +162,15 @@ class Planner:
                 plan.entries.append((key, kind, rel_key, child, definition.carry))
         return plan
 
-    def connection(self, root: RootPlan, nodes: list[FieldNode]) -> None:
+    def connection(self, root: RootPlan, nodes: list[FieldNode], node_type: str = "Case") -> None:
+        """A connection of ``node_type`` (``CaseConnection``, ``NotificationConnection``): its
+        entries, and the node's plan in ``root.case``."""
+        connection_type, edge_type = f"{node_type}Connection", f"{node_type}Edge"
         entries: list[tuple] = []
-        for key, field_nodes in self.collect(nodes, "CaseConnection").items():
+        for key, field_nodes in self.collect(nodes, connection_type).items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                entries.append((key, "typename", "CaseConnection", None))
+                entries.append((key, "typename", connection_type, None))
             elif name == "totalCount":
                 root.total = True
                 entries.append((key, "totalCount", None, None))
@@ -167,23 +178,23 @@ class Planner:
                 entries.append((key, "pageInfo", self._simple(field_nodes, "PageInfo"), None))
             elif name == "edges":
                 edge: list[tuple] = []
-                for edge_key, edge_nodes in self.collect(field_nodes, "CaseEdge").items():
+                for edge_key, edge_nodes in self.collect(field_nodes, edge_type).items():
                     edge_name = edge_nodes[0].name.value
                     if edge_name == "__typename":
-                        edge.append((edge_key, "typename", "CaseEdge"))
+                        edge.append((edge_key, "typename", edge_type))
                     elif edge_name == "cursor":
                         edge.append((edge_key, "cursor", None))
                     elif edge_name == "node":
-                        case = self.object(edge_nodes, "Case")
+                        case = self.object(edge_nodes, node_type)
                         if root.case is not None:  # two keys for the node: one plan per key
                             raise NotCompilable("edges.node under two keys")
                         root.case = case
                         edge.append((edge_key, "node", case))
                     else:
-                        raise NotCompilable(f"CaseEdge.{edge_name}")
+                        raise NotCompilable(f"{edge_type}.{edge_name}")
                 entries.append((key, "edges", edge, None))
             else:
-                raise NotCompilable(f"CaseConnection.{name}")
+                raise NotCompilable(f"{connection_type}.{name}")
         if sum(1 for e in entries if e[1] == "edges") > 1:
             raise NotCompilable("edges under two keys")
         root.connection = entries
@@ -220,6 +231,14 @@ def plan_operation(
         root = RootPlan(key, name, nodes[0])
         if name == "cases":
             planner.connection(root, nodes)
+        elif name == "workQueues":
+            root.connection = planner._simple(nodes, "WorkQueueCount")
+        elif name == "notifications":
+            planner.connection(root, nodes, "Notification")
+            root.case = root.case or ObjectPlan("Notification")
+            root.case.need(("id",))  # the cursor's
+        elif name == "unreadNotificationCount":
+            pass
         else:  # ``node`` is compiled for a Case; another type's ID goes through the resolvers
             root.case = planner.object(nodes, "Case")
         roots.append(root)

@@ -8,9 +8,11 @@ token or a disabled user's tokens and JWTs are refused from the next request on.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from zongzhi.platform.base.codes import Role
@@ -143,6 +145,85 @@ async def list_api_tokens(actor: Actor, user_id: int) -> list[ApiToken]:
     _require_admin(actor)
     await resolve_ref(actor, User, user_id, "userId")
     return await ApiToken.filter(user_id=user_id).order_by("id")
+
+
+_USER_COLUMNS = (
+    "u.id, u.username, u.display_name, u.roles, u.center_id, u.department_id, u.plugin, u.active,"
+    " c.path AS center_path, c.level AS center_level"
+)
+_GRIDS = {
+    "postgres": "(SELECT array_agg(g.grid_id) FROM user_grid g WHERE g.user_id = u.id)",
+    "sqlite": "(SELECT group_concat(g.grid_id) FROM user_grid g WHERE g.user_id = u.id)",
+}
+_FROM_USER = 'FROM "user" u LEFT JOIN center c ON c.id = u.center_id'
+
+
+def _auth_sql(dialect: str, by_token: bool) -> str:
+    mark = "$1" if dialect == "postgres" else "?"
+    select = f"SELECT {_USER_COLUMNS}, {_GRIDS[dialect]} AS grid_ids"
+    if by_token:
+        return (
+            f"{select}, t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at "
+            f"FROM api_token t JOIN \"user\" u ON u.id = t.user_id LEFT JOIN center c ON c.id = u.center_id "
+            f"WHERE t.token_hash = {mark}"
+        )
+    return f"{select} {_FROM_USER} WHERE u.id = {mark}"
+
+
+def _as_datetime(value: object) -> datetime | None:
+    """A timestamp as the driver hands it back: asyncpg a datetime, SQLite an ISO text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _actor_of(row: dict) -> Actor:
+    roles = row["roles"]
+    grids = row["grid_ids"]
+    if isinstance(grids, str):
+        grids = [int(g) for g in grids.split(",")]
+    return Actor(
+        user_id=row["id"],
+        username=row["username"],
+        roles=frozenset(json.loads(roles) if isinstance(roles, str | bytes) else roles),
+        center_id=row["center_id"],
+        center_path=row["center_path"],
+        center_level=row["center_level"],
+        department_id=row["department_id"],
+        grid_ids=frozenset(grids or ()),
+        plugin=row["plugin"],
+        label=row["display_name"],
+    )
+
+
+async def authenticate_actor(token: str) -> Actor | None:
+    """The request's actor for a bearer token, or ``None``: the same checks as ``authenticate``.
+
+    One statement (token, user, center and grids together) instead of an ORM query per table:
+    it runs on every request, and on the compiled read path it was about a third of the work.
+    """
+    conn = Tortoise.get_connection("default")
+    dialect = "postgres" if conn.capabilities.dialect == "postgres" else "sqlite"
+    now = datetime.now(UTC)
+    if token.startswith(TOKEN_PREFIX):
+        _, rows = await conn.execute_query(_auth_sql(dialect, True), [_hash(token)])
+        row = dict(rows[0]) if rows else None
+        if row is None or row["revoked_at"] is not None:
+            return None
+        expires_at = _as_datetime(row["expires_at"])
+        if expires_at and expires_at <= now:
+            return None
+        last_used = _as_datetime(row["last_used_at"])
+        if row["active"] and (last_used is None or now - last_used >= LAST_USED_RESOLUTION):
+            await ApiToken.filter(id=row["token_id"]).update(last_used_at=now)
+    else:
+        user_id = decode_jwt(token)
+        if user_id is None:
+            return None
+        _, rows = await conn.execute_query(_auth_sql(dialect, False), [user_id])
+        row = dict(rows[0]) if rows else None
+    return _actor_of(row) if row is not None and row["active"] else None
 
 
 async def authenticate(token: str) -> User | None:

@@ -27,9 +27,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from zongzhi.platform.base.settings import Settings
-from zongzhi.platform.domain.actor import Actor, actor_for_user
+from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.schema.context import Context, WebSocketContext, token_of
-from zongzhi.platform.services.accounts import authenticate
+from zongzhi.platform.services.accounts import authenticate_actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -73,8 +73,7 @@ def _error_body(message: str, code: str) -> dict:
 async def bearer_actor(header: str | None) -> Actor | None:
     if not header or not header.lower().startswith("bearer "):
         return None
-    user = await authenticate(header[7:].strip())
-    return await actor_for_user(user) if user else None
+    return await authenticate_actor(header[7:].strip())
 
 
 def _is_json(request: Request) -> bool:
