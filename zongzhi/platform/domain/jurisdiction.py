@@ -208,6 +208,17 @@ def _grids_q(actor: Actor) -> Q:
     return Q(*parts, join_type=Q.OR) if parts else NOTHING
 
 
+def grid_visible(actor: Actor, grid_id: int, center_path: str) -> bool:
+    """Whether ``visible(actor, Grid)`` holds the grid ``grid_id`` whose center's path is
+    ``center_path``, decided without a query (intake reads the grid and its center in one statement).
+    The rule of ``_scope_q`` for grids; tests hold the two equal for every actor of the test world."""
+    if _sees_org(actor):
+        return True
+    if is_partner(actor):
+        return False
+    return bool(actor.center_path and center_path.startswith(actor.center_path)) or grid_id in actor.grid_ids
+
+
 def _departments_q(actor: Actor) -> Q:
     parts = [Q(id__not_in=Subquery(CenterDepartment.all().values("department_id")))]
     if actor.center_path or actor.grid_ids or actor.department_id:

@@ -21,6 +21,7 @@ from zongzhi.platform.schema.enum_names import UpperCaseEnumValues, note_convent
 from zongzhi.platform.schema.errors import CodedErrors, Schema
 from zongzhi.platform.schema.evidence import EvidenceMutation, EvidenceQuery
 from zongzhi.platform.schema.glossary import describe
+from zongzhi.platform.schema.input_plans import plan_inputs
 from zongzhi.platform.schema.live_session import LiveSession
 from zongzhi.platform.schema.masterdata import MasterDataMutation
 from zongzhi.platform.schema.mediators import MediatorsMutation, MediatorsQuery
@@ -126,4 +127,5 @@ def build_schema(
     )
     describe(schema._schema)
     note_convention(schema._schema)
+    plan_inputs(schema._schema)
     return schema

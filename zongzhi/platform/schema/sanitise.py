@@ -14,14 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
-from strawberry.utils.str_converters import to_camel_case
+from strawberry.utils.str_converters import to_camel_case as _to_camel_case
 
 from zongzhi.platform.base import limits
 from zongzhi.platform.base.errors import ValidationFailed
+
+#: Field names repeat on every request: each is converted once (bounded, as JSON keys are free).
+to_camel_case = lru_cache(maxsize=4096)(_to_camel_case)
 
 
 def check_value(value: Any, field: str) -> None:

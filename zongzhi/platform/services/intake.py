@@ -6,7 +6,7 @@ retried request (same client request ID, or the same partner reference) returns 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tortoise import Tortoise
@@ -22,17 +22,19 @@ from zongzhi.platform.base.codes import (
     PartyRole,
     Role,
 )
-from zongzhi.platform.base.errors import Forbidden, ValidationFailed
+from zongzhi.platform.base.errors import Forbidden, NotFound, ValidationFailed
 from zongzhi.platform.domain.actor import Actor
-from zongzhi.platform.domain.jurisdiction import center_in_scope, resolve_ref
+from zongzhi.platform.domain.jurisdiction import center_in_scope, grid_visible, resolve_ref
 from zongzhi.platform.models import Case, CaseParty, Center, Grid, Person
 from zongzhi.platform.services.case_access import now
+from zongzhi.platform.services.intake_write import PartyRow, write_case
 from zongzhi.platform.services.org import ancestor_at
-from zongzhi.platform.services.outbox import change, record_event
+from zongzhi.platform.services.outbox import change, new_event, record_event, written_in_one_statement
 from zongzhi.platform.services.people import (
     PersonInput,
     check_person_refs,
     find_or_create_person,
+    new_person,
     validate_person,
 )
 
@@ -104,16 +106,31 @@ def _validate_case_input(data: CaseInput, actor: Actor) -> None:
             validate_person(party.person, f"parties[{i}].person.")
 
 
-async def _county_code(center: Center) -> str:
+@dataclass(frozen=True)
+class Place:
+    """The receiving center as intake needs it, and the grid if any (``grid_center_path``: its center's)."""
+
+    center_id: int
+    center_path: str
+    center_active: bool
+    #: The first six digits of the county's area code (the center's own when it has no county).
+    county: str
+    grid_id: int | None = None
+    grid_center_path: str | None = None
+
+
+async def _place_of(center: Center) -> Place:
     county = await ancestor_at(center, CenterLevel.county)
-    return (county or center).code[:6]
+    return Place(center.id, center.path, center.active, (county or center).code[:6])
 
 
-async def _next_number(center: Center, at: datetime) -> str:
-    county = await _county_code(center)
-    day = at.astimezone(UTC).strftime("%Y%m%d")
-    scope = f"{county}-{day}"
-    return f"ZZ-{county}-{day}-{await _next_in_sequence(scope):05d}"
+def _number_scope(county: str, at: datetime) -> str:
+    return f"{county}-{at.astimezone(UTC).strftime('%Y%m%d')}"
+
+
+async def _next_number(county: str, at: datetime) -> str:
+    scope = _number_scope(county, at)
+    return f"ZZ-{scope}-{await _next_in_sequence(scope):05d}"
 
 
 async def _next_in_sequence(scope: str) -> int:
@@ -128,36 +145,52 @@ async def _next_in_sequence(scope: str) -> int:
     return int(rows[0]["seq"])
 
 
-async def _intake_center(data: CaseInput, actor: Actor) -> tuple[Center, Grid | None]:
+async def _intake_place(data: CaseInput, actor: Actor, found: dict) -> Place:
     """The receiving center and the grid, both resolved through the actor's jurisdiction.
 
-    The grid must lie in the receiving center's subtree: a case filed with one township's center
-    and another's grid would be routed by the rules into a territory its filer cannot see.
+    ``found`` is the given grid's row as ``_lookup`` read it. The grid must lie in the receiving
+    center's subtree: a case filed with one township's center and another's grid would be routed by
+    the rules into a territory its filer cannot see.
     """
-    grid = None
+    grid: Place | None = None
     if data.grid_id is not None:
-        grid = await resolve_ref(actor, Grid, data.grid_id, "gridId")
-        await grid.fetch_related("center")
+        if found["grid_id"] is None or not grid_visible(actor, found["grid_id"], found["center_path"]):
+            raise NotFound(f"no grid {data.grid_id} in your jurisdiction", field="gridId")
+        grid = Place(
+            found["center_id"],
+            found["center_path"],
+            bool(found["center_active"]),
+            (found["county_code"] or found["center_code"])[:6],
+            found["grid_id"],
+            found["center_path"],
+        )
         grid_worker_only = actor.roles == {str(Role.grid_worker)}
-        if grid_worker_only and grid.id not in actor.grid_ids:
+        if grid_worker_only and grid.grid_id not in actor.grid_ids:
             raise Forbidden("a grid worker files cases in their own grids", field="gridId")
     if grid is None and data.lat is not None and data.lng is not None:
-        grid = await _located_grid(data, actor)
+        located = await _located_grid(data, actor)
+        if located is not None:
+            grid = replace(
+                await _place_of(located.center), grid_id=located.id, grid_center_path=located.center.path
+            )
     if data.center_id is not None:
-        center = await resolve_ref(actor, Center, data.center_id, "centerId")
+        center = await _place_of(await resolve_ref(actor, Center, data.center_id, "centerId"))
     elif grid is not None:
-        center = grid.center
+        center = grid
     elif actor.center_id is not None:
-        center = await Center.get(id=actor.center_id)
+        center = await _place_of(await Center.get(id=actor.center_id))
     else:
         raise ValidationFailed("say which center receives the case", field="centerId")
-    if grid is not None and not grid.center.path.startswith(center.path):
+    grid_id = grid.grid_id if grid is not None else None
+    if grid is not None and not (grid.grid_center_path or "").startswith(center.center_path):
         raise ValidationFailed("the grid lies outside the receiving center's territory", field="gridId")
-    if not center_in_scope(actor, center.path) and not (grid and grid.id in actor.grid_ids):
+    if not center_in_scope(actor, center.center_path) and not (grid_id and grid_id in actor.grid_ids):
         raise Forbidden("the receiving center is outside your jurisdiction", field="centerId")
-    if not center.active:
+    if not center.center_active:
         raise ValidationFailed("the receiving center is deactivated", field="centerId")
-    return center, grid
+    if grid is None:
+        return center
+    return replace(center, grid_id=grid_id, grid_center_path=grid.grid_center_path)
 
 
 async def _check_party_refs(data: CaseInput, actor: Actor) -> None:
@@ -200,65 +233,141 @@ async def find_existing(data: CaseInput, actor: Actor) -> Case | None:
     return None
 
 
+# The filer's earlier case for this request (by client request id, by partner reference), and the
+# given grid with its center and the first six digits of that center's county: one statement.
+_LOOKUP = """SELECT
+  (SELECT id FROM "case" WHERE created_by_id = {0} AND client_request_id = {1}) AS by_request,
+  (SELECT id FROM "case" WHERE external_channel = {2} AND external_id = {3}) AS by_ref,
+  g.id AS grid_id, c.id AS center_id, c.path AS center_path, c.active AS center_active, c.code AS center_code,
+  (SELECT a.code FROM center a WHERE a.level = 'county' AND {ancestor} ORDER BY length(a.path) LIMIT 1)
+    AS county_code
+FROM (SELECT 1 AS one) x LEFT JOIN grid g ON g.id = {4} LEFT JOIN center c ON c.id = g.center_id"""
+
+#: ``a`` is one of the centers on center ``c``'s path ("/<id>/<id>/").
+_ANCESTOR = {
+    "postgres": "a.id = ANY(string_to_array(trim(both '/' from c.path), '/')::int[])",
+    "sqlite": "c.path LIKE '%/' || a.id || '/%'",
+}
+
+
+async def _lookup(data: CaseInput, actor: Actor) -> dict:
+    conn = Tortoise.get_connection("default")
+    dialect = conn.capabilities.dialect
+    marks = [f"${i}" for i in range(1, 6)] if dialect == "postgres" else ["?"] * 5
+    by_request = data.client_request_id and actor.user_id
+    by_ref = data.external_channel and data.external_id
+    params = [
+        actor.user_id if by_request else None,
+        data.client_request_id if by_request else None,
+        data.external_channel if by_ref else None,
+        data.external_id if by_ref else None,
+        data.grid_id,
+    ]
+    sql = _LOOKUP.format(*marks, ancestor=_ANCESTOR.get(dialect, _ANCESTOR["sqlite"]))
+    return (await conn.execute_query_dict(sql, params))[0]
+
+
 async def intake(data: CaseInput, actor: Actor) -> tuple[Case, bool]:
     """Register a case. Returns ``(case, created)``: a retried request returns the first case."""
     if not actor.has(*INTAKE_ROLES):
         raise Forbidden("your role may not register cases")
     _validate_case_input(data, actor)
-    existing = await find_existing(data, actor)
-    if existing is not None:
-        return existing, False
-    center, grid = await _intake_center(data, actor)
+    found = await _lookup(data, actor)
+    existing_id = found["by_request"] or found["by_ref"]
+    if existing_id is not None:
+        return await Case.get(id=existing_id), False
+    place = await _intake_place(data, actor, found)
     await _check_party_refs(data, actor)
     received_at = data.received_at or now()
+    case = Case(
+        title=data.title.strip(),
+        description=data.description,
+        category=data.category,
+        kind=data.kind,
+        channel=data.channel,
+        severity=data.severity,
+        complexity=data.complexity,
+        center_id=place.center_id,
+        center_path=place.center_path,
+        grid_id=place.grid_id,
+        lat=data.lat,
+        lng=data.lng,
+        address=data.address,
+        tags=sorted(set(data.tags)),
+        external_channel=data.external_channel,
+        external_id=data.external_id,
+        created_by_id=actor.user_id,
+        client_request_id=data.client_request_id,
+        created_at=received_at,
+    )
     try:
-        async with change():
-            case = await Case.create(
-                number=await _next_number(center, received_at),
-                title=data.title.strip(),
-                description=data.description,
-                category=data.category,
-                kind=data.kind,
-                channel=data.channel,
-                severity=data.severity,
-                complexity=data.complexity,
-                center=center,
-                center_path=center.path,
-                grid=grid,
-                lat=data.lat,
-                lng=data.lng,
-                address=data.address,
-                tags=sorted(set(data.tags)),
-                external_channel=data.external_channel,
-                external_id=data.external_id,
-                created_by_id=actor.user_id,
-                client_request_id=data.client_request_id,
-                created_at=received_at,
-            )
-            if data.received_at is not None:
-                await Case.filter(id=case.id).update(created_at=received_at)
-            parties = []
-            for i, party in enumerate(data.parties):
-                person_id, blind = party.person_id, False
-                if person_id is None:
-                    person, blind = await find_or_create_person(party.person, actor, f"parties[{i}].person.")
-                    person_id = person.id
-                entry = {"person_id": person_id, "role": str(party.role)}
-                if entry in parties:  # the same person twice in one role: one party
-                    continue
-                await CaseParty.create(
-                    case=case, person_id=person_id, role=PartyRole(party.role), blind=blind
-                )
-                parties.append(entry)
-            await record_event(
-                case,
-                "case.received",
-                actor,
-                {"channel": case.channel, "category": case.category, "parties": parties} | data.extra_payload,
-            )
+        if Tortoise.get_connection("default").capabilities.dialect == "postgres":
+            await _write_in_one_statement(case, data, actor, place.county)
+        else:
+            await _write_with_orm(case, data, actor, place.county)
     except IntegrityError:
         existing = await find_existing(data, actor)
         if existing is None:
             raise
         return existing, False
     return case, True
+
+
+async def _write_with_orm(case: Case, data: CaseInput, actor: Actor, county: str) -> None:
+    async with change():
+        case.number = await _next_number(county, case.created_at)
+        await case.save()
+        if data.received_at is not None:
+            await Case.filter(id=case.id).update(created_at=data.received_at)
+        parties: list[dict] = []
+        for i, party in enumerate(data.parties):
+            person_id, blind = party.person_id, False
+            if person_id is None:
+                person, blind = await find_or_create_person(party.person, actor, f"parties[{i}].person.")
+                person_id = person.id
+            entry = {"person_id": person_id, "role": str(party.role)}
+            if entry in parties:  # the same person twice in one role: one party
+                continue
+            await CaseParty.create(case=case, person_id=person_id, role=PartyRole(party.role), blind=blind)
+            parties.append(entry)
+        await record_event(
+            case,
+            "case.received",
+            actor,
+            {"channel": case.channel, "category": case.category, "parties": parties} | data.extra_payload,
+        )
+
+
+async def _write_in_one_statement(case: Case, data: CaseInput, actor: Actor, county: str) -> None:
+    """The ORM path's writes as one statement (``intake_write``): the same rows, one round trip."""
+    rows: list[PartyRow] = []
+    new_by_hash: dict[str, Person] = {}
+    for i, party in enumerate(data.parties):
+        role = str(party.role)
+        if party.person_id is not None:
+            row = PartyRow(role, False, person_id=party.person_id)
+        else:
+            person, blind = await new_person(party.person, actor, f"parties[{i}].person.")  # type: ignore[arg-type]
+            if person.id_number_hash is not None and person.id_number_hash in new_by_hash:
+                person = new_by_hash[person.id_number_hash]  # one resident, one record
+            elif person.id_number_hash is not None and person.id is None:
+                new_by_hash[person.id_number_hash] = person
+            if person.id is not None:
+                row = PartyRow(role, blind, person_id=person.id)
+            else:
+                row = PartyRow(role, blind, person=person)
+        if any(_same_party(row, earlier) for earlier in rows):  # the same person twice in one role
+            continue
+        rows.append(row)
+    scope = _number_scope(county, case.created_at)
+    event = new_event(0, "case.received", actor)
+    committed = await write_case(case, scope, f"ZZ-{scope}-", rows, event, data.extra_payload)
+    await written_in_one_statement([committed])
+
+
+def _same_party(a: PartyRow, b: PartyRow) -> bool:
+    if a.role != b.role:
+        return False
+    if a.person is not None or b.person is not None:
+        return a.person is b.person
+    return a.person_id == b.person_id

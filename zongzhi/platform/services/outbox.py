@@ -98,14 +98,11 @@ async def caused_by(event_id: int, depth: int, rule: str) -> AsyncIterator[None]
         _cause.reset(token)
 
 
-async def record_event(case: Case, event_type: str, actor: Actor, payload: dict | None = None) -> CaseEvent:
-    """Append ``event_type`` to the case's timeline with its outbox row. Call inside ``change()``."""
-    pending = _pending.get()
-    if pending is None:
-        raise RuntimeError("record_event must run inside outbox.change()")
+def new_event(case_id: int, event_type: str, actor: Actor, payload: dict | None = None) -> CaseEvent:
+    """The unsaved event ``record_event`` writes: by ``actor``, caused by the rule being applied if any."""
     cause = _cause.get()
-    event = CaseEvent(
-        case_id=case.id,
+    return CaseEvent(
+        case_id=case_id,
         type=event_type,
         actor_id=actor.user_id,
         actor_label=actor.display,
@@ -115,6 +112,14 @@ async def record_event(case: Case, event_type: str, actor: Actor, payload: dict 
         rule=cause[2] if cause else None,
         at=datetime.now(UTC),
     )
+
+
+async def record_event(case: Case, event_type: str, actor: Actor, payload: dict | None = None) -> CaseEvent:
+    """Append ``event_type`` to the case's timeline with its outbox row. Call inside ``change()``."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("record_event must run inside outbox.change()")
+    event = new_event(case.id, event_type, actor, payload)
     conn = Tortoise.get_connection("default")
     if conn.capabilities.dialect == "postgres":
         row = await _write_event_pg(conn, event)
@@ -129,6 +134,24 @@ async def record_event(case: Case, event_type: str, actor: Actor, payload: dict 
         await inbox.alert_for(case, event)
     pending.append(Committed(row, event, case))
     return event
+
+
+async def written_in_one_statement(items: list[Committed]) -> None:
+    """Rows a change wrote in one statement outside ``change()`` (atomic without BEGIN and COMMIT):
+    published now, or, inside an enclosing ``change()``, joined to it and published on its commit."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend(items)
+    else:
+        await publish(items)
+
+
+def saved_row(event: CaseEvent, row_id: int) -> Outbox:
+    """The outbox row of ``event`` as a statement wrote it (``EVENT_TOPIC``), without reading it back."""
+    row = Outbox(id=row_id, event_id=event.id, topic=EVENT_TOPIC, payload=_row_payload(event))
+    row.created_at = event.at
+    row._saved_in_db = True
+    return row
 
 
 def _row_payload(event: CaseEvent) -> dict:
@@ -170,10 +193,7 @@ async def _write_event_pg(conn, event: CaseEvent) -> Outbox:
     ids = (await conn.execute_query_dict(_WRITE_EVENT_PG, params))[0]
     event.id = ids["event_id"]
     event._saved_in_db = True
-    row = Outbox(id=ids["row_id"], event_id=event.id, topic=EVENT_TOPIC, payload=_row_payload(event))
-    row.created_at = event.at
-    row._saved_in_db = True
-    return row
+    return saved_row(event, ids["row_id"])
 
 
 async def publish(items: list[Committed]) -> None:

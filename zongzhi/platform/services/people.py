@@ -55,6 +55,15 @@ async def find_or_create_person(
 ) -> tuple[Person, bool]:
     """``(person, blind)``: the person with this ID number if one exists (one resident, one record),
     else a new one. ``blind`` is true when the record existed and ``actor`` could not see it."""
+    person, blind = await new_person(data, actor, field_prefix)
+    if person.id is None:
+        await person.save()
+    return person, blind
+
+
+async def new_person(data: PersonInput, actor: Actor, field_prefix: str = "") -> tuple[Person, bool]:
+    """``find_or_create_person`` without the write: a person not yet on record comes back unsaved
+    (``id`` None) for its caller to insert."""
     validate_person(data, field_prefix)
     await check_person_refs(data, actor, field_prefix)
     c = cipher()
@@ -66,7 +75,7 @@ async def find_or_create_person(
         if existing is not None:
             return existing, not await may_see_person(actor, existing.id)
     phone = pii.normalise_phone(data.phone) if data.phone else None
-    person = await Person.create(
+    person = Person(
         name=data.name.strip(),
         id_number_enc=c.encrypt(pii.normalise_id_number(data.id_number)) if data.id_number else None,
         id_number_hash=id_hash,
