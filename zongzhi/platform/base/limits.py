@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -54,13 +53,11 @@ _LINE_BREAKS = re.compile(r"[\t\n\r]")
 def text_problem(value: str, multiline: bool = False) -> str | None:
     """Why ``value`` cannot be stored as text, or ``None``."""
     try:
-        value.encode("utf-8")
+        value.encode("utf-8")  # strict: any surrogate code point (category Cs) fails here
     except UnicodeEncodeError:
         return "contains a lone surrogate (not valid Unicode)"
     if _CONTROL.search(value) or (not multiline and _LINE_BREAKS.search(value)):
         return "contains control characters"
-    if any(unicodedata.category(c) == "Cs" for c in value):
-        return "contains a lone surrogate (not valid Unicode)"
     return None
 
 

@@ -18,9 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from tortoise.expressions import Q
+from tortoise import Tortoise
 
 from zongzhi.platform.models import CalendarDay
+
+_TABLE = CalendarDay._meta.db_table
 
 log = logging.getLogger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -73,14 +75,31 @@ class WorkCalendar:
 
     @classmethod
     async def _read(cls, start: date, end: date, center_ids: list[int] | None) -> WorkCalendar:
-        which = Q(center_id=None) | Q(center_id__in=center_ids) if center_ids else Q(center_id=None)
-        rows = await CalendarDay.filter(which, day__gte=start, day__lte=end).values_list(
-            "day", "workday", "center_id"
-        )
+        """The range's national days and those of ``center_ids``, in one plain statement (the ORM's
+        query building was most of a deadline's cost in an inline evaluation)."""
+        conn = Tortoise.get_connection("default")
+        pg = conn.capabilities.dialect == "postgres"
+        marks = iter(f"${i}" for i in range(1, 4)) if pg else iter("???")
+        sql = f'SELECT "day", "workday", "center_id" FROM "{_TABLE}" WHERE "day" >= {next(marks)}'
+        sql += f' AND "day" <= {next(marks)}'
+        values: list[Any] = [start, end] if pg else [start.isoformat(), end.isoformat()]
+        ids = sorted(set(center_ids or ()))
+        if ids:
+            if pg:
+                sql += f' AND ("center_id" IS NULL OR "center_id" = ANY({next(marks)}::int[]))'
+                values.append(ids)
+            else:
+                sql += f' AND ("center_id" IS NULL OR "center_id" IN ({", ".join("?" * len(ids))}))'
+                values.extend(ids)
+        else:
+            sql += ' AND "center_id" IS NULL'
+        _, rows = await conn.execute_query(sql, values)
         national: dict[date, bool] = {}
         local: dict[date, bool] = {}
-        for day, workday, center_id in rows:
-            if center_id is None:
+        for row in rows:
+            day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+            workday = bool(row["workday"])
+            if row["center_id"] is None:
                 national[day] = workday
             else:
                 local[day] = local.get(day, True) and workday

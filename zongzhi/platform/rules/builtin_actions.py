@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise import Tortoise
+
 from zongzhi.platform.base.codes import CATEGORIES, AssignmentMode, CaseStatus, CenterLevel, Risk, Role
 from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.workdays import add_span
-from zongzhi.platform.models import Case, CaseEvent, Center, Department, Grid, Notification, User, Whistle
+from zongzhi.platform.models import Case, CaseEvent, Center, Department, Notification, User, Whistle
 from zongzhi.platform.rules import ActionRegistry
 from zongzhi.platform.services import cases as svc
-from zongzhi.platform.services.org import ancestor_at
 from zongzhi.platform.services.outbox import change, record_event
 
 
@@ -51,13 +52,26 @@ def grid_target_memo() -> Iterator[None]:
         _grid_targets.reset(token)
 
 
+_GRID_TARGET = (
+    "SELECT c.* FROM grid g JOIN center gc ON gc.id = g.center_id "
+    "JOIN center c ON gc.path LIKE c.path || '%' "
+    "WHERE g.id = {grid} AND c.level = {level} ORDER BY length(c.path) DESC LIMIT 1"
+)
+
+
 async def _grid_target(grid_id: int, to: str) -> Center | None:
+    """The center of ``level`` that the grid's center is or lies under, in one statement (the ORM's
+    grid, its center and the center's ancestors took three and a fifth of an inline evaluation)."""
     memo = _grid_targets.get()
     if memo is not None and (grid_id, to) in memo:
         return memo[(grid_id, to)]
-    grid = await Grid.get(id=grid_id).select_related("center")
     level = CenterLevel(to.removesuffix("_of_grid"))
-    target = grid.center if grid.center.level == level else await ancestor_at(grid.center, level)
+    conn = Tortoise.get_connection("default")
+    marks = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
+    _, rows = await conn.execute_query(
+        _GRID_TARGET.format(grid=marks[0], level=marks[1]), [grid_id, level.value]
+    )
+    target = Center._init_from_db(**dict(rows[0])) if rows else None
     if memo is not None:
         memo[(grid_id, to)] = target
     return target
