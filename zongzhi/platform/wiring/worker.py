@@ -100,7 +100,7 @@ def build_app(settings: Settings | None = None) -> Celery:
             from zongzhi.platform.rules.batch import evaluate_message
 
             handled = runner.run(evaluate_message(event_id, settings.worker_batch))
-            log.info("event %s: %d outbox rows handled", event_id, handled)
+            log.info("event %s evaluated: %d outbox rows handled in its batch", event_id, handled)
             return handled
         from zongzhi.platform.rules.evaluation import evaluate_event as evaluate
 
