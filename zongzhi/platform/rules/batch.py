@@ -41,10 +41,10 @@ from zongzhi.platform.base.errors import ServiceError
 from zongzhi.platform.base.observability import metrics, tracing
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.domain.workdays import calendar_memo
-from zongzhi.platform.models import Case, CaseEvent, Center, Decision, Outbox, RulesetVersion
+from zongzhi.platform.models import Case, CaseEvent, Center, Decision, Outbox
 from zongzhi.platform.rules import Firing, get_engine
 from zongzhi.platform.rules import builtin_actions as rule_actions
-from zongzhi.platform.rules.evaluation import MAX_DEPTH, _chain_rules, active_versions
+from zongzhi.platform.rules.evaluation import MAX_DEPTH, _chain_rules, active_versions, pin_versions
 from zongzhi.platform.rules.facts import build_fact, party_counts_many
 from zongzhi.platform.services import outbox
 from zongzhi.platform.services.outbox import Committed, caused_by, collect
@@ -277,15 +277,7 @@ async def _match(item: _Item, batch: _Batch) -> tuple[Case | None, frozenset[str
 
 async def _pinned(decided: set[DecisionKey], versions: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """``versions``, but a ruleset that already decided on the event finishes with that version."""
-    started = {ruleset: version for ruleset, version, _, _ in decided}
-    pinned = [(name, started.get(name, version)) for name, version in versions]
-    engine = get_engine()
-    loaded = set(engine.loaded())
-    for name, version in pinned:
-        if (name, version) not in loaded:
-            row = await RulesetVersion.get(ruleset__name=name, version=version)
-            engine.load(name, version, row.compiled)
-    return pinned
+    return await pin_versions({ruleset: version for ruleset, version, _, _ in decided}, versions)
 
 
 def _actor(firing: Firing) -> Actor:

@@ -111,6 +111,11 @@ async def _finish_with_started_versions(
     version is loaded again when needed; the next refresh of the active versions unloads it.
     """
     started = dict(await Decision.filter(event_id=event.id).values_list("ruleset", "version"))
+    return await pin_versions(started, versions)
+
+
+async def pin_versions(started: dict[str, int], versions: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``versions`` with each ruleset in ``started`` at the version it started with, loaded."""
     pinned = [(name, started.get(name, version)) for name, version in versions]
     engine = get_engine()
     loaded = set(engine.loaded())
