@@ -204,7 +204,7 @@ async def test_the_one_statement_actor_is_the_orm_actor_for_every_user(world):
         assert await authenticate_actor(await create_api_token(user, name="probe")) == expected, name
 
 
-async def test_the_one_statement_actor_refuses_what_authenticate_refuses(world):
+async def test_the_one_statement_actor_refuses_revoked_expired_unknown_and_disabled(world):
     from zongzhi.platform.services.accounts import authenticate_actor
 
     user = world.users["a_staff"]

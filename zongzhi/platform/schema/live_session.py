@@ -18,7 +18,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from zongzhi.platform.schema.context import WebSocketContext, token_of
-from zongzhi.platform.services.accounts import authenticate
+from zongzhi.platform.services.accounts import authenticate_actor
 
 CLOSE_UNAUTHORIZED = 4401
 
@@ -29,8 +29,8 @@ async def still_authenticated(context: Any) -> bool:
     header = token_of(context.connection_params or {})
     if not header or not header.lower().startswith("bearer "):
         return False
-    user = await authenticate(header[7:].strip())
-    return user is not None and user.id == context.actor.user_id
+    actor = await authenticate_actor(header[7:].strip())
+    return actor is not None and actor.user_id == context.actor.user_id
 
 
 class LiveSession(SchemaExtension):

@@ -1,7 +1,7 @@
 """Users and their bearer tokens (signed JWTs, or opaque API tokens stored only as a hash).
 
 Revoking a token and disabling or enabling a user are admin acts, each written to the audit log.
-``authenticate`` checks the token and the user's ``active`` flag on every request, so a revoked
+``authenticate_actor`` checks the token and the user's ``active`` flag on every request, so a revoked
 token or a disabled user's tokens and JWTs are refused from the next request on.
 """
 
@@ -164,7 +164,7 @@ def _auth_sql(dialect: str, by_token: bool) -> str:
     if by_token:
         return (
             f"{select}, t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at "
-            f"FROM api_token t JOIN \"user\" u ON u.id = t.user_id LEFT JOIN center c ON c.id = u.center_id "
+            f'FROM api_token t JOIN "user" u ON u.id = t.user_id LEFT JOIN center c ON c.id = u.center_id '
             f"WHERE t.token_hash = {mark}"
         )
     return f"{select} {_FROM_USER} WHERE u.id = {mark}"
@@ -198,7 +198,8 @@ def _actor_of(row: dict) -> Actor:
 
 
 async def authenticate_actor(token: str) -> Actor | None:
-    """The request's actor for a bearer token, or ``None``: the same checks as ``authenticate``.
+    """The request's actor for a bearer token, or ``None``: an unknown, revoked or expired token, a
+    bad JWT, or a disabled user.
 
     One statement (token, user, center and grids together) instead of an ORM query per table:
     it runs on every request, and on the compiled read path it was about a third of the work.
@@ -224,22 +225,3 @@ async def authenticate_actor(token: str) -> Actor | None:
         _, rows = await conn.execute_query(_auth_sql(dialect, False), [user_id])
         row = dict(rows[0]) if rows else None
     return _actor_of(row) if row is not None and row["active"] else None
-
-
-async def authenticate(token: str) -> User | None:
-    """The active user a bearer token belongs to, or ``None``."""
-    if token.startswith(TOKEN_PREFIX):
-        # With the user's center: building the request's actor then needs no further query.
-        row = await ApiToken.get_or_none(token_hash=_hash(token)).select_related("user__center")
-        now = datetime.now(UTC)
-        if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
-            return None
-        user = row.user
-        if user.active and (row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION):
-            await ApiToken.filter(id=row.id).update(last_used_at=now)
-    else:
-        user_id = decode_jwt(token)
-        if user_id is None:
-            return None
-        user = await User.get_or_none(id=user_id).select_related("center")
-    return user if user is not None and user.active else None
