@@ -22,6 +22,9 @@ class Outbox(Model):
 
     class Meta:
         table = "outbox"
+        # A worker's message asks whether its event's row still waits: without this, a scan of the
+        # whole outbox per message.
+        indexes = (Index(fields=("event_id", "processed_at")),)
 
 
 class AuditLog(Model):
