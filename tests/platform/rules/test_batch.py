@@ -114,6 +114,10 @@ rules:
         assert decisions["tag"].outcome == "ok"
         case = await Case.get(id=case_id)
         assert case.tags == ["已登记"] and case.center_id == world.centers["va1"].id
+        # The batch ran without savepoints, failed, and was redone with them: each effect once.
+        for kind in ("case.tagged", "case.routed", "case.deadline_set"):
+            assert await CaseEvent.filter(case_id=case_id, type=kind).count() == 1, kind
+    assert await Decision.filter(case_id__in=ids).count() == 4 + 2 * 2, "core's two and local's two, each"
     assert await CaseEvent.filter(case_id__in=ids, type="case.assigned").count() == 0
     assert not await Outbox.filter(processed_at=None).exists()
 
