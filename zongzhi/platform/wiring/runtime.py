@@ -41,12 +41,13 @@ def _unhandled(items: list[outbox.Committed]) -> list[outbox.Committed]:
 
 async def inline_publisher(items: list[outbox.Committed]) -> None:
     from zongzhi.platform.base.current import current
-    from zongzhi.platform.rules.batch import evaluate_committed
     from zongzhi.platform.rules.evaluation import evaluate_event
+    from zongzhi.platform.rules.grouped import evaluate_grouped
 
     todo = _unhandled(items)
-    if todo and current().settings.worker_batch > 0:
-        await evaluate_committed(todo)
+    limit = current().settings.worker_batch
+    if todo and limit > 0:
+        await evaluate_grouped(todo, limit)
         return
     for item in todo:
         await evaluate_event(item.row.event_id, committed=item)
