@@ -13,7 +13,13 @@ from zongzhi.platform.base.codes import Risk
 from zongzhi.platform.base.errors import ValidationFailed
 from zongzhi.platform.domain.actor import Actor
 from zongzhi.platform.models import Case
-from zongzhi.platform.services.case_access import get_case, load_for_step, now, save_case
+from zongzhi.platform.services.case_access import (
+    get_case,
+    load_for_step,
+    now,
+    save_case,
+    update_for_step,
+)
 from zongzhi.platform.services.lifecycle import require_roles
 from zongzhi.platform.services.outbox import change, record_event
 
@@ -62,20 +68,23 @@ async def set_deadline(
     respond_by = limits.check_deadline(respond_by, "respondBy", now())
     resolve_by = limits.check_deadline(resolve_by, "resolveBy", now())
     limits.check_note(note, "note")
+    values: dict[str, object] = {}
+    if respond_by is not None:
+        values["respond_by"] = respond_by
+    if resolve_by is not None:
+        set_at = now()
+        share = security.settings().deadline_warning_share
+        values["resolve_by"] = resolve_by
+        values["warn_at"] = set_at + (resolve_by - set_at) * share if resolve_by > set_at else resolve_by
+        values["warned_at"] = values["overdue_at"] = None
+    values["deadline_note"] = note[:200]
     async with change():
-        case = await load_for_step(actor, case_id, "set_deadline")
-        if respond_by is not None:
-            case.respond_by = respond_by
-        if resolve_by is not None:
-            set_at = now()
-            share = security.settings().deadline_warning_share
-            case.resolve_by = resolve_by
-            case.warn_at = set_at + (resolve_by - set_at) * share if resolve_by > set_at else resolve_by
-            case.warned_at = case.overdue_at = None
-        case.deadline_note = note[:200]
-        await save_case(
-            case, "respond_by", "resolve_by", "warn_at", "warned_at", "overdue_at", "deadline_note"
-        )
+        case = await update_for_step(actor, case_id, "set_deadline", values)
+        if case is None:
+            case = await load_for_step(actor, case_id, "set_deadline")
+            for column, value in values.items():
+                setattr(case, column, value)
+            await save_case(case, *values)
         await record_event(
             case,
             "case.deadline_set",
