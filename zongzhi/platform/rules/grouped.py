@@ -15,10 +15,10 @@ events in a batch are isolated from each other by savepoints as in a worker's ba
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections import deque
 from dataclasses import dataclass
 
+from zongzhi.platform.base.current import current
 from zongzhi.platform.rules.batch import evaluate_committed
 from zongzhi.platform.services.outbox import Committed
 
@@ -83,14 +83,10 @@ class EvaluationGroups:
             self._pass_lead()
 
 
-_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EvaluationGroups] = weakref.WeakKeyDictionary()
-
-
 async def evaluate_grouped(items: list[Committed], limit: int) -> None:
-    """Evaluate ``items`` (committed by the caller) with those other requests on this loop commit
-    while a batch runs."""
-    loop = asyncio.get_running_loop()
-    groups = _groups.get(loop)
-    if groups is None:
-        groups = _groups[loop] = EvaluationGroups(limit)
-    await groups.evaluate(items)
+    """Evaluate ``items`` (committed by the caller) with those other requests of this platform
+    commit while a batch runs."""
+    platform = current()
+    if platform.evaluation_groups is None:
+        platform.evaluation_groups = EvaluationGroups(limit)
+    await platform.evaluation_groups.evaluate(items)

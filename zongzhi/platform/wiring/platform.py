@@ -64,6 +64,10 @@ class Platform:
     celery_senders: dict[str, Any] = field(default_factory=dict)
     #: The festivals of the calendar years loaded into the database (``fact_time.schedule``).
     festival_schedule: Any = None
+    #: Embedded mode: requests waiting for their events' batch (``rules.grouped.EvaluationGroups``).
+    evaluation_groups: Any = None
+    #: Worker: the events this process's batches committed as processed (``rules.batch.Handled``).
+    handled_events: Any = None
     #: Fire-and-forget tasks this platform started (kept referenced until they finish).
     background: set[asyncio.Task] = field(default_factory=set)
     started: bool = False
