@@ -249,38 +249,3 @@ async def test_an_event_that_cannot_be_evaluated_waits_and_the_rest_of_the_batch
     monkeypatch.setattr(batch, "build_fact", real)
     await evaluate_pending(10)
     assert await Case.filter(id=ids[1], center_id=world.centers["va1"].id).exists()
-
-
-async def test_a_message_whose_event_a_batch_here_took_asks_nothing_of_the_database(rules, monkeypatch):
-    """Most messages of a backlog name an event an earlier batch of the same process evaluated: the
-    process remembers those, so such a message costs no statement; any other is looked up."""
-    from zongzhi.platform.rules import batch
-
-    world = rules
-    ids = await _pending_cases(world, 3)
-    events = [await CaseEvent.get(case_id=i, type="case.received") for i in ids]
-    assert await evaluate_message(events[0].id, 2) == 6, "two events and their consequences"
-    looked_up: list[int] = []
-    real = batch._pending
-
-    async def counting(event_id: int) -> bool:
-        if event_id not in batch._handled_here().known:
-            looked_up.append(event_id)
-        return await real(event_id)
-
-    monkeypatch.setattr(batch, "_pending", counting)
-    assert await evaluate_message(events[1].id, 2) == 0
-    assert looked_up == []
-    # Another worker took the third: the database says so.
-    await Outbox.filter(event_id=events[2].id).update(processed_at=events[2].at)
-    assert await evaluate_message(events[2].id, 2) == 0
-    assert looked_up == [events[2].id]
-
-
-def test_the_memory_of_handled_events_keeps_only_the_latest():
-    from zongzhi.platform.rules.batch import Handled
-
-    handled = Handled(3)
-    handled.add({1, 2})
-    handled.add({2, 3, 4})
-    assert handled.known == {2, 3, 4} and len(handled.ids) == 3

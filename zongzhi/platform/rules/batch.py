@@ -127,7 +127,6 @@ async def _evaluate_pending(limit: int, event_id: int | None, batch: _Batch) -> 
                 await _run(items, batch)
                 await outbox.mark_rows_handled(batch.result.handled)
     metrics.DECISIONS.labels("ok").inc(batch.decisions_ok)
-    _handled_here().add({row.event_id for row in batch.result.handled if row.event_id is not None})
     await outbox.publish(batch.publish)
     return batch.result
 
@@ -445,35 +444,12 @@ async def _slow(
     return made
 
 
-class Handled:
-    """The events this process's batches committed as processed, the latest ``size`` of them: most
-    messages of a backlog name an event a batch here already took, and need not ask the database."""
-
-    def __init__(self, size: int) -> None:
-        self.ids: deque[int] = deque()
-        self.known: set[int] = set()
-        self.size = size
-
-    def add(self, ids: set[int]) -> None:
-        for event_id in ids - self.known:
-            self.ids.append(event_id)
-            self.known.add(event_id)
-        while len(self.ids) > self.size:
-            self.known.discard(self.ids.popleft())
-
-
-def _handled_here() -> Handled:
-    platform = current()
-    if platform.handled_events is None:
-        platform.handled_events = Handled(10_000)
-    return platform.handled_events
-
-
 async def _pending(event_id: int) -> bool:
-    """Whether the event's row still waits: known here when a batch of this process took it, else
-    one small statement, the whole cost of a message whose event another worker's batch took."""
-    if event_id in _handled_here().known:
-        return False
+    """Whether the event's row still waits: one small statement (on the outbox's event index), the
+    whole cost of a message whose event a batch took (here or in another worker).
+
+    Not remembered in the process: a database restored or emptied under a running worker numbers
+    its events anew, and a remembered id would then skip an event that was never evaluated."""
     conn = Tortoise.get_connection("default")
     mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
     sql = f"SELECT 1 FROM outbox WHERE event_id = {mark} AND processed_at IS NULL LIMIT 1"

@@ -66,8 +66,6 @@ class Platform:
     festival_schedule: Any = None
     #: Embedded mode: requests waiting for their events' batch (``rules.grouped.EvaluationGroups``).
     evaluation_groups: Any = None
-    #: Worker: the events this process's batches committed as processed (``rules.batch.Handled``).
-    handled_events: Any = None
     #: Fire-and-forget tasks this platform started (kept referenced until they finish).
     background: set[asyncio.Task] = field(default_factory=set)
     started: bool = False
