@@ -259,9 +259,10 @@ def run(args: argparse.Namespace, batch: int) -> None:
             + ", ".join(f"{k} {v / max(processed, 1) * 1000:.2f} ms" for k, v in spent.items())
             + f" (the machine's cores gave {available:.2f} ms per row)"
         )
-        errors = [
-            line for line in log_path.read_text().splitlines() if "ERROR/" in line or "Traceback" in line
-        ]
+        lines = log_path.read_text().splitlines()
+        redone = sum("batch redone with savepoints" in line for line in lines)
+        print(f"  batches redone with savepoints after an event failed: {redone}")
+        errors = [line for line in lines if "ERROR/" in line or "Traceback" in line]
         if errors:
             print(f"  worker log has {len(errors)} error lines, first: {errors[0][:300]}")
     finally:

@@ -114,7 +114,8 @@ async def evaluate_pending(limit: int, *, event_id: int | None = None) -> BatchR
     """
     try:
         return await _evaluate_pending(limit, event_id, _Batch(careful=False))
-    except _Redo:
+    except _Redo as redo:
+        log.info("batch redone with savepoints: %s", redo)
         return await _evaluate_pending(limit, event_id, _Batch(careful=True))
 
 
@@ -137,7 +138,8 @@ async def evaluate_committed(items: list[Committed]) -> BatchResult:
     republisher: no event at hand) are read back, unless they were processed meanwhile."""
     try:
         return await _evaluate_committed(items, _Batch(careful=False))
-    except _Redo:
+    except _Redo as redo:
+        log.info("batch redone with savepoints: %s", redo)
         return await _evaluate_committed(items, _Batch(careful=True))
 
 
@@ -266,7 +268,7 @@ async def _evaluate_event(item: _Item, batch: _Batch) -> list[_Item]:
             made = await _fast(firings, done, event, case, batch)
         except Exception as exc:
             if not batch.careful:
-                raise _Redo from exc
+                raise _Redo(f"event {event.id} failed with {type(exc).__name__}") from exc
             if not isinstance(exc, (ServiceError, IntegrityError, _HookFailed)):
                 log.debug("event %s redone action by action after %r", event.id, exc)
             made = await _slow(firings, done, event, case, batch)
