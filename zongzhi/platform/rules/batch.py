@@ -1,17 +1,23 @@
-"""Evaluate many outbox rows together: one transaction per batch, one savepoint per event.
+"""Evaluate many outbox rows together, in one transaction per batch.
 
 The worker's task claims up to ``ZONGZHI_WORKER_BATCH`` pending rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL: two workers never hold the same row) and evaluates them in one transaction, with their
-events and cases read in one query each. An event's actions run in one savepoint and its decisions
-are written at its end in one multi-row insert; the consequences its actions record are evaluated
+events and cases read in one query each. The consequences an event's actions record are evaluated
 in the same batch right after it (their rows are marked processed with the batch, so they are never
 sent to the broker), and every row the batch handled is marked processed in one statement. The
 transaction commits, then the rows are handed to the publishers (the dispatch board announces them).
 
-A batch first runs without savepoints (each costs two round trips, a fifth of an inline
-evaluation's statements): if an event's actions or hooks fail, the whole transaction is rolled back
-and the batch is redone carefully, with a savepoint per event as described below. Failures are
-rare, so the careful pass is what a failure costs, not what every event pays.
+A batch runs in one of two ways:
+
+- first without savepoints (each costs two round trips, a fifth of an inline evaluation's
+  statements): the events' actions run in the batch's transaction, and all the batch's decisions
+  are written in one insert at its end;
+- if an event's actions or hooks fail, or another delivery made one of the decisions first, the
+  whole transaction is rolled back and the batch is redone carefully: each event's actions in a
+  savepoint, with its decisions in one insert at its end; when that savepoint fails, the event is
+  redone action by action, each in its own savepoint.
+
+Failures are rare, so the careful pass is what a failure costs, not what every event pays.
 
 The guarantees are those of ``evaluation.evaluate_event``, which stays the one-event path:
 
@@ -19,9 +25,7 @@ The guarantees are those of ``evaluation.evaluate_event``, which stays the one-e
   a re-delivered event skips the actions whose decisions committed; a worker killed in a batch
   loses the whole transaction, so everything in it is redone;
 - an action that raises is rolled back alone and recorded as an error decision, the others still
-  run: when an event's savepoint fails (an action raised, a plugin's hook failed, a decision
-  already exists), it is rolled back and the event is redone action by action, each in its own
-  savepoint (the slow path, the same as ``_apply``);
+  run (the careful pass's action-by-action path, the same as ``evaluation._apply``);
 - consequences up to ``MAX_DEPTH``, a rule never fires in its own chain of consequences, version
   pinning for an event some version already decided on, plugins' ``case_event`` hook after the
   event's actions (in the event's transaction: what a hook writes commits with the event, once);
@@ -58,6 +62,7 @@ from zongzhi.platform.services.outbox import Committed, caused_by, collect
 log = logging.getLogger(__name__)
 
 DecisionKey = tuple[str, int, str, int]  # ruleset, version, rule id, action index
+_Made = tuple[Firing, int, str, dict[str, Any], CaseEvent]  # an ok decision: firing, index, action, params
 
 
 @dataclass
@@ -94,6 +99,7 @@ class _Batch:
     def __init__(self, careful: bool) -> None:
         self.careful = careful  # a savepoint per event (and per action when one fails)
         self.decisions_ok = 0  # counted once the batch commits
+        self.decisions: list[_Made] = []  # without savepoints: every event's, written at the end
         self.result = BatchResult()
         self.publish: list[Committed] = []
         self.decided: dict[int, set[DecisionKey]] = {}
@@ -126,6 +132,7 @@ async def _evaluate_pending(limit: int, event_id: int | None, batch: _Batch) -> 
             if rows:
                 items = await _items(rows, batch)
                 await _run(items, batch)
+                await _write_decisions(batch)
                 await outbox.mark_rows_handled(batch.result.handled)
     metrics.DECISIONS.labels("ok").inc(batch.decisions_ok)
     await outbox.publish(batch.publish)
@@ -157,6 +164,7 @@ async def _evaluate_committed(items: list[Committed], batch: _Batch) -> BatchRes
             work += await _items(list(rows), batch)
         await _read_party_counts(work, batch)
         await _run(work, batch)
+        await _write_decisions(batch)
         await outbox.mark_rows_handled(batch.result.handled)
     metrics.DECISIONS.labels("ok").inc(batch.decisions_ok)
     await outbox.publish(batch.publish)
@@ -366,40 +374,55 @@ async def _hooks(event: CaseEvent, batch: _Batch, firings: bool, case: Case, mad
 async def _fast(
     firings: list[Firing], done: set[DecisionKey], event: CaseEvent, case: Case, batch: _Batch
 ) -> list[Committed]:
-    """Every action and hook of the event (in one savepoint when careful), its decisions in one insert
-    at the end."""
-    decisions: list[tuple[Firing, int, str, dict[str, Any]]] = []
+    """Every action and hook of the event. Careful: in one savepoint, with its decisions in one insert
+    at its end; else its decisions join the batch's, written in one insert at the batch's end."""
+    decisions: list[_Made] = []
     async with in_transaction() if batch.careful else contextlib.nullcontext(), collect() as made:
         for firing, index, name, params in _todo(firings, done):
             result = await _act(firing, name, params, event, case)
-            decisions.append((firing, index, name, params | {"result": result} if result else params))
+            decisions.append((firing, index, name, params | {"result": result} if result else params, event))
         await _hooks(event, batch, bool(firings), case, made)
-        if decisions:
-            await _insert_decisions(decisions, event)
+        if decisions and batch.careful:
+            await _insert_decisions(decisions)
+    if not batch.careful:
+        batch.decisions += decisions
     batch.decisions_ok += len(decisions)
     return made
+
+
+async def _write_decisions(batch: _Batch) -> None:
+    """The decisions of a batch run without savepoints. One another delivery made first rolls the
+    batch back, to be redone carefully (where that event's actions are redone one by one)."""
+    if not batch.decisions:
+        return
+    try:
+        await _insert_decisions(batch.decisions)
+    except IntegrityError as exc:
+        raise _Redo(f"a decision of the batch was already made ({exc})") from exc
 
 
 _INSERT_DECISIONS_PG = """
 INSERT INTO decision
     (event_id, case_id, ruleset, version, rule_id, action_index, action, params, outcome, error, at)
-SELECT $1::bigint, $2::bigint, d.*, 'ok', '', $3::timestamptz
-FROM unnest($4::text[], $5::int[], $6::text[], $7::smallint[], $8::text[], $9::jsonb[]) AS d
+SELECT d.*, 'ok', '', $1::timestamptz
+FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::smallint[], $8::text[],
+            $9::jsonb[]) AS d
 """
 
 
-async def _insert_decisions(
-    decisions: list[tuple[Firing, int, str, dict[str, Any]]], event: CaseEvent
-) -> None:
-    """The event's ok decisions in one multi-row statement (PostgreSQL; the ORM's bulk insert elsewhere)."""
+async def _insert_decisions(decisions: list[_Made]) -> None:
+    """Ok decisions in one multi-row statement (PostgreSQL; the ORM's bulk insert elsewhere)."""
     conn = Tortoise.get_connection("default")
     if conn.capabilities.dialect != "postgres":
-        await Decision.bulk_create([_decision(f, i, name, params, event) for f, i, name, params in decisions])
+        await Decision.bulk_create([_decision(f, i, name, params, e) for f, i, name, params, e in decisions])
         return
     encode = Decision._meta.fields_map["params"].to_db_value
-    rows = [(f.ruleset, f.version, f.rule_id, i, name, encode(p, None)) for f, i, name, p in decisions]
+    rows = [
+        (e.id, e.case_id, f.ruleset, f.version, f.rule_id, i, name, encode(p, None))
+        for f, i, name, p, e in decisions
+    ]
     columns = [list(column) for column in zip(*rows, strict=True)]
-    await conn.execute_query(_INSERT_DECISIONS_PG, [event.id, event.case_id, datetime.now(UTC), *columns])
+    await conn.execute_query(_INSERT_DECISIONS_PG, [datetime.now(UTC), *columns])
 
 
 async def _slow(
