@@ -249,3 +249,51 @@ async def test_an_event_that_cannot_be_evaluated_waits_and_the_rest_of_the_batch
     monkeypatch.setattr(batch, "build_fact", real)
     await evaluate_pending(10)
     assert await Case.filter(id=ids[1], center_id=world.centers["va1"].id).exists()
+
+
+async def test_a_batch_routes_each_case_by_its_own_grid_at_every_level(rules):
+    """The first grid an action routes by brings the targets of every grid in the batch: each case
+    must still get its own grid's village, township or county (the core routes to the village,
+    then these rules, on that consequence, further up)."""
+    world = rules
+    await _activate(
+        world,
+        "levels",
+        """
+ruleset: levels
+rules:
+  - id: labor-to-township
+    on: case.routed
+    when: {category: labor}
+    then:
+      - route: {to: township_of_grid}
+  - id: contract-to-county
+    on: case.routed
+    when: {category: contract}
+    then:
+      - route: {to: county_of_grid}
+""",
+    )
+    current().publishers = []
+    staff = await actor(world, "county_staff")
+    expected: dict[int, str] = {}
+    plan = [
+        ("a1g1", "neighbor", "va1"),
+        ("a2g1", "labor", "ta"),
+        ("b1g1", "labor", "tb"),
+        ("b1g1", "neighbor", "vb1"),
+        ("a2g1", "contract", "county"),
+    ]
+    for grid, category, center in plan:
+        data = svc.CaseInput(
+            title=f"{grid}{category}",
+            category=category,
+            channel="window",
+            center_id=world.centers["county"].id,
+            grid_id=world.grids[grid].id,
+        )
+        case, _ = await svc.intake(data, staff)
+        expected[case.id] = center
+    await evaluate_pending(10)
+    for case_id, center in expected.items():
+        assert (await Case.get(id=case_id)).center_id == world.centers[center].id, (case_id, center)

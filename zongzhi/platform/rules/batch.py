@@ -242,9 +242,11 @@ async def _run(items: list[_Item], batch: _Batch) -> None:
     """Each event, then its consequences, depth first: the order the embedded mode always had.
 
     The calendar and the grids' routing targets are read once per batch (actions look them up
-    for most events; they change rarely, and a batch is a fraction of a second)."""
+    for most events; they change rarely, and a batch is a fraction of a second): the first grid an
+    action routes by brings the targets of every case's grid in the batch."""
     queue = deque(items)
-    with calendar_memo(), rule_actions.grid_target_memo():
+    grids = {i.case.grid_id for i in items if i.case is not None and i.case.grid_id is not None}
+    with calendar_memo(), rule_actions.grid_target_memo(grids):
         while queue:
             item = queue.popleft()
             made = await _evaluate(item, batch)
