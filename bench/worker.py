@@ -186,7 +186,8 @@ def start_worker(env: dict[str, str], concurrency: int, log_path: Path) -> subpr
     log.close()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if b" ready." in log_path.read_bytes():
+        log_text = log_path.read_bytes()
+        if b" ready." in log_text and b"started its platform" in log_text:
             return worker
         if worker.poll() is not None:
             break

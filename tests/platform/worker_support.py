@@ -153,7 +153,9 @@ class WorkerProcess:
         return env
 
     def start(self, timeout: float = 30.0) -> None:
-        """Start the worker and wait for Celery's ``ready.`` (its pool process has initialised)."""
+        """Start the worker and wait until it is ready and its pool process has started its platform
+        (Celery's ``ready.`` comes once the pool process is forked: its platform, installing the
+        rulesets, may still be starting, and would race the next test's truncation)."""
         assert self.process is None, "already running"
         self.starts += 1
         with self.log_path.open("a") as log:
@@ -171,7 +173,8 @@ class WorkerProcess:
         log_file.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if " ready." in self.log(offset):
+            log = self.log(offset)
+            if " ready." in log and "started its platform" in log:
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log(offset)}")

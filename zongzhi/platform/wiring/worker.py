@@ -64,6 +64,9 @@ class TaskRunner:
         platform = Platform.build(self.settings)
         loop.run_until_complete(platform.start(migrate=False))
         self.loop, self.platform = loop, platform
+        # Celery says "ready." once its pool processes are forked, not once they are initialised:
+        # this line says the process's platform is up (its rulesets installed).
+        log.info("worker process %d started its platform", os.getpid())
 
     def stop(self, **_: Any) -> None:
         if self.loop is not None and self.platform is not None:
