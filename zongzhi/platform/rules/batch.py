@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -118,57 +119,64 @@ async def evaluate_pending(limit: int, *, event_id: int | None = None) -> BatchR
     this returns, the row is processed, by this call or by the batch that held it (or was left
     after a failure that was logged).
     """
-    try:
-        return await _evaluate_pending(limit, event_id, _Batch(careful=False))
-    except _Redo as redo:
-        log.info("batch redone with savepoints: %s", redo)
-        return await _evaluate_pending(limit, event_id, _Batch(careful=True))
 
+    async def run(batch: _Batch) -> None:
+        with tracing.span("evaluate_batch", {"zongzhi.batch_limit": limit, "zongzhi.careful": batch.careful}):
+            async with in_transaction():
+                rows = await _claim(limit, event_id)
+                if rows:
+                    await _run(await _items(rows, batch), batch)
+                    await _finish(batch)
 
-async def _evaluate_pending(limit: int, event_id: int | None, batch: _Batch) -> BatchResult:
-    with tracing.span("evaluate_batch", {"zongzhi.batch_limit": limit, "zongzhi.careful": batch.careful}):
-        async with in_transaction():
-            rows = await _claim(limit, event_id)
-            if rows:
-                items = await _items(rows, batch)
-                await _run(items, batch)
-                await _write_decisions(batch)
-                await outbox.mark_rows_handled(batch.result.handled)
-    metrics.DECISIONS.labels("ok").inc(batch.decisions_ok)
-    await outbox.publish(batch.publish)
-    return batch.result
+    return await _fast_then_careful(run)
 
 
 async def evaluate_committed(items: list[Committed]) -> BatchResult:
     """The embedded mode's path: evaluate events the caller's transaction has just committed (the
     event and case at hand), with their consequences, in one transaction. Rows sent again (by the
     republisher: no event at hand) are read back, unless they were processed meanwhile."""
+    events = [c for c in items if c.row.topic == outbox.EVENT_TOPIC and c.row.event_id is not None]
+    if not events:
+        return BatchResult()
+    again = [c.row.id for c in events if c.event is None]
+
+    async def run(batch: _Batch) -> None:
+        work = [
+            _Item(c.row, c.event, c.case, None if c.event.rule else frozenset(), False)
+            for c in events
+            if c.event
+        ]
+        async with in_transaction():
+            if again:
+                rows = await Outbox.filter(id__in=again, processed_at=None).order_by("id").select_for_update()
+                work += await _items(list(rows), batch)
+            await _read_party_counts(work, batch)
+            await _run(work, batch)
+            await _finish(batch)
+
+    return await _fast_then_careful(run)
+
+
+async def _fast_then_careful(run: Callable[[_Batch], Awaitable[None]]) -> BatchResult:
+    """``run`` a batch without savepoints, and again carefully if an event failed in it; then count
+    its decisions and hand its rows to the publishers (after the commit)."""
+    batch = _Batch(careful=False)
     try:
-        return await _evaluate_committed(items, _Batch(careful=False))
+        await run(batch)
     except _Redo as redo:
         log.info("batch redone with savepoints: %s", redo)
-        return await _evaluate_committed(items, _Batch(careful=True))
-
-
-async def _evaluate_committed(items: list[Committed], batch: _Batch) -> BatchResult:
-    events = [c for c in items if c.row.topic == outbox.EVENT_TOPIC and c.row.event_id is not None]
-    work = [
-        _Item(c.row, c.event, c.case, None if c.event.rule else frozenset(), False) for c in events if c.event
-    ]
-    again = [c.row.id for c in events if c.event is None]
-    if not events:
-        return batch.result
-    async with in_transaction():
-        if again:
-            rows = await Outbox.filter(id__in=again, processed_at=None).order_by("id").select_for_update()
-            work += await _items(list(rows), batch)
-        await _read_party_counts(work, batch)
-        await _run(work, batch)
-        await _write_decisions(batch)
-        await outbox.mark_rows_handled(batch.result.handled)
+        batch = _Batch(careful=True)
+        await run(batch)
     metrics.DECISIONS.labels("ok").inc(batch.decisions_ok)
     await outbox.publish(batch.publish)
     return batch.result
+
+
+async def _finish(batch: _Batch) -> None:
+    """The batch's last statements, in its transaction: its decisions (if not written event by
+    event) and every row it handled marked processed."""
+    await _write_decisions(batch)
+    await outbox.mark_rows_handled(batch.result.handled)
 
 
 async def _claim(limit: int, event_id: int | None) -> list[Outbox]:
