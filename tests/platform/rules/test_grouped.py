@@ -100,13 +100,21 @@ async def test_a_failed_batch_fails_every_request_in_it_and_the_next_batch_still
     assert batches.held == [["a"], ["b", "c"], ["d"]]
 
 
-async def test_a_request_cancelled_while_waiting_leaves_the_others_evaluated(batches: _Batches):
+async def _leader_and_two_waiting() -> tuple[
+    grouped.EvaluationGroups, asyncio.Task, asyncio.Task, asyncio.Task
+]:
+    """Request "a" leads a batch; "b" (to be cancelled) and "c" wait behind it."""
     groups = grouped.EvaluationGroups(limit=10)
     first = asyncio.create_task(groups.evaluate(["a"]))  # type: ignore[list-item]
     await _settle()
     gone = asyncio.create_task(groups.evaluate(["b"]))  # type: ignore[list-item]
     kept = asyncio.create_task(groups.evaluate(["c"]))  # type: ignore[list-item]
     await _settle()
+    return groups, first, gone, kept
+
+
+async def test_a_request_cancelled_while_waiting_leaves_the_others_evaluated(batches: _Batches):
+    groups, first, gone, kept = await _leader_and_two_waiting()
     gone.cancel()
     batches.release[0].set()
     await _settle()
@@ -117,12 +125,7 @@ async def test_a_request_cancelled_while_waiting_leaves_the_others_evaluated(bat
 
 
 async def test_a_request_cancelled_just_as_it_is_handed_the_lead_hands_it_on(batches: _Batches):
-    groups = grouped.EvaluationGroups(limit=10)
-    first = asyncio.create_task(groups.evaluate(["a"]))  # type: ignore[list-item]
-    await _settle()
-    gone = asyncio.create_task(groups.evaluate(["b"]))  # type: ignore[list-item]
-    kept = asyncio.create_task(groups.evaluate(["c"]))  # type: ignore[list-item]
-    await _settle()
+    groups, first, gone, kept = await _leader_and_two_waiting()
     # Cancelled after the first batch ends and before the request it handed the lead to runs.
     batches.on_finish = lambda: asyncio.get_running_loop().call_soon(gone.cancel)
     batches.release[0].set()

@@ -30,7 +30,7 @@ class _Waiting:
 
 
 class EvaluationGroups:
-    """One event loop's waiting requests; ``limit`` bounds the events' requests per batch."""
+    """A platform's requests waiting for their events' batch; ``limit`` bounds the requests per batch."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
